@@ -1,0 +1,158 @@
+#pragma once
+/// The delivery outbox as storage keeps it: events, one delivery per
+/// (event, hook), and the attempts made for each delivery.
+///
+/// A delivery is `pending` until it `succeeded` or `failed` for good. A
+/// pending delivery is *due* when its `next_attempt_at` has come and nobody
+/// holds an unexpired lease on it. Workers claim due deliveries with a lease
+/// (`Storage::claim_due`), so several workers, threads or processes or hosts,
+/// share one outbox; a worker that dies leaves its leases to expire.
+///
+/// Ordering: deliveries that share a hook and a non-empty `ordering_key` are
+/// handed out one at a time in enqueue order: a later one is not due while an
+/// earlier one is still pending. That is how RUN_START reaches an endpoint
+/// before the same run's terminal event, across retries; once RUN_START has
+/// failed for good, the next one goes.
+
+#include <runhooks/clock.hpp>
+#include <runhooks/event_type.hpp>
+#include <runhooks/export.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace runhooks {
+
+/// An event as stored: the payload is sent byte for byte to every hook.
+struct OutboxEvent {
+  std::string event_id;         ///< UUID
+  std::string project_id;
+  EventType type = EventType::run_finish;
+  std::string payload;          ///< the JSON body, at most the notifier's cap
+  std::string idempotency_key;  ///< empty = none; unique per project otherwise
+  std::string ordering_key;     ///< names the run; empty = no ordering
+  Timestamp created_at;
+};
+
+enum class DeliveryStatus : std::uint8_t { pending, succeeded, failed };
+
+/// "pending", "succeeded", "failed".
+RUNHOOKS_EXPORT const char* to_string(DeliveryStatus status) noexcept;
+
+/// Why an attempt is made: the retry schedule, or a manual redelivery.
+enum class AttemptTrigger : std::uint8_t { scheduled, manual };
+
+/// One event to one hook.
+struct Delivery {
+  std::string delivery_id;  ///< UUID; the wire's `webhook-id` is derived from it
+  std::string event_id;
+  std::string hook_id;
+  std::string project_id;
+  std::string ordering_key;
+  DeliveryStatus status = DeliveryStatus::pending;
+  int attempt_count = 0;
+  Timestamp next_attempt_at;
+  Timestamp created_at;
+  std::optional<Timestamp> completed_at;  ///< set when succeeded or failed
+  std::string last_error;                 ///< the latest failed attempt, if any
+  AttemptTrigger next_trigger = AttemptTrigger::scheduled;  ///< manual after a redelivery
+  std::string lease_owner;                ///< empty when not leased
+  std::optional<Timestamp> lease_expires_at;
+
+  friend bool operator==(const Delivery& a, const Delivery& b) {
+    return a.delivery_id == b.delivery_id && a.event_id == b.event_id &&
+           a.hook_id == b.hook_id && a.project_id == b.project_id &&
+           a.ordering_key == b.ordering_key && a.status == b.status &&
+           a.attempt_count == b.attempt_count && a.next_attempt_at == b.next_attempt_at &&
+           a.created_at == b.created_at && a.completed_at == b.completed_at &&
+           a.last_error == b.last_error && a.next_trigger == b.next_trigger &&
+           a.lease_owner == b.lease_owner && a.lease_expires_at == b.lease_expires_at;
+  }
+};
+
+/// What `Storage::enqueue` did.
+struct EnqueueResult {
+  std::string event_id;
+  std::vector<std::string> delivery_ids;
+  /// True when the idempotency key was seen before: nothing new was stored
+  /// and the ids are those of the first call.
+  bool duplicate = false;
+};
+
+/// A request to lease up to `limit` due deliveries for `lease` from `now`.
+struct ClaimRequest {
+  std::string owner;  ///< unique per worker, e.g. host:pid:uuid
+  Timestamp now;
+  std::chrono::milliseconds lease{std::chrono::seconds(60)};
+  std::size_t limit = 64;
+};
+
+/// A leased delivery with its event, ready to send.
+struct ClaimedDelivery {
+  Delivery delivery;
+  OutboxEvent event;
+};
+
+/// How an attempt ended, from the sender's point of view.
+enum class AttemptErrorClass : std::uint8_t {
+  none,               ///< a 2xx answer
+  http_status,        ///< an answer with a non-2xx status
+  timeout,
+  connect,
+  dns,
+  tls,
+  blocked_by_policy,  ///< the network policy denied the address
+  other,
+};
+
+RUNHOOKS_EXPORT const char* to_string(AttemptTrigger trigger) noexcept;
+RUNHOOKS_EXPORT const char* to_string(AttemptErrorClass error_class) noexcept;
+
+/// One HTTP attempt of one delivery.
+struct Attempt {
+  std::string attempt_id;  ///< UUID
+  std::string delivery_id;
+  std::string hook_id;
+  Timestamp started_at;
+  std::chrono::milliseconds duration{0};
+  int status_code = 0;  ///< 0 when no answer was read
+  AttemptErrorClass error_class = AttemptErrorClass::none;
+  std::string error_message;
+  AttemptTrigger trigger = AttemptTrigger::scheduled;
+  std::string response_body;  ///< the first bytes of the answer, capped
+
+  friend bool operator==(const Attempt& a, const Attempt& b) {
+    return a.attempt_id == b.attempt_id && a.delivery_id == b.delivery_id &&
+           a.hook_id == b.hook_id && a.started_at == b.started_at &&
+           a.duration == b.duration && a.status_code == b.status_code &&
+           a.error_class == b.error_class && a.error_message == b.error_message &&
+           a.trigger == b.trigger && a.response_body == b.response_body;
+  }
+};
+
+/// What becomes of a delivery after an attempt.
+struct DeliveryOutcome {
+  DeliveryStatus status = DeliveryStatus::pending;  ///< pending = retry
+  Timestamp next_attempt_at;  ///< when to retry; only for pending
+};
+
+/// Which deliveries to list; empty fields do not filter. Newest first.
+struct DeliveryFilter {
+  std::string project_id;
+  std::string hook_id;
+  std::string event_id;
+  std::optional<DeliveryStatus> status;
+  std::size_t limit = 100;
+};
+
+/// Which attempts to list: of one delivery, or of one hook. Newest first.
+struct AttemptFilter {
+  std::string delivery_id;
+  std::string hook_id;
+  std::size_t limit = 100;
+};
+
+}  // namespace runhooks

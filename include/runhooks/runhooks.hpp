@@ -1,0 +1,15 @@
+#pragma once
+/// Everything runhooks offers, in one include.
+
+#include <runhooks/api_key.hpp>
+#include <runhooks/clock.hpp>
+#include <runhooks/error.hpp>
+#include <runhooks/event_type.hpp>
+#include <runhooks/outbox.hpp>
+#include <runhooks/registry.hpp>
+#include <runhooks/storage.hpp>
+#include <runhooks/storage_wrapper.hpp>
+#include <runhooks/validation.hpp>
+#include <runhooks/version.hpp>
+#include <runhooks/webhook.hpp>
+#include <runhooks/webhook_json.hpp>

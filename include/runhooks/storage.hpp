@@ -1,0 +1,155 @@
+#pragma once
+/// Pluggable storage: the hooks, the API keys and the delivery outbox.
+///
+/// `Storage` is the one seam between runhooks and a database, modelled on
+/// leveldb's `Env`: an abstract, non-copyable interface; `open_storage` gives
+/// the built-in backends; `StorageWrapper` (storage_wrapper.hpp) forwards every
+/// call so a test can override just the one that should fail.
+///
+/// Contract for every backend:
+/// - Thread-safe: any method may be called from any thread at any time.
+/// - Atomic: a call that returns an error has changed nothing.
+/// - Failures are values: `unavailable` when the database is busy or locked
+///   past the busy timeout, `internal` for I/O errors and corruption,
+///   `not_found`/`conflict` as each method says. Nothing throws.
+/// - Timestamps round-trip exactly (millisecond precision).
+
+#include <runhooks/api_key.hpp>
+#include <runhooks/error.hpp>
+#include <runhooks/export.hpp>
+#include <runhooks/outbox.hpp>
+#include <runhooks/webhook.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace runhooks {
+
+class RUNHOOKS_EXPORT Storage {
+ public:
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  virtual ~Storage();
+
+  // ---- hooks ---------------------------------------------------------------
+
+  /// Stores a new hook unless its project already has `max_per_project`
+  /// hooks (`conflict`, naming the limit) or the id is taken (`conflict`).
+  /// The count and the insert are one transaction, so concurrent creators
+  /// cannot overshoot the cap.
+  virtual Result<void> insert_hook(const Webhook& hook, std::size_t max_per_project) = 0;
+
+  /// The hook with this id, or `not_found`.
+  virtual Result<Webhook> get_hook(std::string_view hook_id) = 0;
+
+  /// Every hook of the project, oldest first (creation order); empty when none.
+  virtual Result<std::vector<Webhook>> list_hooks(std::string_view project_id) = 0;
+
+  /// Read-modify-write of one hook in one transaction: loads it, calls
+  /// `change` on a copy, stores the copy and returns it. If `change` returns
+  /// an error, that error is returned and nothing is written. `change` must
+  /// not alter hook_id, project_id or created_at, and must not call back into
+  /// this storage. `not_found` when there is no such hook.
+  virtual Result<Webhook> modify_hook(
+      std::string_view hook_id,
+      const std::function<Result<void>(Webhook&)>& change) = 0;
+
+  /// Deletes the hook with its deliveries and attempts; returns what it was.
+  /// `not_found` when there is no such hook.
+  virtual Result<Webhook> delete_hook(std::string_view hook_id) = 0;
+
+  // ---- API keys --------------------------------------------------------------
+
+  /// Stores a key; `conflict` when its id or hash is already stored.
+  virtual Result<void> insert_api_key(const ApiKey& key) = 0;
+
+  /// The key whose SHA-256 is `key_hash`, or `not_found`.
+  virtual Result<ApiKey> find_api_key(std::string_view key_hash) = 0;
+
+  /// Every key, oldest first.
+  virtual Result<std::vector<ApiKey>> list_api_keys() = 0;
+
+  /// Deletes the key; `not_found` when there is no such key.
+  virtual Result<void> delete_api_key(std::string_view key_id) = 0;
+
+  // ---- the delivery outbox (see outbox.hpp) ----------------------------------
+
+  /// Stores `event` and, in the same transaction, one pending delivery due at
+  /// `event.created_at` for every enabled hook of `event.project_id` that
+  /// accepts `event.type`. With a non-empty idempotency key already stored
+  /// for that project, stores nothing and returns the first call's ids with
+  /// `duplicate` set.
+  virtual Result<EnqueueResult> enqueue(const OutboxEvent& event) = 0;
+
+  /// Leases up to `request.limit` due deliveries to `request.owner` until
+  /// `request.now + request.lease`, earliest due first. Several callers never
+  /// get the same delivery while its lease runs.
+  virtual Result<std::vector<ClaimedDelivery>> claim_due(const ClaimRequest& request) = 0;
+
+  /// Records `attempt`, then, if `owner` still holds the lease on its
+  /// delivery, applies `outcome` (attempt_count + 1, status, next attempt,
+  /// last error, completion time) and releases the lease. Returns the
+  /// delivery as stored; `conflict` when the lease was lost (the attempt is
+  /// kept all the same), `not_found` when the delivery is gone.
+  virtual Result<Delivery> complete_attempt(std::string_view owner,
+                                            const Attempt& attempt,
+                                            const DeliveryOutcome& outcome) = 0;
+
+  /// Gives back leases held by `owner` without an attempt (a worker stopping).
+  virtual Result<void> release_leases(std::string_view owner,
+                                      const std::vector<std::string>& delivery_ids) = 0;
+
+  /// Makes a delivery pending again, due at `at`, whatever its status (a
+  /// manual redelivery); the next attempt is recorded with `trigger`.
+  virtual Result<Delivery> reschedule_delivery(std::string_view delivery_id,
+                                               Timestamp at,
+                                               AttemptTrigger trigger) = 0;
+
+  /// The delivery, or `not_found`.
+  virtual Result<Delivery> get_delivery(std::string_view delivery_id) = 0;
+
+  /// Deliveries matching `filter`, newest first.
+  virtual Result<std::vector<Delivery>> list_deliveries(const DeliveryFilter& filter) = 0;
+
+  /// The event, or `not_found`.
+  virtual Result<OutboxEvent> get_event(std::string_view event_id) = 0;
+
+  /// Attempts matching `filter`, newest first.
+  virtual Result<std::vector<Attempt>> list_attempts(const AttemptFilter& filter) = 0;
+
+  /// Deletes attempts started before `before`; returns how many.
+  virtual Result<std::size_t> purge_attempts(Timestamp before) = 0;
+
+  /// The earliest time at which a pending delivery may become due (its
+  /// next attempt or its lease expiry), or nothing when none is pending. A
+  /// worker sleeps until then unless woken.
+  virtual Result<std::optional<Timestamp>> next_due_at() = 0;
+};
+
+/// Tuning of the built-in backends.
+struct StorageOptions {
+  /// How long a write waits for another process's lock before `unavailable`.
+  std::chrono::milliseconds busy_timeout{std::chrono::seconds(5)};
+};
+
+/// The store used when none is named.
+inline constexpr std::string_view kDefaultStorageUri = "sqlite:runhooks.db";
+
+/// Opens a backend from a URI:
+/// - `sqlite:PATH` — a SQLite file (created on first use); `sqlite:PATH?mode=ro`
+///   opens it read-only.
+/// - `memory:` — an in-process store, gone when the last reference is.
+/// Returns `invalid_argument` for an unknown scheme, `internal` when the file
+/// is not a database or was written by a newer runhooks, `unavailable` when
+/// it stays locked. The storage is shared by everything built on it.
+RUNHOOKS_EXPORT Result<std::shared_ptr<Storage>> open_storage(
+    std::string_view uri, const StorageOptions& options = {});
+
+}  // namespace runhooks

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages runhooks needs to build, test and benchmark,
+# skipping those already installed. Needs root (or sudo) on Debian 12.
+set -euo pipefail
+
+packages=(
+  g++ clang cmake make pkg-config
+  libcurl4-openssl-dev libsqlite3-dev libssl-dev rapidjson-dev
+  catch2 libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+echo "installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

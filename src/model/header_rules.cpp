@@ -1,0 +1,98 @@
+// The `headers` rule: a JSON object string of custom request headers.
+
+#include <runhooks/validation.hpp>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <set>
+#include <string>
+
+namespace runhooks {
+
+namespace {
+
+Error headers_error(std::string message) {
+  return Error::invalid("headers", std::move(message));
+}
+
+// RFC 9110 §5.6.2: token = 1*tchar.
+bool is_tchar(unsigned char c) {
+  if (std::isalnum(c)) return true;
+  static constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return c < 0x80 && kSymbols.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool is_token(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return is_tchar(static_cast<unsigned char>(c));
+  });
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// wire-format.md §3: what the sender sets itself, and hop-by-hop headers.
+bool is_reserved(const std::string& lower_name) {
+  static constexpr std::array<std::string_view, 14> kReserved = {
+      "webhook-id", "webhook-timestamp", "webhook-signature", "content-type",
+      "content-length", "host", "x-timestamp", "connection", "transfer-encoding",
+      "te", "upgrade", "keep-alive", "trailer", "expect"};
+  if (lower_name.rfind("proxy-", 0) == 0) return true;
+  return std::find(kReserved.begin(), kReserved.end(), lower_name) != kReserved.end();
+}
+
+bool has_forbidden_value_byte(std::string_view value) {
+  return value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+}  // namespace
+
+Result<void> validate_headers(std::string_view headers) {
+  if (headers.size() > kMaxHeadersLength) {
+    return headers_error("headers must be at most " + std::to_string(kMaxHeadersLength) +
+                         " characters");
+  }
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(headers.data(), headers.size());
+  if (doc.HasParseError()) {
+    return headers_error(std::string("headers must be a JSON object string: ") +
+                         rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                         std::to_string(doc.GetErrorOffset()));
+  }
+  if (!doc.IsObject()) return headers_error("headers must be a JSON object string");
+
+  std::set<std::string> seen;
+  for (const auto& member : doc.GetObject()) {
+    const std::string_view name(member.name.GetString(), member.name.GetStringLength());
+    if (!is_token(name)) {
+      return headers_error("header name '" + std::string(name.substr(0, 64)) +
+                           "' is not a valid HTTP token");
+    }
+    std::string lower = lowercase(name);
+    if (is_reserved(lower)) {
+      return headers_error("header '" + std::string(name) + "' is reserved and cannot be set");
+    }
+    if (!seen.insert(lower).second) {
+      return headers_error("header '" + std::string(name) +
+                           "' appears more than once (names ignore case)");
+    }
+    if (!member.value.IsString()) {
+      return headers_error("header '" + std::string(name) + "' must have a string value");
+    }
+    const std::string_view value(member.value.GetString(), member.value.GetStringLength());
+    if (has_forbidden_value_byte(value)) {
+      return headers_error("header '" + std::string(name) +
+                           "' value must not contain CR, LF or NUL");
+    }
+  }
+  return {};
+}
+
+}  // namespace runhooks

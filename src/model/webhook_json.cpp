@@ -1,0 +1,174 @@
+// Webhook <-> wire-format JSON (wire-format.md §1).
+
+#include <runhooks/validation.hpp>
+#include <runhooks/webhook_json.hpp>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace runhooks {
+
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void write_string(JsonWriter& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+void write_nullable(JsonWriter& w, const std::optional<std::string>& s) {
+  if (s) write_string(w, *s); else w.Null();
+}
+
+void write_hook(JsonWriter& w, const Webhook& hook) {
+  w.StartObject();
+  w.Key("hookId"); write_string(w, hook.hook_id);
+  w.Key("projectId"); write_string(w, hook.project_id);
+  w.Key("url"); write_string(w, hook.url);
+  w.Key("headers"); write_nullable(w, hook.headers);
+  w.Key("hookEvents");
+  w.StartArray();
+  for (EventType type : hook.hook_events) write_string(w, to_string(type));
+  w.EndArray();
+  w.Key("label"); write_nullable(w, hook.label);
+  w.Key("createdAt"); write_string(w, format_iso8601(hook.created_at));
+  w.Key("updatedAt"); write_string(w, format_iso8601(hook.updated_at));
+  w.EndObject();
+}
+
+std::string_view view(const rapidjson::Value& v) {
+  return {v.GetString(), v.GetStringLength()};
+}
+
+Result<rapidjson::Document> parse_object(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
+  if (doc.HasParseError()) {
+    return Error::invalid("body", std::string("body is not valid JSON: ") +
+                                      rapidjson::GetParseError_En(doc.GetParseError()) +
+                                      " at offset " + std::to_string(doc.GetErrorOffset()));
+  }
+  if (!doc.IsObject()) return Error::invalid("body", "body must be a JSON object");
+  return doc;
+}
+
+// A string-or-null member: nullopt for null, the string otherwise.
+Result<std::optional<std::string>> nullable_string(const rapidjson::Value& v,
+                                                   const char* field) {
+  if (v.IsNull()) return std::optional<std::string>();
+  if (!v.IsString()) return Error::invalid(field, std::string(field) + " must be a string or null");
+  return std::optional<std::string>(std::string(view(v)));
+}
+
+Result<std::string> required_string(const rapidjson::Value& v, const char* field) {
+  if (!v.IsString()) return Error::invalid(field, std::string(field) + " must be a string");
+  return std::string(view(v));
+}
+
+Result<std::vector<EventType>> event_list(const rapidjson::Value& v) {
+  static const char* kExpected =
+      "hookEvents must be an array of RUN_FINISH, RUN_START, RUN_TIMEOUT, RUN_CANCELED";
+  if (!v.IsArray()) return Error::invalid("hookEvents", kExpected);
+  std::vector<EventType> events;
+  for (const auto& item : v.GetArray()) {
+    if (!item.IsString()) return Error::invalid("hookEvents", kExpected);
+    const auto type = parse_event_type(view(item));
+    if (!type) {
+      return Error::invalid("hookEvents", "hookEvents contains unknown event '" +
+                                              std::string(view(item).substr(0, 64)) +
+                                              "' (allowed: RUN_FINISH, RUN_START, "
+                                              "RUN_TIMEOUT, RUN_CANCELED)");
+    }
+    events.push_back(*type);
+  }
+  return unique_events(events);
+}
+
+}  // namespace
+
+std::string to_json(const Webhook& hook) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  write_hook(writer, hook);
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string to_json(const std::vector<Webhook>& hooks) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartArray();
+  for (const Webhook& hook : hooks) write_hook(writer, hook);
+  writer.EndArray();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string to_json(const DeletedWebhook& deleted) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("hookId"); write_string(writer, deleted.hook_id);
+  writer.Key("projectId"); write_string(writer, deleted.project_id);
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+Result<NewWebhook> parse_create_request(std::string_view body) {
+  auto doc = parse_object(body);
+  if (!doc) return std::move(doc).error();
+  NewWebhook hook;
+  const auto url = doc->FindMember("url");
+  if (url == doc->MemberEnd()) return Error::invalid("url", "url is required");
+  auto url_text = required_string(url->value, "url");
+  if (!url_text) return std::move(url_text).error();
+  hook.url = std::move(*url_text);
+
+  if (const auto m = doc->FindMember("headers"); m != doc->MemberEnd()) {
+    auto headers = nullable_string(m->value, "headers");
+    if (!headers) return std::move(headers).error();
+    hook.headers = std::move(*headers);
+  }
+  if (const auto m = doc->FindMember("label"); m != doc->MemberEnd()) {
+    auto label = nullable_string(m->value, "label");
+    if (!label) return std::move(label).error();
+    hook.label = std::move(*label);
+  }
+  if (const auto m = doc->FindMember("hookEvents"); m != doc->MemberEnd()) {
+    auto events = event_list(m->value);
+    if (!events) return std::move(events).error();
+    hook.hook_events = std::move(*events);
+  }
+  if (auto valid = validate(hook); !valid) return std::move(valid).error();
+  return hook;
+}
+
+Result<WebhookPatch> parse_update_request(std::string_view body) {
+  auto doc = parse_object(body);
+  if (!doc) return std::move(doc).error();
+  WebhookPatch patch;
+  if (const auto m = doc->FindMember("url"); m != doc->MemberEnd()) {
+    auto url = required_string(m->value, "url");
+    if (!url) return std::move(url).error();
+    patch.url = std::move(*url);
+  }
+  auto apply_nullable = [&](const char* field, PatchField<std::string>& target) -> Result<void> {
+    const auto m = doc->FindMember(field);
+    if (m == doc->MemberEnd()) return {};
+    auto value = nullable_string(m->value, field);
+    if (!value) return std::move(value).error();
+    if (*value) target.set(std::move(**value)); else target.clear();
+    return {};
+  };
+  if (auto r = apply_nullable("headers", patch.headers); !r) return std::move(r).error();
+  if (auto r = apply_nullable("label", patch.label); !r) return std::move(r).error();
+  if (const auto m = doc->FindMember("hookEvents"); m != doc->MemberEnd()) {
+    auto events = event_list(m->value);
+    if (!events) return std::move(events).error();
+    patch.hook_events = std::move(*events);
+  }
+  if (auto valid = validate(patch); !valid) return std::move(valid).error();
+  return patch;
+}
+
+}  // namespace runhooks

@@ -1,0 +1,297 @@
+#include "storage/memory/memory_storage.hpp"
+
+#include "core/random.hpp"
+#include "storage/outbox_rules.hpp"
+
+#include <algorithm>
+
+namespace runhooks::detail {
+
+namespace {
+Error hook_not_found() { return Error::not_found("webhook not found"); }
+Error delivery_not_found() { return Error::not_found("delivery not found"); }
+}  // namespace
+
+Result<void> MemoryStorage::insert_hook(const Webhook& hook, std::size_t max_per_project) {
+  std::lock_guard lock(mutex_);
+  auto& project_hooks = hooks_by_project_[hook.project_id];
+  if (project_hooks.size() >= max_per_project) {
+    if (project_hooks.empty()) hooks_by_project_.erase(hook.project_id);
+    return Error{ErrorCode::conflict, "projectId",
+                 "project already has the maximum of " + std::to_string(max_per_project) +
+                     " webhooks (max_hooks_per_project)"};
+  }
+  if (!hooks_.emplace(hook.hook_id, hook).second) {
+    return Error{ErrorCode::conflict, "hookId", "a webhook with this id already exists"};
+  }
+  project_hooks.push_back(hook.hook_id);
+  return {};
+}
+
+Result<Webhook> MemoryStorage::get_hook(std::string_view hook_id) {
+  std::lock_guard lock(mutex_);
+  const auto found = hooks_.find(hook_id);
+  if (found == hooks_.end()) return hook_not_found();
+  return found->second;
+}
+
+Result<std::vector<Webhook>> MemoryStorage::list_hooks(std::string_view project_id) {
+  std::lock_guard lock(mutex_);
+  std::vector<Webhook> hooks;
+  const auto ids = hooks_by_project_.find(project_id);
+  if (ids == hooks_by_project_.end()) return hooks;
+  hooks.reserve(ids->second.size());
+  for (const std::string& id : ids->second) hooks.push_back(hooks_.find(id)->second);
+  return hooks;
+}
+
+Result<Webhook> MemoryStorage::modify_hook(
+    std::string_view hook_id, const std::function<Result<void>(Webhook&)>& change) {
+  std::lock_guard lock(mutex_);
+  const auto found = hooks_.find(hook_id);
+  if (found == hooks_.end()) return hook_not_found();
+  Webhook copy = found->second;
+  if (auto changed = change(copy); !changed) return std::move(changed).error();
+  found->second = copy;
+  return copy;
+}
+
+Result<Webhook> MemoryStorage::delete_hook(std::string_view hook_id) {
+  std::lock_guard lock(mutex_);
+  const auto found = hooks_.find(hook_id);
+  if (found == hooks_.end()) return hook_not_found();
+  Webhook hook = std::move(found->second);
+  hooks_.erase(found);
+  auto& ids = hooks_by_project_[hook.project_id];
+  ids.erase(std::remove(ids.begin(), ids.end(), hook.hook_id), ids.end());
+  if (ids.empty()) hooks_by_project_.erase(hook.project_id);
+  // Like the SQL backends' ON DELETE CASCADE: the hook's deliveries and their
+  // attempts go with it.
+  std::vector<Seq> doomed;
+  for (const auto& [seq, delivery] : deliveries_) {
+    if (delivery.hook_id == hook.hook_id) doomed.push_back(seq);
+  }
+  for (Seq seq : doomed) erase_delivery(seq);
+  return hook;
+}
+
+void MemoryStorage::erase_delivery(Seq seq) {
+  const auto found = deliveries_.find(seq);
+  const std::string id = found->second.delivery_id;
+  attempts_.erase(std::remove_if(attempts_.begin(), attempts_.end(),
+                                 [&](const Attempt& a) { return a.delivery_id == id; }),
+                  attempts_.end());
+  delivery_seq_.erase(id);
+  pending_.erase(seq);
+  deliveries_.erase(found);
+}
+
+Result<void> MemoryStorage::insert_api_key(const ApiKey& key) {
+  std::lock_guard lock(mutex_);
+  const bool taken = std::any_of(api_keys_.begin(), api_keys_.end(), [&](const ApiKey& k) {
+    return k.key_id == key.key_id || k.key_hash == key.key_hash;
+  });
+  if (taken) return Error{ErrorCode::conflict, {}, "an API key with this id or hash exists"};
+  api_keys_.push_back(key);
+  return {};
+}
+
+Result<ApiKey> MemoryStorage::find_api_key(std::string_view key_hash) {
+  std::lock_guard lock(mutex_);
+  for (const ApiKey& key : api_keys_) {
+    if (key.key_hash == key_hash) return key;
+  }
+  return Error::not_found("API key not found");
+}
+
+Result<std::vector<ApiKey>> MemoryStorage::list_api_keys() {
+  std::lock_guard lock(mutex_);
+  return api_keys_;
+}
+
+Result<void> MemoryStorage::delete_api_key(std::string_view key_id) {
+  std::lock_guard lock(mutex_);
+  const auto found = std::find_if(api_keys_.begin(), api_keys_.end(),
+                                  [&](const ApiKey& k) { return k.key_id == key_id; });
+  if (found == api_keys_.end()) return Error::not_found("API key not found");
+  api_keys_.erase(found);
+  return {};
+}
+
+Result<EnqueueResult> MemoryStorage::enqueue(const OutboxEvent& event) {
+  std::lock_guard lock(mutex_);
+  const auto idempotency = std::make_pair(event.project_id, event.idempotency_key);
+  if (!event.idempotency_key.empty()) {
+    if (const auto seen = idempotency_.find(idempotency); seen != idempotency_.end()) {
+      EnqueueResult result{seen->second, {}, true};
+      for (const auto& [seq, delivery] : deliveries_) {
+        if (delivery.event_id == seen->second) result.delivery_ids.push_back(delivery.delivery_id);
+      }
+      return result;
+    }
+  }
+  if (events_.count(event.event_id) != 0) {
+    return Error{ErrorCode::conflict, {}, "an event with this id already exists"};
+  }
+  // Ids first, so a failure of the generator leaves nothing half-stored.
+  std::vector<Delivery> fan_out;
+  if (const auto ids = hooks_by_project_.find(event.project_id); ids != hooks_by_project_.end()) {
+    for (const std::string& hook_id : ids->second) {
+      const Webhook& hook = hooks_.find(hook_id)->second;
+      if (!hook.enabled || !hook.accepts(event.type)) continue;
+      auto delivery_id = random_uuid();
+      if (!delivery_id) return std::move(delivery_id).error();
+      Delivery d;
+      d.delivery_id = std::move(*delivery_id);
+      d.event_id = event.event_id;
+      d.hook_id = hook_id;
+      d.project_id = event.project_id;
+      d.ordering_key = event.ordering_key;
+      d.next_attempt_at = d.created_at = event.created_at;
+      fan_out.push_back(std::move(d));
+    }
+  }
+  EnqueueResult result{event.event_id, {}, false};
+  events_.emplace(event.event_id, event);
+  if (!event.idempotency_key.empty()) idempotency_.emplace(idempotency, event.event_id);
+  for (Delivery& d : fan_out) {
+    const Seq seq = next_seq_++;
+    result.delivery_ids.push_back(d.delivery_id);
+    delivery_seq_.emplace(d.delivery_id, seq);
+    pending_.insert(seq);
+    deliveries_.emplace(seq, std::move(d));
+  }
+  return result;
+}
+
+Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest& request) {
+  std::lock_guard lock(mutex_);
+  // Walk pending deliveries in enqueue order; the first pending one of each
+  // (hook, ordering key) blocks the later ones.
+  std::set<std::pair<std::string, std::string>> ordering_heads;
+  std::vector<Seq> due;
+  for (Seq seq : pending_) {
+    const Delivery& d = deliveries_.find(seq)->second;
+    if (!d.ordering_key.empty() && !ordering_heads.emplace(d.hook_id, d.ordering_key).second) {
+      continue;
+    }
+    const bool leased = d.lease_expires_at && *d.lease_expires_at > request.now;
+    if (d.next_attempt_at <= request.now && !leased) due.push_back(seq);
+  }
+  std::stable_sort(due.begin(), due.end(), [&](Seq a, Seq b) {
+    return deliveries_.find(a)->second.next_attempt_at < deliveries_.find(b)->second.next_attempt_at;
+  });
+  if (due.size() > request.limit) due.resize(request.limit);
+
+  std::vector<ClaimedDelivery> claimed;
+  for (Seq seq : due) {
+    Delivery& d = deliveries_.find(seq)->second;
+    d.lease_owner = request.owner;
+    d.lease_expires_at = request.now + request.lease;
+    claimed.push_back({d, events_.find(d.event_id)->second});
+  }
+  return claimed;
+}
+
+Delivery* MemoryStorage::find_delivery(std::string_view delivery_id) {
+  const auto seq = delivery_seq_.find(std::string(delivery_id));
+  return seq == delivery_seq_.end() ? nullptr : &deliveries_.find(seq->second)->second;
+}
+
+Result<Delivery> MemoryStorage::complete_attempt(std::string_view owner, const Attempt& attempt,
+                                                 const DeliveryOutcome& outcome) {
+  std::lock_guard lock(mutex_);
+  Delivery* d = find_delivery(attempt.delivery_id);
+  if (d == nullptr) return delivery_not_found();
+  if (d->lease_owner != owner) {
+    return Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"};
+  }
+  attempts_.push_back(attempt);
+  apply_outcome(*d, attempt, outcome);
+  if (d->status != DeliveryStatus::pending) pending_.erase(delivery_seq_[d->delivery_id]);
+  return *d;
+}
+
+Result<void> MemoryStorage::release_leases(std::string_view owner,
+                                           const std::vector<std::string>& delivery_ids) {
+  std::lock_guard lock(mutex_);
+  for (const std::string& id : delivery_ids) {
+    Delivery* d = find_delivery(id);
+    if (d == nullptr || d->lease_owner != owner) continue;
+    d->lease_owner.clear();
+    d->lease_expires_at.reset();
+  }
+  return {};
+}
+
+Result<Delivery> MemoryStorage::reschedule_delivery(std::string_view delivery_id, Timestamp at,
+                                                    AttemptTrigger trigger) {
+  std::lock_guard lock(mutex_);
+  Delivery* d = find_delivery(delivery_id);
+  if (d == nullptr) return delivery_not_found();
+  apply_reschedule(*d, at, trigger);
+  pending_.insert(delivery_seq_[d->delivery_id]);
+  return *d;
+}
+
+Result<Delivery> MemoryStorage::get_delivery(std::string_view delivery_id) {
+  std::lock_guard lock(mutex_);
+  const Delivery* d = find_delivery(delivery_id);
+  if (d == nullptr) return delivery_not_found();
+  return *d;
+}
+
+Result<std::vector<Delivery>> MemoryStorage::list_deliveries(const DeliveryFilter& filter) {
+  std::lock_guard lock(mutex_);
+  std::vector<Delivery> found;
+  for (auto it = deliveries_.rbegin(); it != deliveries_.rend() && found.size() < filter.limit; ++it) {
+    const Delivery& d = it->second;
+    if (!filter.project_id.empty() && d.project_id != filter.project_id) continue;
+    if (!filter.hook_id.empty() && d.hook_id != filter.hook_id) continue;
+    if (!filter.event_id.empty() && d.event_id != filter.event_id) continue;
+    if (filter.status && d.status != *filter.status) continue;
+    found.push_back(d);
+  }
+  return found;
+}
+
+Result<OutboxEvent> MemoryStorage::get_event(std::string_view event_id) {
+  std::lock_guard lock(mutex_);
+  const auto found = events_.find(event_id);
+  if (found == events_.end()) return Error::not_found("event not found");
+  return found->second;
+}
+
+Result<std::vector<Attempt>> MemoryStorage::list_attempts(const AttemptFilter& filter) {
+  std::lock_guard lock(mutex_);
+  std::vector<Attempt> found;
+  for (auto it = attempts_.rbegin(); it != attempts_.rend() && found.size() < filter.limit; ++it) {
+    if (!filter.delivery_id.empty() && it->delivery_id != filter.delivery_id) continue;
+    if (!filter.hook_id.empty() && it->hook_id != filter.hook_id) continue;
+    found.push_back(*it);
+  }
+  return found;
+}
+
+Result<std::size_t> MemoryStorage::purge_attempts(Timestamp before) {
+  std::lock_guard lock(mutex_);
+  const std::size_t size_before = attempts_.size();
+  attempts_.erase(std::remove_if(attempts_.begin(), attempts_.end(),
+                                 [&](const Attempt& a) { return a.started_at < before; }),
+                  attempts_.end());
+  return size_before - attempts_.size();
+}
+
+Result<std::optional<Timestamp>> MemoryStorage::next_due_at() {
+  std::lock_guard lock(mutex_);
+  std::optional<Timestamp> earliest;
+  for (Seq seq : pending_) {
+    const Delivery& d = deliveries_.find(seq)->second;
+    Timestamp at = d.next_attempt_at;
+    if (d.lease_expires_at && *d.lease_expires_at > at) at = *d.lease_expires_at;
+    if (!earliest || at < *earliest) earliest = at;
+  }
+  return earliest;
+}
+
+}  // namespace runhooks::detail

@@ -1,0 +1,66 @@
+#pragma once
+// The in-memory backend: the same behaviour as SQLite, in maps under one
+// mutex, for tests and short-lived programs. Gone with the last reference.
+
+#include <runhooks/storage.hpp>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace runhooks::detail {
+
+class MemoryStorage final : public Storage {
+ public:
+  Result<void> insert_hook(const Webhook& hook, std::size_t max_per_project) override;
+  Result<Webhook> get_hook(std::string_view hook_id) override;
+  Result<std::vector<Webhook>> list_hooks(std::string_view project_id) override;
+  Result<Webhook> modify_hook(std::string_view hook_id,
+                              const std::function<Result<void>(Webhook&)>& change) override;
+  Result<Webhook> delete_hook(std::string_view hook_id) override;
+
+  Result<void> insert_api_key(const ApiKey& key) override;
+  Result<ApiKey> find_api_key(std::string_view key_hash) override;
+  Result<std::vector<ApiKey>> list_api_keys() override;
+  Result<void> delete_api_key(std::string_view key_id) override;
+
+  Result<EnqueueResult> enqueue(const OutboxEvent& event) override;
+  Result<std::vector<ClaimedDelivery>> claim_due(const ClaimRequest& request) override;
+  Result<Delivery> complete_attempt(std::string_view owner, const Attempt& attempt,
+                                    const DeliveryOutcome& outcome) override;
+  Result<void> release_leases(std::string_view owner,
+                              const std::vector<std::string>& delivery_ids) override;
+  Result<Delivery> reschedule_delivery(std::string_view delivery_id, Timestamp at,
+                                       AttemptTrigger trigger) override;
+  Result<Delivery> get_delivery(std::string_view delivery_id) override;
+  Result<std::vector<Delivery>> list_deliveries(const DeliveryFilter& filter) override;
+  Result<OutboxEvent> get_event(std::string_view event_id) override;
+  Result<std::vector<Attempt>> list_attempts(const AttemptFilter& filter) override;
+  Result<std::size_t> purge_attempts(Timestamp before) override;
+  Result<std::optional<Timestamp>> next_due_at() override;
+
+ private:
+  using Seq = std::uint64_t;
+
+  Delivery* find_delivery(std::string_view delivery_id);
+  void erase_delivery(Seq seq);
+
+  std::mutex mutex_;
+  Seq next_seq_ = 1;
+  std::map<std::string, Webhook, std::less<>> hooks_;
+  std::map<std::string, std::vector<std::string>, std::less<>> hooks_by_project_;  // creation order
+  std::vector<ApiKey> api_keys_;
+  std::map<std::string, OutboxEvent, std::less<>> events_;
+  std::map<std::pair<std::string, std::string>, std::string> idempotency_;  // (project, key) -> event
+  std::map<Seq, Delivery> deliveries_;  // in enqueue order
+  std::unordered_map<std::string, Seq> delivery_seq_;
+  std::set<Seq> pending_;
+  std::vector<Attempt> attempts_;  // in insertion order
+};
+
+}  // namespace runhooks::detail

@@ -1,0 +1,48 @@
+// open_storage: from a URI to a backend.
+
+#include <runhooks/storage.hpp>
+
+#include "storage/memory/memory_storage.hpp"
+#include "storage/sqlite/sqlite_storage.hpp"
+
+namespace runhooks {
+
+Storage::~Storage() = default;
+
+namespace {
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+Result<std::shared_ptr<Storage>> open_sqlite(std::string_view spec, const StorageOptions& options) {
+  std::string_view path = spec;
+  bool read_only = false;
+  if (const auto query = spec.rfind('?'); query != std::string_view::npos) {
+    const std::string_view parameters = spec.substr(query + 1);
+    if (parameters == "mode=ro") {
+      read_only = true;
+    } else if (parameters != "mode=rw") {
+      return Error::invalid("store", "unknown sqlite option '" + std::string(parameters) +
+                                         "' (supported: mode=ro, mode=rw)");
+    }
+    path = spec.substr(0, query);
+  }
+  // sqlite:///abs/path and sqlite://localhost/abs/path are the URL spellings
+  // of sqlite:/abs/path.
+  if (starts_with(path, "//localhost/")) path.remove_prefix(11);
+  else if (starts_with(path, "///")) path.remove_prefix(2);
+  if (path.empty()) return Error::invalid("store", "sqlite store needs a path: sqlite:/path/to/file.db");
+  return detail::SqliteStorage::open(std::string(path), read_only, options);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Storage>> open_storage(std::string_view uri, const StorageOptions& options) {
+  if (starts_with(uri, "sqlite:")) return open_sqlite(uri.substr(7), options);
+  if (uri == "memory:") return std::shared_ptr<Storage>(std::make_shared<detail::MemoryStorage>());
+  return Error::invalid("store", "unknown store '" + std::string(uri.substr(0, 64)) +
+                                     "' (expected sqlite:PATH or memory:)");
+}
+
+}  // namespace runhooks

@@ -1,0 +1,342 @@
+// SqliteStorage: the delivery outbox (see outbox.hpp for the semantics).
+
+#include "storage/sqlite/sqlite_storage.hpp"
+
+#include "core/random.hpp"
+#include "storage/outbox_rules.hpp"
+#include "storage/record_codec.hpp"
+
+namespace runhooks::detail {
+
+namespace {
+
+using Kind = Transaction::Kind;
+
+#define RUNHOOKS_DELIVERY_COLUMNS                                                         \
+  "d.delivery_id, d.event_id, d.hook_id, d.project_id, d.ordering_key, d.status, "        \
+  "d.attempt_count, d.next_attempt_at, d.created_at, d.completed_at, d.last_error, "      \
+  "d.next_trigger, d.lease_owner, d.lease_expires_at"
+constexpr int kDeliveryColumnCount = 14;
+
+#define RUNHOOKS_EVENT_COLUMNS                                                            \
+  "e.event_id, e.project_id, e.event_type, e.payload, e.idempotency_key, e.ordering_key, " \
+  "e.created_at"
+
+#define RUNHOOKS_ATTEMPT_COLUMNS                                                          \
+  "attempt_id, delivery_id, hook_id, started_at, duration_ms, status_code, error_class, "  \
+  "error_message, trigger, response_body"
+
+Delivery read_delivery(const Statement& row) {
+  Delivery d;
+  d.delivery_id = row.column_text(0);
+  d.event_id = row.column_text(1);
+  d.hook_id = row.column_text(2);
+  d.project_id = row.column_text(3);
+  d.ordering_key = row.column_text(4);
+  d.status = static_cast<DeliveryStatus>(row.column_int(5));
+  d.attempt_count = static_cast<int>(row.column_int(6));
+  d.next_attempt_at = from_millis(row.column_int(7));
+  d.created_at = from_millis(row.column_int(8));
+  if (!row.column_is_null(9)) d.completed_at = from_millis(row.column_int(9));
+  d.last_error = row.column_text(10);
+  d.next_trigger = static_cast<AttemptTrigger>(row.column_int(11));
+  d.lease_owner = row.column_text(12);
+  if (!row.column_is_null(13)) d.lease_expires_at = from_millis(row.column_int(13));
+  return d;
+}
+
+OutboxEvent read_event(const Statement& row, int first) {
+  OutboxEvent e;
+  e.event_id = row.column_text(first);
+  e.project_id = row.column_text(first + 1);
+  e.type = parse_event_type(row.column_text(first + 2)).value_or(EventType::run_finish);
+  e.payload = row.column_text(first + 3);
+  e.idempotency_key = row.column_nullable_text(first + 4).value_or("");
+  e.ordering_key = row.column_text(first + 5);
+  e.created_at = from_millis(row.column_int(first + 6));
+  return e;
+}
+
+Attempt read_attempt(const Statement& row) {
+  Attempt a;
+  a.attempt_id = row.column_text(0);
+  a.delivery_id = row.column_text(1);
+  a.hook_id = row.column_text(2);
+  a.started_at = from_millis(row.column_int(3));
+  a.duration = std::chrono::milliseconds(row.column_int(4));
+  a.status_code = static_cast<int>(row.column_int(5));
+  a.error_class = static_cast<AttemptErrorClass>(row.column_int(6));
+  a.error_message = row.column_text(7);
+  a.trigger = static_cast<AttemptTrigger>(row.column_int(8));
+  a.response_body = row.column_text(9);
+  return a;
+}
+
+template <class T, class Reader>
+Result<std::vector<T>> read_all(Statement& stmt, Reader read) {
+  std::vector<T> rows;
+  for (;;) {
+    auto row = stmt.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return rows;
+    rows.push_back(read(stmt));
+  }
+}
+
+Error delivery_not_found() { return Error::not_found("delivery not found"); }
+
+// The delivery ids of an event, in creation order.
+Result<std::vector<std::string>> delivery_ids_of(SqliteConnection& db, std::string_view event_id) {
+  auto stmt = db.prepare("SELECT delivery_id FROM deliveries WHERE event_id = ?1 ORDER BY seq");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, event_id);
+  return read_all<std::string>(*stmt, [](const Statement& row) { return row.column_text(0); });
+}
+
+}  // namespace
+
+Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::begin(*connection_, Kind::immediate);
+  if (!tx) return std::move(tx).error();
+
+  if (!event.idempotency_key.empty()) {
+    auto seen = connection_->prepare(
+        "SELECT event_id FROM events WHERE project_id = ?1 AND idempotency_key = ?2");
+    if (!seen) return std::move(seen).error();
+    seen->bind(1, event.project_id).bind(2, event.idempotency_key);
+    auto row = seen->step();
+    if (!row) return std::move(row).error();
+    if (*row) {
+      EnqueueResult result{seen->column_text(0), {}, true};
+      auto ids = delivery_ids_of(*connection_, result.event_id);
+      if (!ids) return std::move(ids).error();
+      result.delivery_ids = std::move(*ids);
+      return result;
+    }
+  }
+
+  auto insert_event = connection_->prepare(
+      "INSERT INTO events (event_id, project_id, event_type, payload, idempotency_key, "
+      "ordering_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!insert_event) return std::move(insert_event).error();
+  insert_event->bind(1, event.event_id).bind(2, event.project_id).bind(3, to_string(event.type));
+  insert_event->bind_blob(4, event.payload);
+  if (event.idempotency_key.empty()) insert_event->bind_null(5);
+  else insert_event->bind(5, event.idempotency_key);
+  insert_event->bind(6, event.ordering_key).bind(7, to_millis(event.created_at));
+  if (auto done = insert_event->run(); !done) return std::move(done).error();
+
+  auto targets = connection_->prepare(
+      "SELECT hook_id FROM hooks WHERE project_id = ?1 AND enabled = 1 "
+      "AND (event_mask = 0 OR (event_mask & ?2) != 0) ORDER BY seq");
+  if (!targets) return std::move(targets).error();
+  targets->bind(1, event.project_id).bind(2, std::int64_t{event_bit(event.type)});
+  auto hook_ids =
+      read_all<std::string>(*targets, [](const Statement& row) { return row.column_text(0); });
+  if (!hook_ids) return std::move(hook_ids).error();
+
+  EnqueueResult result{event.event_id, {}, false};
+  auto insert_delivery = connection_->prepare(
+      "INSERT INTO deliveries (delivery_id, event_id, hook_id, project_id, ordering_key, "
+      "status, attempt_count, next_attempt_at, created_at, last_error, next_trigger, "
+      "lease_owner) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?6, '', 0, '')");
+  if (!insert_delivery) return std::move(insert_delivery).error();
+  for (const std::string& hook_id : *hook_ids) {
+    auto delivery_id = random_uuid();
+    if (!delivery_id) return std::move(delivery_id).error();
+    insert_delivery->bind(1, *delivery_id).bind(2, event.event_id).bind(3, hook_id);
+    insert_delivery->bind(4, event.project_id).bind(5, event.ordering_key);
+    insert_delivery->bind(6, to_millis(event.created_at));
+    if (auto done = insert_delivery->run(); !done) return std::move(done).error();
+    result.delivery_ids.push_back(std::move(*delivery_id));
+  }
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return result;
+}
+
+Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest& request) {
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::begin(*connection_, Kind::immediate);
+  if (!tx) return std::move(tx).error();
+  const std::int64_t now = to_millis(request.now);
+  auto due = connection_->prepare(
+      "SELECT " RUNHOOKS_DELIVERY_COLUMNS ", " RUNHOOKS_EVENT_COLUMNS
+      " FROM deliveries d JOIN events e ON e.event_id = d.event_id"
+      " WHERE d.status = 0 AND d.next_attempt_at <= ?1"
+      "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?1)"
+      "   AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"
+      "        WHERE p.status = 0 AND p.hook_id = d.hook_id"
+      "          AND p.ordering_key = d.ordering_key AND p.seq < d.seq))"
+      " ORDER BY d.next_attempt_at, d.seq LIMIT ?2");
+  if (!due) return std::move(due).error();
+  due->bind(1, now).bind(2, static_cast<std::int64_t>(request.limit));
+  auto claimed = read_all<ClaimedDelivery>(*due, [](const Statement& row) {
+    return ClaimedDelivery{read_delivery(row), read_event(row, kDeliveryColumnCount)};
+  });
+  if (!claimed) return claimed;
+
+  const Timestamp expires = request.now + request.lease;
+  auto lease = connection_->prepare(
+      "UPDATE deliveries SET lease_owner = ?2, lease_expires_at = ?3 WHERE delivery_id = ?1");
+  if (!lease) return std::move(lease).error();
+  for (ClaimedDelivery& c : *claimed) {
+    lease->bind(1, c.delivery.delivery_id).bind(2, request.owner).bind(3, to_millis(expires));
+    if (auto done = lease->run(); !done) return std::move(done).error();
+    c.delivery.lease_owner = request.owner;
+    c.delivery.lease_expires_at = expires;
+  }
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return claimed;
+}
+
+Result<Delivery> SqliteStorage::load_delivery(std::string_view delivery_id) {
+  auto stmt = connection_->prepare(
+      "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d WHERE d.delivery_id = ?1");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, delivery_id);
+  auto row = stmt->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return delivery_not_found();
+  return read_delivery(*stmt);
+}
+
+Result<void> SqliteStorage::store_delivery(const Delivery& d) {
+  auto stmt = connection_->prepare(
+      "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, "
+      "completed_at = ?5, last_error = ?6, next_trigger = ?7, lease_owner = ?8, "
+      "lease_expires_at = ?9 WHERE delivery_id = ?1");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, d.delivery_id).bind(2, std::int64_t{static_cast<int>(d.status)});
+  stmt->bind(3, std::int64_t{d.attempt_count}).bind(4, to_millis(d.next_attempt_at));
+  if (d.completed_at) stmt->bind(5, to_millis(*d.completed_at)); else stmt->bind_null(5);
+  stmt->bind(6, d.last_error).bind(7, std::int64_t{static_cast<int>(d.next_trigger)});
+  stmt->bind(8, d.lease_owner);
+  if (d.lease_expires_at) stmt->bind(9, to_millis(*d.lease_expires_at)); else stmt->bind_null(9);
+  return stmt->run();
+}
+
+Result<void> SqliteStorage::insert_attempt(const Attempt& a) {
+  auto stmt = connection_->prepare(
+      "INSERT INTO attempts (" RUNHOOKS_ATTEMPT_COLUMNS
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, a.attempt_id).bind(2, a.delivery_id).bind(3, a.hook_id);
+  stmt->bind(4, to_millis(a.started_at)).bind(5, std::int64_t{a.duration.count()});
+  stmt->bind(6, std::int64_t{a.status_code});
+  stmt->bind(7, std::int64_t{static_cast<int>(a.error_class)}).bind(8, a.error_message);
+  stmt->bind(9, std::int64_t{static_cast<int>(a.trigger)}).bind_blob(10, a.response_body);
+  return stmt->run();
+}
+
+Result<Delivery> SqliteStorage::complete_attempt(std::string_view owner, const Attempt& attempt,
+                                                 const DeliveryOutcome& outcome) {
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::begin(*connection_, Kind::immediate);
+  if (!tx) return std::move(tx).error();
+  auto delivery = load_delivery(attempt.delivery_id);
+  if (!delivery) return delivery;
+  if (delivery->lease_owner != owner) {
+    return Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"};
+  }
+  if (auto stored = insert_attempt(attempt); !stored) return std::move(stored).error();
+  apply_outcome(*delivery, attempt, outcome);
+  if (auto stored = store_delivery(*delivery); !stored) return std::move(stored).error();
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return delivery;
+}
+
+Result<void> SqliteStorage::release_leases(std::string_view owner,
+                                           const std::vector<std::string>& delivery_ids) {
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::begin(*connection_, Kind::immediate);
+  if (!tx) return std::move(tx).error();
+  auto stmt = connection_->prepare(
+      "UPDATE deliveries SET lease_owner = '', lease_expires_at = NULL "
+      "WHERE delivery_id = ?1 AND lease_owner = ?2");
+  if (!stmt) return std::move(stmt).error();
+  for (const std::string& id : delivery_ids) {
+    stmt->bind(1, id).bind(2, owner);
+    if (auto done = stmt->run(); !done) return done;
+  }
+  return tx->commit();
+}
+
+Result<Delivery> SqliteStorage::reschedule_delivery(std::string_view delivery_id, Timestamp at,
+                                                    AttemptTrigger trigger) {
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::begin(*connection_, Kind::immediate);
+  if (!tx) return std::move(tx).error();
+  auto delivery = load_delivery(delivery_id);
+  if (!delivery) return delivery;
+  apply_reschedule(*delivery, at, trigger);
+  if (auto stored = store_delivery(*delivery); !stored) return std::move(stored).error();
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return delivery;
+}
+
+Result<Delivery> SqliteStorage::get_delivery(std::string_view delivery_id) {
+  std::lock_guard lock(mutex_);
+  return load_delivery(delivery_id);
+}
+
+Result<std::vector<Delivery>> SqliteStorage::list_deliveries(const DeliveryFilter& filter) {
+  std::lock_guard lock(mutex_);
+  auto stmt = connection_->prepare(
+      "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d"
+      " WHERE (?1 = '' OR d.project_id = ?1) AND (?2 = '' OR d.hook_id = ?2)"
+      "   AND (?3 = '' OR d.event_id = ?3) AND (?4 < 0 OR d.status = ?4)"
+      " ORDER BY d.seq DESC LIMIT ?5");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, filter.project_id).bind(2, filter.hook_id).bind(3, filter.event_id);
+  stmt->bind(4, filter.status ? std::int64_t{static_cast<int>(*filter.status)} : std::int64_t{-1});
+  stmt->bind(5, static_cast<std::int64_t>(filter.limit));
+  return read_all<Delivery>(*stmt, read_delivery);
+}
+
+Result<OutboxEvent> SqliteStorage::get_event(std::string_view event_id) {
+  std::lock_guard lock(mutex_);
+  auto stmt = connection_->prepare(
+      "SELECT " RUNHOOKS_EVENT_COLUMNS " FROM events e WHERE e.event_id = ?1");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, event_id);
+  auto row = stmt->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return Error::not_found("event not found");
+  return read_event(*stmt, 0);
+}
+
+Result<std::vector<Attempt>> SqliteStorage::list_attempts(const AttemptFilter& filter) {
+  std::lock_guard lock(mutex_);
+  auto stmt = connection_->prepare(
+      "SELECT " RUNHOOKS_ATTEMPT_COLUMNS " FROM attempts"
+      " WHERE (?1 = '' OR delivery_id = ?1) AND (?2 = '' OR hook_id = ?2)"
+      " ORDER BY seq DESC LIMIT ?3");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, filter.delivery_id).bind(2, filter.hook_id);
+  stmt->bind(3, static_cast<std::int64_t>(filter.limit));
+  return read_all<Attempt>(*stmt, read_attempt);
+}
+
+Result<std::size_t> SqliteStorage::purge_attempts(Timestamp before) {
+  std::lock_guard lock(mutex_);
+  auto stmt = connection_->prepare("DELETE FROM attempts WHERE started_at < ?1");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, to_millis(before));
+  if (auto done = stmt->run(); !done) return std::move(done).error();
+  return static_cast<std::size_t>(connection_->changes());
+}
+
+Result<std::optional<Timestamp>> SqliteStorage::next_due_at() {
+  std::lock_guard lock(mutex_);
+  auto stmt = connection_->prepare(
+      "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_expires_at, 0))) FROM deliveries "
+      "WHERE status = 0");
+  if (!stmt) return std::move(stmt).error();
+  auto row = stmt->step();
+  if (!row) return std::move(row).error();
+  if (stmt->column_is_null(0)) return std::optional<Timestamp>();
+  return std::optional<Timestamp>(from_millis(stmt->column_int(0)));
+}
+
+}  // namespace runhooks::detail

@@ -1,0 +1,146 @@
+#include "storage/sqlite/sqlite_schema.hpp"
+
+#include <array>
+#include <string>
+
+namespace runhooks::detail {
+
+namespace {
+
+// Migration i brings a file from version i to i + 1. Append; never edit.
+constexpr std::array<const char*, 1> kMigrations = {
+    R"sql(
+CREATE TABLE hooks (
+  seq             INTEGER PRIMARY KEY,
+  hook_id         TEXT NOT NULL UNIQUE,
+  project_id      TEXT NOT NULL,
+  url             TEXT NOT NULL,
+  headers         TEXT,
+  label           TEXT,
+  hook_events     TEXT NOT NULL,
+  event_mask      INTEGER NOT NULL,
+  secret          TEXT NOT NULL,
+  retired_secrets TEXT NOT NULL,
+  enabled         INTEGER NOT NULL,
+  disabled_reason TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+);
+CREATE INDEX hooks_by_project ON hooks(project_id, seq);
+
+CREATE TABLE api_keys (
+  seq          INTEGER PRIMARY KEY,
+  key_id       TEXT NOT NULL UNIQUE,
+  key_hash     TEXT NOT NULL UNIQUE,
+  label        TEXT NOT NULL,
+  projects     TEXT NOT NULL,
+  all_projects INTEGER NOT NULL,
+  read_only    INTEGER NOT NULL,
+  created_at   INTEGER NOT NULL
+);
+
+CREATE TABLE events (
+  event_id        TEXT PRIMARY KEY,
+  project_id      TEXT NOT NULL,
+  event_type      TEXT NOT NULL,
+  payload         BLOB NOT NULL,
+  idempotency_key TEXT,
+  ordering_key    TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  UNIQUE (project_id, idempotency_key)
+);
+
+CREATE TABLE deliveries (
+  seq              INTEGER PRIMARY KEY,
+  delivery_id      TEXT NOT NULL UNIQUE,
+  event_id         TEXT NOT NULL REFERENCES events(event_id) ON DELETE CASCADE,
+  hook_id          TEXT NOT NULL REFERENCES hooks(hook_id) ON DELETE CASCADE,
+  project_id       TEXT NOT NULL,
+  ordering_key     TEXT NOT NULL,
+  status           INTEGER NOT NULL,
+  attempt_count    INTEGER NOT NULL,
+  next_attempt_at  INTEGER NOT NULL,
+  created_at       INTEGER NOT NULL,
+  completed_at     INTEGER,
+  last_error       TEXT NOT NULL,
+  next_trigger     INTEGER NOT NULL,
+  lease_owner      TEXT NOT NULL,
+  lease_expires_at INTEGER
+);
+CREATE INDEX deliveries_pending ON deliveries(next_attempt_at) WHERE status = 0;
+CREATE INDEX deliveries_ordering ON deliveries(hook_id, ordering_key, seq) WHERE status = 0;
+CREATE INDEX deliveries_by_event ON deliveries(event_id);
+CREATE INDEX deliveries_by_hook ON deliveries(hook_id, seq);
+CREATE INDEX deliveries_by_project ON deliveries(project_id, seq);
+
+CREATE TABLE attempts (
+  seq           INTEGER PRIMARY KEY,
+  attempt_id    TEXT NOT NULL UNIQUE,
+  delivery_id   TEXT NOT NULL REFERENCES deliveries(delivery_id) ON DELETE CASCADE,
+  hook_id       TEXT NOT NULL,
+  started_at    INTEGER NOT NULL,
+  duration_ms   INTEGER NOT NULL,
+  status_code   INTEGER NOT NULL,
+  error_class   INTEGER NOT NULL,
+  error_message TEXT NOT NULL,
+  trigger       INTEGER NOT NULL,
+  response_body BLOB NOT NULL
+);
+CREATE INDEX attempts_by_delivery ON attempts(delivery_id, seq);
+CREATE INDEX attempts_by_hook ON attempts(hook_id, seq);
+CREATE INDEX attempts_by_time ON attempts(started_at);
+)sql",
+};
+
+Result<int> read_version(SqliteConnection& connection) {
+  auto stmt = connection.prepare("PRAGMA user_version");
+  if (!stmt) return std::move(stmt).error();
+  auto row = stmt->step();
+  if (!row) return std::move(row).error();
+  return static_cast<int>(stmt->column_int(0));
+}
+
+Error newer_schema_error(int found) {
+  return Error{ErrorCode::internal, {},
+               "the store was written by a newer runhooks (schema version " +
+                   std::to_string(found) + "; this build supports up to " +
+                   std::to_string(sqlite_schema_version()) + ")"};
+}
+
+}  // namespace
+
+int sqlite_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+Result<void> migrate_sqlite_schema(SqliteConnection& connection, bool read_only) {
+  if (read_only) {
+    auto version = read_version(connection);
+    if (!version) return std::move(version).error();
+    if (*version > sqlite_schema_version()) return newer_schema_error(*version);
+    if (*version < sqlite_schema_version()) {
+      return Error{ErrorCode::internal, {},
+                   "the read-only store has schema version " + std::to_string(*version) +
+                       "; open it read-write once to migrate it to " +
+                       std::to_string(sqlite_schema_version())};
+    }
+    return {};
+  }
+  auto tx = Transaction::begin(connection, Transaction::Kind::immediate);
+  if (!tx) return std::move(tx).error();
+  auto version = read_version(connection);
+  if (!version) return std::move(version).error();
+  if (*version > sqlite_schema_version()) return newer_schema_error(*version);
+  for (int v = *version; v < sqlite_schema_version(); ++v) {
+    if (auto applied = connection.exec(kMigrations[static_cast<std::size_t>(v)]); !applied) {
+      return applied;
+    }
+  }
+  if (*version != sqlite_schema_version()) {
+    const std::string set_version =
+        "PRAGMA user_version = " + std::to_string(sqlite_schema_version());
+    if (auto set = connection.exec(set_version.c_str()); !set) return set;
+  }
+  return tx->commit();
+}
+
+}  // namespace runhooks::detail
+

@@ -1,0 +1,17 @@
+#pragma once
+// The SQLite schema and its forward migrations, versioned by PRAGMA user_version.
+
+#include "storage/sqlite/sqlite_connection.hpp"
+
+namespace runhooks::detail {
+
+/// The schema version this build writes.
+int sqlite_schema_version();
+
+/// Brings the file up to the current schema in one IMMEDIATE transaction (so
+/// two processes opening a new file at once do not both migrate). A file of
+/// a newer schema is refused with `internal`. A read-only connection only
+/// checks the version.
+Result<void> migrate_sqlite_schema(SqliteConnection& connection, bool read_only);
+
+}  // namespace runhooks::detail

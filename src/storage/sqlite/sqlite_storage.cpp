@@ -1,0 +1,227 @@
+// SqliteStorage: opening, hooks and API keys. The outbox is sqlite_outbox.cpp.
+
+#include "storage/sqlite/sqlite_storage.hpp"
+
+#include "storage/record_codec.hpp"
+#include "storage/sqlite/sqlite_schema.hpp"
+
+namespace runhooks::detail {
+
+namespace {
+
+using Kind = Transaction::Kind;
+
+constexpr const char* kHookColumns =
+    "hook_id, project_id, url, headers, label, hook_events, secret, retired_secrets, "
+    "enabled, disabled_reason, created_at, updated_at";
+
+Webhook read_hook(const Statement& row) {
+  Webhook hook;
+  hook.hook_id = row.column_text(0);
+  hook.project_id = row.column_text(1);
+  hook.url = row.column_text(2);
+  hook.headers = row.column_nullable_text(3);
+  hook.label = row.column_nullable_text(4);
+  hook.hook_events = decode_events(row.column_text(5));
+  hook.secret = row.column_text(6);
+  hook.retired_secrets = decode_retired_secrets(row.column_text(7));
+  hook.enabled = row.column_int(8) != 0;
+  hook.disabled_reason = row.column_text(9);
+  hook.created_at = from_millis(row.column_int(10));
+  hook.updated_at = from_millis(row.column_int(11));
+  return hook;
+}
+
+ApiKey read_api_key(const Statement& row) {
+  ApiKey key;
+  key.key_id = row.column_text(0);
+  key.key_hash = row.column_text(1);
+  key.label = row.column_text(2);
+  key.projects = decode_projects(row.column_text(3));
+  key.all_projects = row.column_int(4) != 0;
+  key.read_only = row.column_int(5) != 0;
+  key.created_at = from_millis(row.column_int(6));
+  return key;
+}
+
+Error hook_not_found() { return Error::not_found("webhook not found"); }
+
+}  // namespace
+
+Result<std::shared_ptr<Storage>> SqliteStorage::open(const std::string& path, bool read_only,
+                                                     const StorageOptions& options) {
+  auto connection = SqliteConnection::open(path, read_only);
+  if (!connection) return std::move(connection).error();
+  SqliteConnection& db = **connection;
+  sqlite3_busy_timeout(db.handle(), static_cast<int>(options.busy_timeout.count()));
+  if (!read_only) {
+    // WAL lets readers work while a writer commits; NORMAL sync in WAL mode
+    // survives a process crash (kill -9) without losing a commit, and loses
+    // at most the last commits on power loss.
+    if (auto wal = db.exec("PRAGMA journal_mode = WAL"); !wal) return std::move(wal).error();
+    if (auto sync = db.exec("PRAGMA synchronous = NORMAL"); !sync) return std::move(sync).error();
+  }
+  if (auto fk = db.exec("PRAGMA foreign_keys = ON"); !fk) return std::move(fk).error();
+  if (auto migrated = migrate_sqlite_schema(db, read_only); !migrated) {
+    return std::move(migrated).error();
+  }
+  return std::shared_ptr<Storage>(new SqliteStorage(std::move(*connection)));
+}
+
+Result<void> SqliteStorage::insert_hook(const Webhook& hook, std::size_t max_per_project) {
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::begin(*connection_, Kind::immediate);
+  if (!tx) return std::move(tx).error();
+  {
+    auto count = connection_->prepare("SELECT COUNT(*) FROM hooks WHERE project_id = ?1");
+    if (!count) return std::move(count).error();
+    count->bind(1, hook.project_id);
+    auto row = count->step();
+    if (!row) return std::move(row).error();
+    if (static_cast<std::uint64_t>(count->column_int(0)) >= max_per_project) {
+      return Error{ErrorCode::conflict, "projectId",
+                   "project already has the maximum of " + std::to_string(max_per_project) +
+                       " webhooks (max_hooks_per_project)"};
+    }
+  }
+  auto stmt = connection_->prepare(
+      "INSERT INTO hooks (hook_id, project_id, url, headers, label, hook_events, event_mask, "
+      "secret, retired_secrets, enabled, disabled_reason, created_at, updated_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, hook.hook_id).bind(2, hook.project_id).bind(3, hook.url);
+  stmt->bind_nullable(4, hook.headers).bind_nullable(5, hook.label);
+  stmt->bind(6, encode_events(hook.hook_events));
+  stmt->bind(7, std::int64_t{event_mask(hook.hook_events)});
+  stmt->bind(8, hook.secret).bind(9, encode_retired_secrets(hook.retired_secrets));
+  stmt->bind(10, std::int64_t{hook.enabled}).bind(11, hook.disabled_reason);
+  stmt->bind(12, to_millis(hook.created_at)).bind(13, to_millis(hook.updated_at));
+  if (auto done = stmt->run(); !done) return done;
+  return tx->commit();
+}
+
+Result<Webhook> SqliteStorage::load_hook(std::string_view hook_id) {
+  static const std::string sql = std::string("SELECT ") + kHookColumns + " FROM hooks WHERE hook_id = ?1";
+  auto stmt = connection_->prepare(sql.c_str());
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, hook_id);
+  auto row = stmt->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return hook_not_found();
+  return read_hook(*stmt);
+}
+
+Result<Webhook> SqliteStorage::get_hook(std::string_view hook_id) {
+  std::lock_guard lock(mutex_);
+  return load_hook(hook_id);
+}
+
+Result<std::vector<Webhook>> SqliteStorage::list_hooks(std::string_view project_id) {
+  std::lock_guard lock(mutex_);
+  static const std::string sql =
+      std::string("SELECT ") + kHookColumns + " FROM hooks WHERE project_id = ?1 ORDER BY seq";
+  auto stmt = connection_->prepare(sql.c_str());
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, project_id);
+  std::vector<Webhook> hooks;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return std::move(row).error();
+    if (!*row) return hooks;
+    hooks.push_back(read_hook(*stmt));
+  }
+}
+
+Result<void> SqliteStorage::store_hook(const Webhook& hook) {
+  auto stmt = connection_->prepare(
+      "UPDATE hooks SET url = ?2, headers = ?3, label = ?4, hook_events = ?5, event_mask = ?6, "
+      "secret = ?7, retired_secrets = ?8, enabled = ?9, disabled_reason = ?10, updated_at = ?11 "
+      "WHERE hook_id = ?1");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, hook.hook_id).bind(2, hook.url).bind_nullable(3, hook.headers).bind_nullable(4, hook.label);
+  stmt->bind(5, encode_events(hook.hook_events));
+  stmt->bind(6, std::int64_t{event_mask(hook.hook_events)});
+  stmt->bind(7, hook.secret).bind(8, encode_retired_secrets(hook.retired_secrets));
+  stmt->bind(9, std::int64_t{hook.enabled}).bind(10, hook.disabled_reason);
+  stmt->bind(11, to_millis(hook.updated_at));
+  return stmt->run();
+}
+
+Result<Webhook> SqliteStorage::modify_hook(
+    std::string_view hook_id, const std::function<Result<void>(Webhook&)>& change) {
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::begin(*connection_, Kind::immediate);
+  if (!tx) return std::move(tx).error();
+  auto hook = load_hook(hook_id);
+  if (!hook) return hook;
+  if (auto changed = change(*hook); !changed) return std::move(changed).error();
+  if (auto stored = store_hook(*hook); !stored) return std::move(stored).error();
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return hook;
+}
+
+Result<Webhook> SqliteStorage::delete_hook(std::string_view hook_id) {
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::begin(*connection_, Kind::immediate);
+  if (!tx) return std::move(tx).error();
+  auto hook = load_hook(hook_id);
+  if (!hook) return hook;
+  auto stmt = connection_->prepare("DELETE FROM hooks WHERE hook_id = ?1");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, hook_id);
+  if (auto done = stmt->run(); !done) return std::move(done).error();
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return hook;
+}
+
+Result<void> SqliteStorage::insert_api_key(const ApiKey& key) {
+  std::lock_guard lock(mutex_);
+  auto stmt = connection_->prepare(
+      "INSERT INTO api_keys (key_id, key_hash, label, projects, all_projects, read_only, "
+      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, key.key_id).bind(2, key.key_hash).bind(3, key.label);
+  stmt->bind(4, encode_projects(key.projects)).bind(5, std::int64_t{key.all_projects});
+  stmt->bind(6, std::int64_t{key.read_only}).bind(7, to_millis(key.created_at));
+  return stmt->run();
+}
+
+Result<ApiKey> SqliteStorage::find_api_key(std::string_view key_hash) {
+  std::lock_guard lock(mutex_);
+  auto stmt = connection_->prepare(
+      "SELECT key_id, key_hash, label, projects, all_projects, read_only, created_at "
+      "FROM api_keys WHERE key_hash = ?1");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, key_hash);
+  auto row = stmt->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return Error::not_found("API key not found");
+  return read_api_key(*stmt);
+}
+
+Result<std::vector<ApiKey>> SqliteStorage::list_api_keys() {
+  std::lock_guard lock(mutex_);
+  auto stmt = connection_->prepare(
+      "SELECT key_id, key_hash, label, projects, all_projects, read_only, created_at "
+      "FROM api_keys ORDER BY seq");
+  if (!stmt) return std::move(stmt).error();
+  std::vector<ApiKey> keys;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return std::move(row).error();
+    if (!*row) return keys;
+    keys.push_back(read_api_key(*stmt));
+  }
+}
+
+Result<void> SqliteStorage::delete_api_key(std::string_view key_id) {
+  std::lock_guard lock(mutex_);
+  auto stmt = connection_->prepare("DELETE FROM api_keys WHERE key_id = ?1");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, key_id);
+  if (auto done = stmt->run(); !done) return done;
+  if (connection_->changes() == 0) return Error::not_found("API key not found");
+  return {};
+}
+
+}  // namespace runhooks::detail

@@ -1,0 +1,64 @@
+#pragma once
+// The SQLite backend: one file, WAL, one connection per Storage guarded by a
+// mutex (SQLite serializes writers anyway), prepared statements cached on the
+// connection. Several processes may open the same file: writes take the
+// file's write lock with BEGIN IMMEDIATE and wait up to the busy timeout.
+
+#include <runhooks/storage.hpp>
+
+#include "storage/sqlite/sqlite_connection.hpp"
+
+#include <memory>
+#include <mutex>
+
+namespace runhooks::detail {
+
+class SqliteStorage final : public Storage {
+ public:
+  /// Opens or creates `path` and migrates it. `read_only` refuses every write.
+  static Result<std::shared_ptr<Storage>> open(const std::string& path, bool read_only,
+                                               const StorageOptions& options);
+
+  Result<void> insert_hook(const Webhook& hook, std::size_t max_per_project) override;
+  Result<Webhook> get_hook(std::string_view hook_id) override;
+  Result<std::vector<Webhook>> list_hooks(std::string_view project_id) override;
+  Result<Webhook> modify_hook(std::string_view hook_id,
+                              const std::function<Result<void>(Webhook&)>& change) override;
+  Result<Webhook> delete_hook(std::string_view hook_id) override;
+
+  Result<void> insert_api_key(const ApiKey& key) override;
+  Result<ApiKey> find_api_key(std::string_view key_hash) override;
+  Result<std::vector<ApiKey>> list_api_keys() override;
+  Result<void> delete_api_key(std::string_view key_id) override;
+
+  Result<EnqueueResult> enqueue(const OutboxEvent& event) override;
+  Result<std::vector<ClaimedDelivery>> claim_due(const ClaimRequest& request) override;
+  Result<Delivery> complete_attempt(std::string_view owner, const Attempt& attempt,
+                                    const DeliveryOutcome& outcome) override;
+  Result<void> release_leases(std::string_view owner,
+                              const std::vector<std::string>& delivery_ids) override;
+  Result<Delivery> reschedule_delivery(std::string_view delivery_id, Timestamp at,
+                                       AttemptTrigger trigger) override;
+  Result<Delivery> get_delivery(std::string_view delivery_id) override;
+  Result<std::vector<Delivery>> list_deliveries(const DeliveryFilter& filter) override;
+  Result<OutboxEvent> get_event(std::string_view event_id) override;
+  Result<std::vector<Attempt>> list_attempts(const AttemptFilter& filter) override;
+  Result<std::size_t> purge_attempts(Timestamp before) override;
+  Result<std::optional<Timestamp>> next_due_at() override;
+
+ private:
+  explicit SqliteStorage(std::unique_ptr<SqliteConnection> connection)
+      : connection_(std::move(connection)) {}
+
+  // Helpers called with mutex_ held.
+  Result<Webhook> load_hook(std::string_view hook_id);
+  Result<void> store_hook(const Webhook& hook);
+  Result<Delivery> load_delivery(std::string_view delivery_id);
+  Result<void> store_delivery(const Delivery& delivery);
+  Result<void> insert_attempt(const Attempt& attempt);
+
+  std::mutex mutex_;
+  std::unique_ptr<SqliteConnection> connection_;
+};
+
+}  // namespace runhooks::detail

@@ -1,0 +1,109 @@
+// Errors, time formatting, events, encodings, ids and secrets.
+
+#include <runhooks/runhooks.hpp>
+
+#include "core/encoding.hpp"
+#include "core/random.hpp"
+#include "core/utf8.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <regex>
+#include <set>
+
+using namespace runhooks;
+using namespace std::chrono_literals;
+
+TEST_CASE("error codes map one to one onto HTTP statuses", "[core]") {
+  CHECK(http_status(ErrorCode::invalid_argument) == 400);
+  CHECK(http_status(ErrorCode::unauthenticated) == 401);
+  CHECK(http_status(ErrorCode::permission_denied) == 403);
+  CHECK(http_status(ErrorCode::not_found) == 404);
+  CHECK(http_status(ErrorCode::conflict) == 409);
+  CHECK(http_status(ErrorCode::internal) == 500);
+  CHECK(http_status(ErrorCode::unavailable) == 503);
+  CHECK(Error::invalid("url", "url must be at most 2048 characters").to_string() ==
+        "invalid_argument: url must be at most 2048 characters");
+}
+
+TEST_CASE("Result holds a value or an error", "[core]") {
+  Result<int> good = 42;
+  REQUIRE(good);
+  CHECK(*good == 42);
+  Result<int> bad = Error::not_found();
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == ErrorCode::not_found);
+  CHECK(bad.error().message == "Not found");
+  Result<void> fine;
+  CHECK(fine.ok());
+  Result<void> failed = Error::invalid("label", "no");
+  CHECK(failed.error().field == "label");
+}
+
+TEST_CASE("timestamps print as millisecond ISO-8601 UTC", "[core]") {
+  CHECK(format_iso8601(Timestamp(0ms)) == "1970-01-01T00:00:00.000Z");
+  CHECK(format_iso8601(Timestamp(1795759200123ms)) == "2026-11-27T06:00:00.123Z");
+  CHECK(format_iso8601(Timestamp(-1ms)) == "1969-12-31T23:59:59.999Z");
+  const auto now = Clock::system().now();
+  CHECK(std::chrono::abs(now.time_since_epoch() -
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())) < 5s);
+}
+
+TEST_CASE("event names round-trip exactly", "[core]") {
+  for (EventType type : kAllEventTypes) {
+    CHECK(parse_event_type(to_string(type)) == type);
+  }
+  CHECK(to_string(EventType::run_canceled) == "RUN_CANCELED");
+  CHECK_FALSE(parse_event_type("run_start"));
+  CHECK_FALSE(parse_event_type("RUN_CANCELLED"));
+  CHECK_FALSE(parse_event_type(""));
+  CHECK_FALSE(is_terminal(EventType::run_start));
+  CHECK(is_terminal(EventType::run_timeout));
+}
+
+TEST_CASE("base64, hex and SHA-256 match their standards", "[core]") {
+  using namespace runhooks::detail;
+  CHECK(base64_encode("") == "");
+  CHECK(base64_encode("f") == "Zg==");
+  CHECK(base64_encode("fo") == "Zm8=");
+  CHECK(base64_encode("foobar") == "Zm9vYmFy");
+  CHECK(base64_decode("Zg==") == std::string("f"));
+  CHECK(base64_decode("Zm8=") == std::string("fo"));
+  CHECK(base64_decode("Zm9vYmFy") == std::string("foobar"));
+  CHECK_FALSE(base64_decode("Zm9"));
+  CHECK_FALSE(base64_decode("Z!==").has_value());
+  CHECK(hex_encode(std::string("\x00\xff\x10", 3)) == "00ff10");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("UTF-8 characters are counted, invalid sequences refused", "[core]") {
+  using runhooks::detail::count_utf8_characters;
+  CHECK(count_utf8_characters("") == 0u);
+  CHECK(count_utf8_characters("abc") == 3u);
+  CHECK(count_utf8_characters("h\xc3\xa9llo") == 5u);             // é
+  CHECK(count_utf8_characters("\xf0\x9f\x9a\x80") == 1u);         // rocket, 4 bytes
+  CHECK_FALSE(count_utf8_characters("\xc3"));                     // truncated
+  CHECK_FALSE(count_utf8_characters("\xc0\x80"));                 // overlong NUL
+  CHECK_FALSE(count_utf8_characters("\xed\xa0\x80"));             // surrogate
+  CHECK_FALSE(count_utf8_characters("\xff"));
+  CHECK_FALSE(count_utf8_characters("ok\x80"));                   // stray continuation
+}
+
+TEST_CASE("ids are UUID v4 and secrets are whsec_ + 24 random bytes", "[core]") {
+  const std::regex uuid_v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    auto id = runhooks::detail::random_uuid();
+    REQUIRE(id);
+    CHECK(std::regex_match(*id, uuid_v4));
+    seen.insert(*id);
+  }
+  CHECK(seen.size() == 200);
+  auto secret = runhooks::detail::new_signing_secret();
+  REQUIRE(secret);
+  REQUIRE(secret->rfind("whsec_", 0) == 0);
+  const auto key = runhooks::detail::base64_decode(secret->substr(6));
+  REQUIRE(key);
+  CHECK(key->size() == 24);
+}

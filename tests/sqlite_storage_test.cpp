@@ -1,0 +1,265 @@
+// What only a file can do: persist, be shared by processes, be locked,
+// read-only, corrupt, or from the future.
+
+#include <runhooks/runhooks.hpp>
+
+#include "support/backends.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace runhooks;
+using namespace runhooks::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+NewWebhook simple_hook(const std::string& url = "https://example.com/h") {
+  return NewWebhook{url, std::nullopt, std::nullopt, {}};
+}
+
+// Runs SQL on the file with the plain SQLite API, as another program would.
+void raw_exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+  (void)message;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("a store URI names the backend", "[sqlite]") {
+  TempDir dir;
+  CHECK(open_storage("memory:"));
+  CHECK(open_storage("sqlite:" + dir.file("a.db")));
+  CHECK(open_storage("sqlite://" + dir.file("b.db")));  // sqlite:///abs/path
+  auto unknown = open_storage("mysql://localhost/x");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == ErrorCode::invalid_argument);
+  CHECK_THAT(unknown.error().message, Catch::Contains("expected sqlite:PATH or memory:"));
+  CHECK(open_storage("sqlite:").error().code == ErrorCode::invalid_argument);
+  CHECK(open_storage("sqlite:" + dir.file("c.db") + "?cache=huge").error().code ==
+        ErrorCode::invalid_argument);
+  auto missing_dir = open_storage("sqlite:" + dir.file("no/such/dir/x.db"));
+  REQUIRE_FALSE(missing_dir);
+  CHECK_THAT(missing_dir.error().message, Catch::Contains("no/such/dir/x.db"));
+}
+
+TEST_CASE("hooks survive closing and reopening the file", "[sqlite]") {
+  TempDir dir;
+  const std::string uri = "sqlite:" + dir.file("hooks.db");
+  Webhook created;
+  {
+    WebhookRegistry registry(open_storage(uri).value());
+    created = registry.create("p", NewWebhook{"https://example.com/x", R"({"A":"b"})", "l",
+                                              {EventType::run_start}}).value();
+    REQUIRE(registry.rotate_secret(created.hook_id));
+    created = registry.get(created.hook_id).value();
+  }
+  WebhookRegistry reopened(open_storage(uri).value());
+  auto loaded = reopened.get(created.hook_id);
+  REQUIRE(loaded);
+  CHECK(*loaded == created);
+  CHECK(loaded->retired_secrets.size() == 1);
+}
+
+TEST_CASE("the file is WAL with foreign keys and a schema version", "[sqlite]") {
+  TempDir dir;
+  const std::string path = dir.file("wal.db");
+  REQUIRE(open_storage("sqlite:" + path));
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  auto pragma = [&](const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+    std::string value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    return value;
+  };
+  CHECK(pragma("PRAGMA journal_mode") == "wal");
+  CHECK(pragma("PRAGMA user_version") == "1");
+  sqlite3_close(db);
+}
+
+TEST_CASE("a file from a newer runhooks is refused, untouched", "[sqlite][faults]") {
+  TempDir dir;
+  const std::string path = dir.file("future.db");
+  REQUIRE(open_storage("sqlite:" + path));
+  raw_exec(path, "PRAGMA user_version = 99");
+  const std::string before = read_file(path);
+  auto opened = open_storage("sqlite:" + path);
+  REQUIRE_FALSE(opened);
+  CHECK(opened.error().code == ErrorCode::internal);
+  CHECK_THAT(opened.error().message, Catch::Contains("newer runhooks (schema version 99"));
+  CHECK(read_file(path) == before);
+}
+
+TEST_CASE("a file that is not a database is refused, untouched", "[sqlite][faults]") {
+  TempDir dir;
+  const std::string path = dir.file("garbage.db");
+  {
+    std::ofstream out(path, std::ios::binary);
+    for (int i = 0; i < 512; ++i) out << "this is not a sqlite database ";
+  }
+  const std::string before = read_file(path);
+  auto opened = open_storage("sqlite:" + path);
+  REQUIRE_FALSE(opened);
+  CHECK(opened.error().code == ErrorCode::internal);
+  CHECK_THAT(opened.error().message, Catch::Contains("not a runhooks database, or corrupt"));
+  CHECK(read_file(path) == before);
+}
+
+TEST_CASE("a store opened read-only reads, refuses writes, keeps its data", "[sqlite][faults]") {
+  TempDir dir;
+  const std::string path = dir.file("ro.db");
+  Webhook hook;
+  {
+    WebhookRegistry registry(open_storage("sqlite:" + path).value());
+    hook = registry.create("p", simple_hook()).value();
+  }
+  auto store = open_storage("sqlite:" + path + "?mode=ro");
+  REQUIRE(store);
+  WebhookRegistry registry(*store);
+  CHECK(*registry.get(hook.hook_id) == hook);
+  auto refused = registry.create("p", simple_hook());
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message, Catch::Contains("read-only"));
+  WebhookPatch patch;
+  patch.label.set("x");
+  CHECK_FALSE(registry.update(hook.hook_id, patch));
+  CHECK_FALSE(registry.remove(hook.hook_id));
+  CHECK(registry.list("p")->size() == 1);
+  CHECK(*registry.get(hook.hook_id) == hook);
+}
+
+TEST_CASE("a file the process may not write is a clear error", "[sqlite][faults]") {
+  TempDir dir;
+  const std::string path = dir.file("locked-down.db");
+  Webhook hook;
+  {
+    WebhookRegistry registry(open_storage("sqlite:" + path).value());
+    hook = registry.create("p", simple_hook()).value();
+  }
+  REQUIRE(chmod(dir.path().c_str(), 0755) == 0);
+  REQUIRE(chmod(path.c_str(), 0444) == 0);
+  // Root ignores file modes, so the check runs as an unprivileged user.
+  ChildProcess child([&] {
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) return 10;
+    auto store = open_storage("sqlite:" + path);
+    if (store) {
+      auto created = WebhookRegistry(*store).create("p", simple_hook());
+      return created ? 11 : 0;  // opened, but the write must fail
+    }
+    const std::string& message = store.error().message;
+    const bool clear = message.find("locked-down.db") != std::string::npos ||
+                       message.find("readonly") != std::string::npos ||
+                       message.find("read-only") != std::string::npos;
+    return clear ? 0 : 12;
+  });
+  CHECK(child.wait() == 0);
+  REQUIRE(chmod(path.c_str(), 0644) == 0);
+  WebhookRegistry registry(open_storage("sqlite:" + path).value());
+  CHECK(*registry.get(hook.hook_id) == hook);
+}
+
+TEST_CASE("a write lock held by another process gives 'unavailable', then clears", "[sqlite][faults]") {
+  TempDir dir;
+  const std::string path = dir.file("busy.db");
+  auto store = open_storage("sqlite:" + path, StorageOptions{100ms}).value();
+  WebhookRegistry registry(store);
+  const Webhook hook = registry.create("p", simple_hook()).value();
+
+  Latch locked, release;
+  ChildProcess holder([&] {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return 1;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return 2;
+    locked.signal();
+    release.wait(20000);
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    return 0;
+  });
+  REQUIRE(locked.wait(10000));
+
+  auto blocked = registry.create("p", simple_hook("https://example.com/2"));
+  REQUIRE_FALSE(blocked);
+  CHECK(blocked.error().code == ErrorCode::unavailable);
+  CHECK_THAT(blocked.error().message, Catch::Contains("locked"));
+  WebhookPatch patch;
+  patch.label.set("x");
+  CHECK(registry.update(hook.hook_id, patch).error().code == ErrorCode::unavailable);
+  // WAL: readers are not blocked by the writer.
+  CHECK(*registry.get(hook.hook_id) == hook);
+  CHECK(registry.list("p")->size() == 1);
+
+  release.signal();
+  CHECK(holder.wait() == 0);
+  CHECK(registry.create("p", simple_hook("https://example.com/3")));
+  CHECK(registry.list("p")->size() == 2);
+  CHECK(registry.get(hook.hook_id)->label == std::nullopt);
+}
+
+TEST_CASE("several processes share one file and its cap", "[sqlite][processes]") {
+  TempDir dir;
+  const std::string uri = "sqlite:" + dir.file("shared.db");
+  REQUIRE(open_storage(uri));  // created and migrated once, up front
+  constexpr int kProcesses = 3;
+  constexpr int kEach = 30;
+  std::vector<std::unique_ptr<ChildProcess>> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    children.push_back(std::make_unique<ChildProcess>([&] {
+      auto store = open_storage(uri);
+      if (!store) return 1;
+      WebhookRegistry registry(*store, RegistryOptions{80, 24h, nullptr});
+      int refused = 0;
+      for (int i = 0; i < kEach; ++i) {
+        auto r = registry.create("shared", simple_hook());
+        if (!r && r.error().code != ErrorCode::conflict) return 2;
+        if (!r) ++refused;
+      }
+      return 100 + refused;  // report how many hit the cap
+    }));
+  }
+  int refused = 0;
+  for (auto& child : children) {
+    const int code = child->wait();
+    REQUIRE(code >= 100);
+    refused += code - 100;
+  }
+  CHECK(refused == kProcesses * kEach - 80);
+  WebhookRegistry registry(open_storage(uri).value());
+  CHECK(registry.list("shared")->size() == 80);
+}
+
+TEST_CASE("processes opening a new file at once migrate it once", "[sqlite][processes]") {
+  TempDir dir;
+  const std::string uri = "sqlite:" + dir.file("race.db");
+  std::vector<std::unique_ptr<ChildProcess>> children;
+  for (int p = 0; p < 4; ++p) {
+    children.push_back(std::make_unique<ChildProcess>([&] {
+      auto store = open_storage(uri);
+      if (!store) return 1;
+      return WebhookRegistry(*store).create("p", simple_hook()) ? 0 : 2;
+    }));
+  }
+  for (auto& child : children) CHECK(child->wait() == 0);
+  CHECK(WebhookRegistry(open_storage(uri).value()).list("p")->size() == 4);
+}

@@ -1,0 +1,536 @@
+// The storage conformance suite: the same tests, unchanged, on every backend
+// (support/backends.hpp). A new backend passes these before anything else.
+
+#include <runhooks/runhooks.hpp>
+
+#include "support/backends.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <set>
+#include <mutex>
+#include <thread>
+
+using namespace runhooks;
+using namespace runhooks::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const Timestamp kT0 = Timestamp(1795759200000ms);
+
+Webhook make_hook(const std::string& id_suffix, const std::string& project,
+                  std::vector<EventType> events = {}) {
+  Webhook hook;
+  hook.hook_id = "00000000-0000-4000-8000-" + std::string(12 - id_suffix.size(), '0') + id_suffix;
+  hook.project_id = project;
+  hook.url = "https://example.com/" + id_suffix;
+  hook.hook_events = std::move(events);
+  hook.created_at = hook.updated_at = kT0;
+  hook.secret = "whsec_secret" + id_suffix;
+  return hook;
+}
+
+OutboxEvent make_event(const std::string& id, const std::string& project, EventType type,
+                       const std::string& ordering_key = "", Timestamp at = kT0) {
+  OutboxEvent event;
+  event.event_id = id;
+  event.project_id = project;
+  event.type = type;
+  event.payload = R"({"event":")" + std::string(to_string(type)) + R"("})";
+  event.ordering_key = ordering_key;
+  event.created_at = at;
+  return event;
+}
+
+Attempt make_attempt(const Delivery& d, const std::string& id, int status, Timestamp at = kT0) {
+  Attempt a;
+  a.attempt_id = id;
+  a.delivery_id = d.delivery_id;
+  a.hook_id = d.hook_id;
+  a.started_at = at;
+  a.duration = 12ms;
+  a.status_code = status;
+  a.error_class = status >= 200 && status < 300 ? AttemptErrorClass::none : AttemptErrorClass::http_status;
+  a.response_body = std::string("body\0with nul", 13);
+  return a;
+}
+
+std::vector<ClaimedDelivery> claim(Storage& s, const std::string& owner, Timestamp now,
+                                   std::size_t limit = 64, std::chrono::milliseconds lease = 30s) {
+  auto claimed = s.claim_due(ClaimRequest{owner, now, lease, limit});
+  REQUIRE(claimed);
+  return *claimed;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("hooks round-trip every field", "[conformance]", MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  Webhook hook = make_hook("1", "p", {EventType::run_finish, EventType::run_start});
+  hook.headers = R"({"X-A":"1"})";
+  hook.label = "la\xc3\xa9";
+  hook.enabled = false;
+  hook.disabled_reason = "410 Gone";
+  hook.retired_secrets = {{"whsec_old1", kT0 + 1h}, {"whsec_old2", kT0 + 2h}};
+  hook.updated_at = kT0 + 123ms;
+  REQUIRE(store->insert_hook(hook, 100));
+  auto loaded = store->get_hook(hook.hook_id);
+  REQUIRE(loaded);
+  CHECK(*loaded == hook);
+  CHECK(store->get_hook("00000000-0000-4000-8000-999999999999").error().code == ErrorCode::not_found);
+}
+
+TEMPLATE_TEST_CASE("hooks list per project in creation order", "[conformance]", MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  for (const char* id : {"5", "3", "9", "1"}) REQUIRE(store->insert_hook(make_hook(id, "p"), 100));
+  REQUIRE(store->insert_hook(make_hook("7", "q"), 100));
+  auto listed = store->list_hooks("p");
+  REQUIRE(listed);
+  std::vector<std::string> urls;
+  for (const Webhook& h : *listed) urls.push_back(h.url);
+  CHECK(urls == std::vector<std::string>{"https://example.com/5", "https://example.com/3",
+                                         "https://example.com/9", "https://example.com/1"});
+  CHECK(store->list_hooks("none")->empty());
+}
+
+TEMPLATE_TEST_CASE("insert refuses the cap and duplicate ids, storing nothing", "[conformance]",
+                   MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 2));
+  REQUIRE(store->insert_hook(make_hook("2", "p"), 2));
+  auto capped = store->insert_hook(make_hook("3", "p"), 2);
+  REQUIRE_FALSE(capped);
+  CHECK(capped.error().code == ErrorCode::conflict);
+  CHECK(store->get_hook(make_hook("3", "p").hook_id).error().code == ErrorCode::not_found);
+  auto duplicate = store->insert_hook(make_hook("1", "q"), 100);
+  REQUIRE_FALSE(duplicate);
+  CHECK(duplicate.error().code == ErrorCode::conflict);
+  CHECK(store->list_hooks("q")->empty());
+  CHECK(store->get_hook(make_hook("1", "p").hook_id)->project_id == "p");
+}
+
+TEMPLATE_TEST_CASE("modify is all or nothing", "[conformance]", MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  const Webhook hook = make_hook("1", "p");
+  REQUIRE(store->insert_hook(hook, 100));
+
+  auto failed = store->modify_hook(hook.hook_id, [](Webhook& h) -> Result<void> {
+    h.url = "https://changed.example/";
+    return Error::invalid("url", "refused");
+  });
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().message == "refused");
+  CHECK(*store->get_hook(hook.hook_id) == hook);
+
+  auto changed = store->modify_hook(hook.hook_id, [](Webhook& h) -> Result<void> {
+    h.url = "https://changed.example/";
+    h.label = "l";
+    h.hook_events = {EventType::run_timeout};
+    return {};
+  });
+  REQUIRE(changed);
+  CHECK(*store->get_hook(hook.hook_id) == *changed);
+  CHECK(changed->url == "https://changed.example/");
+  CHECK(store->modify_hook("00000000-0000-4000-8000-000000000099",
+                           [](Webhook&) -> Result<void> { return {}; })
+            .error().code == ErrorCode::not_found);
+}
+
+TEMPLATE_TEST_CASE("delete returns the hook and takes its deliveries", "[conformance]",
+                   MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  const Webhook hook = make_hook("1", "p");
+  REQUIRE(store->insert_hook(hook, 100));
+  REQUIRE(store->insert_hook(make_hook("2", "p"), 100));
+  auto enqueued = store->enqueue(make_event("e1", "p", EventType::run_start));
+  REQUIRE(enqueued);
+  REQUIRE(enqueued->delivery_ids.size() == 2);
+  auto deleted = store->delete_hook(hook.hook_id);
+  REQUIRE(deleted);
+  CHECK(*deleted == hook);
+  CHECK(store->delete_hook(hook.hook_id).error().code == ErrorCode::not_found);
+  auto remaining = store->list_deliveries(DeliveryFilter{"p", "", "", std::nullopt, 100});
+  REQUIRE(remaining);
+  REQUIRE(remaining->size() == 1);
+  CHECK(remaining->front().hook_id == make_hook("2", "p").hook_id);
+}
+
+TEMPLATE_TEST_CASE("API keys are stored by hash", "[conformance]", MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  ApiKey scoped{"key1", std::string(64, 'a'), "ci", {"p1", "p2"}, false, true, kT0};
+  ApiKey all{"key2", std::string(64, 'b'), "", {}, true, false, kT0 + 1s};
+  REQUIRE(store->insert_api_key(scoped));
+  REQUIRE(store->insert_api_key(all));
+  CHECK(*store->find_api_key(std::string(64, 'a')) == scoped);
+  CHECK(*store->find_api_key(std::string(64, 'b')) == all);
+  CHECK(store->find_api_key(std::string(64, 'c')).error().code == ErrorCode::not_found);
+  CHECK(store->insert_api_key(ApiKey{"key1", std::string(64, 'd'), "", {}, true, false, kT0})
+            .error().code == ErrorCode::conflict);
+  CHECK(store->insert_api_key(ApiKey{"key3", std::string(64, 'a'), "", {}, true, false, kT0})
+            .error().code == ErrorCode::conflict);
+  CHECK(*store->list_api_keys() == std::vector<ApiKey>{scoped, all});
+  REQUIRE(store->delete_api_key("key1"));
+  CHECK(store->delete_api_key("key1").error().code == ErrorCode::not_found);
+  CHECK(store->find_api_key(std::string(64, 'a')).error().code == ErrorCode::not_found);
+}
+
+TEMPLATE_TEST_CASE("enqueue fans out to the enabled hooks that accept the event", "[conformance]",
+                   MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  const Webhook all = make_hook("1", "p");
+  const Webhook starts = make_hook("2", "p", {EventType::run_start});
+  const Webhook finishes = make_hook("3", "p", {EventType::run_finish, EventType::run_timeout});
+  Webhook disabled = make_hook("4", "p");
+  disabled.enabled = false;
+  const Webhook elsewhere = make_hook("5", "q");
+  for (const Webhook& h : {all, starts, finishes, disabled, elsewhere}) REQUIRE(store->insert_hook(h, 100));
+
+  auto start = store->enqueue(make_event("e-start", "p", EventType::run_start));
+  REQUIRE(start);
+  CHECK_FALSE(start->duplicate);
+  CHECK(start->event_id == "e-start");
+  auto timeout = store->enqueue(make_event("e-timeout", "p", EventType::run_timeout));
+  REQUIRE(timeout);
+  auto canceled = store->enqueue(make_event("e-cancel", "p", EventType::run_canceled));
+  REQUIRE(canceled);
+  auto nobody = store->enqueue(make_event("e-none", "empty", EventType::run_start));
+  REQUIRE(nobody);
+  CHECK(nobody->delivery_ids.empty());
+
+  auto hooks_of = [&](const EnqueueResult& r) {
+    std::set<std::string> hooks;
+    for (const auto& id : r.delivery_ids) {
+      auto d = store->get_delivery(id);
+      REQUIRE(d);
+      CHECK(d->status == DeliveryStatus::pending);
+      CHECK(d->attempt_count == 0);
+      CHECK(d->next_attempt_at == kT0);
+      CHECK(d->event_id == r.event_id);
+      hooks.insert(d->hook_id);
+    }
+    return hooks;
+  };
+  CHECK(hooks_of(*start) == std::set<std::string>{all.hook_id, starts.hook_id});
+  CHECK(hooks_of(*timeout) == std::set<std::string>{all.hook_id, finishes.hook_id});
+  CHECK(hooks_of(*canceled) == std::set<std::string>{all.hook_id});
+
+  auto event = store->get_event("e-start");
+  REQUIRE(event);
+  CHECK(event->payload == R"({"event":"RUN_START"})");
+  CHECK(event->type == EventType::run_start);
+  CHECK(event->created_at == kT0);
+  CHECK(store->get_event("missing").error().code == ErrorCode::not_found);
+}
+
+TEMPLATE_TEST_CASE("an idempotency key makes enqueue happen once per project", "[conformance]",
+                   MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  REQUIRE(store->insert_hook(make_hook("2", "q"), 100));
+  OutboxEvent first = make_event("e1", "p", EventType::run_finish);
+  first.idempotency_key = "run-42-finish";
+  auto a = store->enqueue(first);
+  REQUIRE(a);
+  OutboxEvent again = make_event("e2", "p", EventType::run_finish);
+  again.idempotency_key = "run-42-finish";
+  auto b = store->enqueue(again);
+  REQUIRE(b);
+  CHECK(b->duplicate);
+  CHECK(b->event_id == "e1");
+  CHECK(b->delivery_ids == a->delivery_ids);
+  CHECK(store->get_event("e2").error().code == ErrorCode::not_found);
+  OutboxEvent other_project = make_event("e3", "q", EventType::run_finish);
+  other_project.idempotency_key = "run-42-finish";
+  auto c = store->enqueue(other_project);
+  REQUIRE(c);
+  CHECK_FALSE(c->duplicate);
+  CHECK(c->delivery_ids.size() == 1);
+}
+
+TEMPLATE_TEST_CASE("claims lease due deliveries to one owner at a time", "[conformance]",
+                   MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  for (const char* id : {"1", "2", "3"}) REQUIRE(store->insert_hook(make_hook(id, "p"), 100));
+  REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_finish)));
+  REQUIRE(store->enqueue(make_event("later", "p", EventType::run_finish, "", kT0 + 1h)));
+
+  CHECK(claim(*store, "w1", kT0 - 1ms).empty());
+  auto first = claim(*store, "w1", kT0, 2);
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].delivery.lease_owner == "w1");
+  CHECK(first[0].delivery.lease_expires_at == kT0 + 30s);
+  CHECK(first[0].event.event_id == "e1");
+  CHECK(first[0].event.payload == R"({"event":"RUN_FINISH"})");
+  auto second = claim(*store, "w2", kT0 + 1s);
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].delivery.delivery_id != first[0].delivery.delivery_id);
+  CHECK(second[0].delivery.delivery_id != first[1].delivery.delivery_id);
+  CHECK(claim(*store, "w3", kT0 + 2s).empty());
+
+  // w1's leases expire: another worker takes them over.
+  auto taken_over = claim(*store, "w3", kT0 + 31s);
+  REQUIRE(taken_over.size() == 3);
+  CHECK(store->get_delivery(first[0].delivery.delivery_id)->lease_owner == "w3");
+
+  // w1 finishing late is refused and changes nothing.
+  auto late = store->complete_attempt("w1", make_attempt(first[0].delivery, "a-late", 200),
+                                      DeliveryOutcome{DeliveryStatus::succeeded, kT0});
+  REQUIRE_FALSE(late);
+  CHECK(late.error().code == ErrorCode::conflict);
+  CHECK(store->get_delivery(first[0].delivery.delivery_id)->status == DeliveryStatus::pending);
+  CHECK(store->list_attempts(AttemptFilter{first[0].delivery.delivery_id, "", 10})->empty());
+
+  // The later event's deliveries come due at their time; by then w3's leases
+  // have expired too.
+  CHECK(claim(*store, "w4", kT0 + 1h - 1ms).size() == 3);
+  CHECK(claim(*store, "w5", kT0 + 1h).size() == 3);
+}
+
+TEMPLATE_TEST_CASE("attempts complete, retry or fail deliveries", "[conformance]", MemoryBackend,
+                   SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_finish)));
+  auto claimed = claim(*store, "w", kT0);
+  REQUIRE(claimed.size() == 1);
+  const Delivery d = claimed[0].delivery;
+
+  auto retry = store->complete_attempt("w", make_attempt(d, "a1", 503, kT0),
+                                       DeliveryOutcome{DeliveryStatus::pending, kT0 + 5s});
+  REQUIRE(retry);
+  CHECK(retry->status == DeliveryStatus::pending);
+  CHECK(retry->attempt_count == 1);
+  CHECK(retry->next_attempt_at == kT0 + 5s);
+  CHECK(retry->last_error == "HTTP 503");
+  CHECK(retry->lease_owner.empty());
+  CHECK_FALSE(retry->lease_expires_at);
+  CHECK(*store->get_delivery(d.delivery_id) == *retry);
+  CHECK(claim(*store, "w", kT0 + 4s).empty());
+  REQUIRE(claim(*store, "w", kT0 + 5s).size() == 1);
+
+  auto done = store->complete_attempt("w", make_attempt(d, "a2", 200, kT0 + 5s),
+                                      DeliveryOutcome{DeliveryStatus::succeeded, {}});
+  REQUIRE(done);
+  CHECK(done->status == DeliveryStatus::succeeded);
+  CHECK(done->attempt_count == 2);
+  CHECK(done->completed_at == kT0 + 5s + 12ms);
+  CHECK(done->last_error.empty());
+  CHECK(claim(*store, "w", kT0 + 1h).empty());
+
+  auto attempts = store->list_attempts(AttemptFilter{d.delivery_id, "", 10});
+  REQUIRE(attempts);
+  REQUIRE(attempts->size() == 2);
+  CHECK((*attempts)[0].attempt_id == "a2");  // newest first
+  CHECK((*attempts)[1] == make_attempt(d, "a1", 503, kT0));
+  CHECK(store->list_attempts(AttemptFilter{"", d.hook_id, 1})->size() == 1);
+
+  auto unknown = make_attempt(d, "a3", 200);
+  unknown.delivery_id = "00000000-0000-4000-8000-00000000dead";
+  CHECK(store->complete_attempt("w", unknown, DeliveryOutcome{DeliveryStatus::succeeded, {}})
+            .error().code == ErrorCode::not_found);
+}
+
+TEMPLATE_TEST_CASE("deliveries list by project, hook, event and status", "[conformance]",
+                   MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  const Webhook h1 = make_hook("1", "p");
+  const Webhook h2 = make_hook("2", "p");
+  REQUIRE(store->insert_hook(h1, 100));
+  REQUIRE(store->insert_hook(h2, 100));
+  REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_start)));
+  REQUIRE(store->enqueue(make_event("e2", "p", EventType::run_finish)));
+  auto claimed = claim(*store, "w", kT0, 1);
+  REQUIRE(store->complete_attempt("w", make_attempt(claimed[0].delivery, "a", 410),
+                                  DeliveryOutcome{DeliveryStatus::failed, {}}));
+
+  auto list = [&](DeliveryFilter f) {
+    auto r = store->list_deliveries(f);
+    REQUIRE(r);
+    return *r;
+  };
+  CHECK(list({"p", "", "", std::nullopt, 100}).size() == 4);
+  CHECK(list({"", h1.hook_id, "", std::nullopt, 100}).size() == 2);
+  CHECK(list({"", "", "e2", std::nullopt, 100}).size() == 2);
+  CHECK(list({"", "", "", DeliveryStatus::failed, 100}).size() == 1);
+  CHECK(list({"", "", "", DeliveryStatus::pending, 100}).size() == 3);
+  CHECK(list({"p", "", "", std::nullopt, 2}).size() == 2);
+  const auto newest_first = list({"p", "", "", std::nullopt, 100});
+  CHECK(newest_first.front().event_id == "e2");
+  CHECK(newest_first.back().event_id == "e1");
+  CHECK(list({"other", "", "", std::nullopt, 100}).empty());
+}
+
+TEMPLATE_TEST_CASE("a run's deliveries to one hook go out in order, across retries", "[conformance]",
+                   MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  REQUIRE(store->insert_hook(make_hook("2", "p"), 100));
+  auto start = store->enqueue(make_event("start", "p", EventType::run_start, "run-1"));
+  auto finish = store->enqueue(make_event("finish", "p", EventType::run_finish, "run-1"));
+  auto other_run = store->enqueue(make_event("other", "p", EventType::run_start, "run-2"));
+  REQUIRE(start);
+  REQUIRE(finish);
+  REQUIRE(other_run);
+
+  // Only the heads of each (hook, run) are due: 2 starts of run-1, 2 of run-2.
+  auto first = claim(*store, "w", kT0);
+  REQUIRE(first.size() == 4);
+  for (const auto& c : first) CHECK(c.event.event_id != "finish");
+
+  // RUN_START fails on hook 1 and is retried later: its finish must wait.
+  auto on_hook = [&](const std::vector<ClaimedDelivery>& cs, const std::string& event,
+                     const std::string& hook) {
+    return *std::find_if(cs.begin(), cs.end(), [&](const ClaimedDelivery& c) {
+      return c.event.event_id == event && c.delivery.hook_id == hook;
+    });
+  };
+  const std::string h1 = make_hook("1", "p").hook_id;
+  const std::string h2 = make_hook("2", "p").hook_id;
+  REQUIRE(store->complete_attempt("w", make_attempt(on_hook(first, "start", h1).delivery, "a1", 500),
+                                  DeliveryOutcome{DeliveryStatus::pending, kT0 + 5s}));
+  REQUIRE(store->complete_attempt("w", make_attempt(on_hook(first, "start", h2).delivery, "a2", 200),
+                                  DeliveryOutcome{DeliveryStatus::succeeded, {}}));
+  auto second = claim(*store, "w", kT0 + 1s);
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].event.event_id == "finish");
+  CHECK(second[0].delivery.hook_id == h2);
+
+  // Hook 1's start comes back due before its finish.
+  auto third = claim(*store, "w", kT0 + 5s);
+  REQUIRE(third.size() == 1);
+  CHECK(third[0].event.event_id == "start");
+  // Exhausted: the finish goes next.
+  REQUIRE(store->complete_attempt("w", make_attempt(third[0].delivery, "a3", 500),
+                                  DeliveryOutcome{DeliveryStatus::failed, {}}));
+  auto fourth = claim(*store, "w", kT0 + 6s);
+  REQUIRE(fourth.size() == 1);
+  CHECK(fourth[0].event.event_id == "finish");
+  CHECK(fourth[0].delivery.hook_id == h1);
+}
+
+TEMPLATE_TEST_CASE("leases can be released; deliveries rescheduled by hand", "[conformance]",
+                   MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_finish)));
+  CHECK(*store->next_due_at() == kT0);
+  auto claimed = claim(*store, "w", kT0);
+  REQUIRE(claimed.size() == 1);
+  const Delivery d = claimed[0].delivery;
+  CHECK(*store->next_due_at() == kT0 + 30s);  // the lease expiry
+
+  REQUIRE(store->release_leases("someone-else", {d.delivery_id}));
+  CHECK(claim(*store, "x", kT0 + 1s).empty());
+  REQUIRE(store->release_leases("w", {d.delivery_id}));
+  auto reclaimed = claim(*store, "x", kT0 + 1s);
+  REQUIRE(reclaimed.size() == 1);
+  CHECK(reclaimed[0].delivery.next_trigger == AttemptTrigger::scheduled);
+
+  REQUIRE(store->complete_attempt("x", make_attempt(d, "a1", 200),
+                                  DeliveryOutcome{DeliveryStatus::succeeded, {}}));
+  CHECK_FALSE(*store->next_due_at());
+
+  auto again = store->reschedule_delivery(d.delivery_id, kT0 + 1h, AttemptTrigger::manual);
+  REQUIRE(again);
+  CHECK(again->status == DeliveryStatus::pending);
+  CHECK(again->next_trigger == AttemptTrigger::manual);
+  CHECK_FALSE(again->completed_at);
+  CHECK(*store->next_due_at() == kT0 + 1h);
+  auto manual = claim(*store, "y", kT0 + 1h);
+  REQUIRE(manual.size() == 1);
+  CHECK(manual[0].delivery.next_trigger == AttemptTrigger::manual);
+  CHECK(manual[0].delivery.attempt_count == 1);
+  CHECK(store->reschedule_delivery("nope", kT0, AttemptTrigger::manual).error().code ==
+        ErrorCode::not_found);
+}
+
+TEMPLATE_TEST_CASE("old attempts are purged", "[conformance]", MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_finish)));
+  for (int i = 0; i < 3; ++i) {
+    auto claimed = claim(*store, "w", kT0 + std::chrono::hours(i));
+    REQUIRE(claimed.size() == 1);
+    REQUIRE(store->complete_attempt(
+        "w", make_attempt(claimed[0].delivery, "a" + std::to_string(i), 500, kT0 + std::chrono::hours(i)),
+        DeliveryOutcome{DeliveryStatus::pending, kT0 + std::chrono::hours(i + 1)}));
+  }
+  auto purged = store->purge_attempts(kT0 + 2h);
+  REQUIRE(purged);
+  CHECK(*purged == 2);
+  auto left = store->list_attempts(AttemptFilter{"", "", 10});
+  REQUIRE(left);
+  REQUIRE(left->size() == 1);
+  CHECK(left->front().attempt_id == "a2");
+}
+
+TEMPLATE_TEST_CASE("concurrent creators never overshoot the cap", "[conformance][threads]",
+                   MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  WebhookRegistry registry(store, RegistryOptions{50, 24h, nullptr});
+  std::atomic<int> created{0}, refused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        auto r = registry.create("p", NewWebhook{"https://example.com/", {}, {}, {}});
+        if (r) ++created;
+        else if (r.error().code == ErrorCode::conflict) ++refused;
+        else ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(created == 50);
+  CHECK(refused == 30);
+  CHECK(other == 0);
+  CHECK(registry.list("p")->size() == 50);
+}
+
+TEMPLATE_TEST_CASE("concurrent claimers never share a delivery", "[conformance][threads]",
+                   MemoryBackend, SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  for (int h = 0; h < 4; ++h) REQUIRE(store->insert_hook(make_hook(std::to_string(h + 1), "p"), 100));
+  for (int e = 0; e < 50; ++e) {
+    REQUIRE(store->enqueue(make_event("e" + std::to_string(e), "p", EventType::run_finish)));
+  }
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string owner = "w" + std::to_string(t);
+      for (;;) {
+        auto claimed = store->claim_due(ClaimRequest{owner, kT0, 60s, 7});
+        if (!claimed || claimed->empty()) return;
+        for (const auto& c : *claimed) {
+          auto done = store->complete_attempt(owner, make_attempt(c.delivery, "a-" + c.delivery.delivery_id, 200),
+                                              DeliveryOutcome{DeliveryStatus::succeeded, {}});
+          std::lock_guard lock(mutex);
+          if (done) seen.push_back(c.delivery.delivery_id);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(seen.size() == 200);
+  CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == 200);
+}

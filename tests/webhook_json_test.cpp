@@ -1,0 +1,125 @@
+// The wire-format JSON: what is printed, what is accepted.
+
+#include <runhooks/webhook_json.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace runhooks;
+using namespace std::chrono_literals;
+
+namespace {
+Webhook sample_hook() {
+  Webhook hook;
+  hook.hook_id = "550e8400-e29b-41d4-a716-446655440000";
+  hook.project_id = "proj_abc123";
+  hook.url = "https://example.com/hook";
+  hook.headers = R"({"Authorization":"Bearer token"})";
+  hook.hook_events = {EventType::run_finish, EventType::run_start};
+  hook.label = "CI notifications";
+  hook.created_at = Timestamp(1795759200000ms);
+  hook.updated_at = Timestamp(1795759200123ms);
+  hook.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  return hook;
+}
+}  // namespace
+
+TEST_CASE("a webhook prints as the wire-format object, headers as a string", "[json]") {
+  CHECK(to_json(sample_hook()) ==
+        R"({"hookId":"550e8400-e29b-41d4-a716-446655440000","projectId":"proj_abc123",)"
+        R"("url":"https://example.com/hook","headers":"{\"Authorization\":\"Bearer token\"}",)"
+        R"("hookEvents":["RUN_FINISH","RUN_START"],"label":"CI notifications",)"
+        R"("createdAt":"2026-11-27T06:00:00.000Z","updatedAt":"2026-11-27T06:00:00.123Z"})");
+}
+
+TEST_CASE("null headers and label print as null; the secret never prints", "[json]") {
+  Webhook hook = sample_hook();
+  hook.headers.reset();
+  hook.label.reset();
+  hook.hook_events.clear();
+  const std::string json = to_json(hook);
+  CHECK_THAT(json, Catch::Contains(R"("headers":null)"));
+  CHECK_THAT(json, Catch::Contains(R"("label":null)"));
+  CHECK_THAT(json, Catch::Contains(R"("hookEvents":[])"));
+  CHECK_THAT(json, !Catch::Contains("whsec_"));
+  CHECK(to_json(std::vector<Webhook>{}) == "[]");
+  CHECK(to_json(std::vector<Webhook>{hook, hook}).front() == '[');
+  CHECK(to_json(DeletedWebhook{"id-1", "p"}) == R"({"hookId":"id-1","projectId":"p"})");
+}
+
+TEST_CASE("create requests parse with every rule applied", "[json]") {
+  SECTION("the full request") {
+    auto parsed = parse_create_request(
+        R"({"url":"https://example.com/h","headers":"{\"X-A\":\"1\"}","label":"L",)"
+        R"("hookEvents":["RUN_START","RUN_FINISH","RUN_START"],"unknownField":123})");
+    REQUIRE(parsed);
+    CHECK(parsed->url == "https://example.com/h");
+    CHECK(parsed->headers == std::string(R"({"X-A":"1"})"));
+    CHECK(parsed->label == std::string("L"));
+    CHECK(parsed->hook_events == std::vector<EventType>{EventType::run_start, EventType::run_finish});
+  }
+  SECTION("only url; nulls are null") {
+    auto parsed = parse_create_request(R"({"url":"http://h.example/","headers":null,"label":null})");
+    REQUIRE(parsed);
+    CHECK_FALSE(parsed->headers);
+    CHECK_FALSE(parsed->label);
+    CHECK(parsed->hook_events.empty());
+  }
+  SECTION("errors name the field") {
+    const std::pair<const char*, const char*> cases[] = {
+        {R"({})", "url"},
+        {R"({"url":null})", "url"},
+        {R"({"url":42})", "url"},
+        {R"({"url":"nope"})", "url"},
+        {R"({"url":"https://e.com/","headers":{"X-A":"1"}})", "headers"},
+        {R"({"url":"https://e.com/","headers":"[1]"})", "headers"},
+        {R"({"url":"https://e.com/","label":""})", "label"},
+        {R"({"url":"https://e.com/","label":7})", "label"},
+        {R"({"url":"https://e.com/","hookEvents":"RUN_START"})", "hookEvents"},
+        {R"({"url":"https://e.com/","hookEvents":["RUN_BEGIN"]})", "hookEvents"},
+        {R"({"url":"https://e.com/","hookEvents":[1]})", "hookEvents"},
+        {R"({"url":"https://e.com/","hookEvents":null})", "hookEvents"},
+        {R"([])", "body"},
+        {R"(not json)", "body"},
+        {"", "body"},
+        {"{\"url\":\"https://e.com/\xff\"}", "body"},
+    };
+    for (const auto& [body, field] : cases) {
+      INFO(body);
+      auto parsed = parse_create_request(body);
+      REQUIRE_FALSE(parsed);
+      CHECK(parsed.error().code == ErrorCode::invalid_argument);
+      CHECK(parsed.error().field == field);
+    }
+  }
+  SECTION("limits are the wire format's") {
+    const std::string long_url = "https://example.com/" + std::string(2049 - 20, 'a');
+    auto parsed = parse_create_request(R"({"url":")" + long_url + R"("})");
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().message == "url must be at most 2048 characters");
+  }
+}
+
+TEST_CASE("update requests: present fields set, null clears, absent leaves", "[json]") {
+  auto patch = parse_update_request(R"({"label":null,"headers":"{\"A\":\"b\"}"})");
+  REQUIRE(patch);
+  CHECK(patch->label.is_clear());
+  REQUIRE(patch->headers.is_set());
+  CHECK(patch->headers.value() == R"({"A":"b"})");
+  CHECK_FALSE(patch->url);
+  CHECK_FALSE(patch->hook_events);
+
+  auto events = parse_update_request(R"({"hookEvents":[]})");
+  REQUIRE(events);
+  REQUIRE(events->hook_events);
+  CHECK(events->hook_events->empty());
+
+  for (const char* body : {"{}", R"({"somethingElse":1})"}) {
+    auto empty = parse_update_request(body);
+    REQUIRE_FALSE(empty);
+    CHECK(empty.error().message ==
+          "At least one field to update must be provided (url, headers, hookEvents, or label)");
+  }
+  auto bad_url = parse_update_request(R"({"url":null})");
+  REQUIRE_FALSE(bad_url);
+  CHECK(bad_url.error().field == "url");
+}
