@@ -21,7 +21,7 @@ endif()
 function(runhooks_set_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
     -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-    -Wconversion -Wsign-conversion -Wnull-dereference -Wimplicit-fallthrough)
+    -Wconversion -Wsign-conversion -Wimplicit-fallthrough)
   if(RUNHOOKS_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
