@@ -94,8 +94,29 @@ TEST_CASE("the file is WAL with foreign keys and a schema version", "[sqlite]") 
     return value;
   };
   CHECK(pragma("PRAGMA journal_mode") == "wal");
-  CHECK(pragma("PRAGMA user_version") == "1");
+  CHECK(pragma("PRAGMA user_version") == "2");
   sqlite3_close(db);
+}
+
+TEST_CASE("a file of an older schema is migrated forward, data kept", "[sqlite]") {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  Webhook hook;
+  {
+    WebhookRegistry registry(open_storage("sqlite:" + path).value());
+    hook = registry.create("p", simple_hook()).value();
+  }
+  // Turn the file back into a version-1 file: no health column.
+  raw_exec(path, "ALTER TABLE hooks DROP COLUMN failing_since; PRAGMA user_version = 1;");
+  auto reopened = open_storage("sqlite:" + path);
+  REQUIRE(reopened);
+  CHECK(*WebhookRegistry(*reopened).get(hook.hook_id) == hook);
+  auto failing = (*reopened)->modify_hook(hook.hook_id, [](Webhook& h) -> Result<void> {
+    h.failing_since = Timestamp(std::chrono::milliseconds(1234));
+    return {};
+  });
+  REQUIRE(failing);
+  CHECK((*reopened)->get_hook(hook.hook_id)->failing_since == Timestamp(std::chrono::milliseconds(1234)));
 }
 
 TEST_CASE("a file from a newer runhooks is refused, untouched", "[sqlite][faults]") {

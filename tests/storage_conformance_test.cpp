@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <mutex>
 #include <thread>
@@ -59,7 +60,7 @@ Attempt make_attempt(const Delivery& d, const std::string& id, int status, Times
 
 std::vector<ClaimedDelivery> claim(Storage& s, const std::string& owner, Timestamp now,
                                    std::size_t limit = 64, std::chrono::milliseconds lease = 30s) {
-  auto claimed = s.claim_due(ClaimRequest{owner, now, lease, limit});
+  auto claimed = s.claim_due(ClaimRequest{owner, now, lease, limit, 0, {}});
   REQUIRE(claimed);
   return *claimed;
 }
@@ -76,6 +77,7 @@ TEMPLATE_TEST_CASE("hooks round-trip every field", "[conformance]", MemoryBacken
   hook.disabled_reason = "410 Gone";
   hook.retired_secrets = {{"whsec_old1", kT0 + 1h}, {"whsec_old2", kT0 + 2h}};
   hook.updated_at = kT0 + 123ms;
+  hook.failing_since = kT0 + 7ms;
   REQUIRE(store->insert_hook(hook, 100));
   auto loaded = store->get_hook(hook.hook_id);
   REQUIRE(loaded);
@@ -295,6 +297,60 @@ TEMPLATE_TEST_CASE("claims lease due deliveries to one owner at a time", "[confo
   // have expired too.
   CHECK(claim(*store, "w4", kT0 + 1h - 1ms).size() == 3);
   CHECK(claim(*store, "w5", kT0 + 1h).size() == 3);
+}
+
+TEMPLATE_TEST_CASE("claims honour a per-hook limit and skip hooks", "[conformance]", MemoryBackend,
+                   SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  const std::string busy = make_hook("1", "p").hook_id;
+  const std::string quiet = make_hook("2", "p").hook_id;
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  REQUIRE(store->insert_hook(make_hook("2", "p", {EventType::run_start}), 100));
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(store->enqueue(make_event("f" + std::to_string(i), "p", EventType::run_finish)));
+  }
+  REQUIRE(store->enqueue(make_event("s", "p", EventType::run_start)));  // to both hooks
+
+  ClaimRequest request{"w", kT0, 30s, 10, 3, {}};
+  auto first = store->claim_due(request);
+  REQUIRE(first);
+  std::map<std::string, int> per_hook;
+  for (const auto& c : *first) ++per_hook[c.delivery.hook_id];
+  CHECK(per_hook[busy] == 3);
+  CHECK(per_hook[quiet] == 1);  // queued behind 20 of the busy hook, still reached
+
+  request.skip_hooks = {busy};
+  CHECK(store->claim_due(request)->empty());  // the quiet hook has nothing left
+  request.skip_hooks = {quiet};
+  request.per_hook_limit = 0;
+  auto rest = store->claim_due(request);
+  REQUIRE(rest);
+  CHECK(rest->size() == 10);
+  for (const auto& c : *rest) CHECK(c.delivery.hook_id == busy);
+}
+
+TEMPLATE_TEST_CASE("a batch of completions applies item by item", "[conformance]", MemoryBackend,
+                   SqliteBackend) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_finish)));
+  REQUIRE(store->enqueue(make_event("e2", "p", EventType::run_finish)));
+  auto claimed = claim(*store, "w", kT0);
+  REQUIRE(claimed.size() == 2);
+  Attempt gone = make_attempt(claimed[0].delivery, "a0", 200);
+  gone.delivery_id = "00000000-0000-4000-8000-00000000dead";
+  auto results = store->complete_attempts(
+      "w", {AttemptResult{make_attempt(claimed[0].delivery, "a1", 200), {DeliveryStatus::succeeded, {}}},
+            AttemptResult{gone, {DeliveryStatus::succeeded, {}}},
+            AttemptResult{make_attempt(claimed[1].delivery, "a2", 500), {DeliveryStatus::pending, kT0 + 5s}}});
+  REQUIRE(results);
+  REQUIRE(results->size() == 3);
+  CHECK((*results)[0]->status == DeliveryStatus::succeeded);
+  CHECK((*results)[1].error().code == ErrorCode::not_found);
+  CHECK((*results)[2]->next_attempt_at == kT0 + 5s);
+  CHECK(store->list_attempts(AttemptFilter{"", "", 10})->size() == 2);
 }
 
 TEMPLATE_TEST_CASE("attempts complete, retry or fail deliveries", "[conformance]", MemoryBackend,
@@ -519,7 +575,7 @@ TEMPLATE_TEST_CASE("concurrent claimers never share a delivery", "[conformance][
     threads.emplace_back([&, t] {
       const std::string owner = "w" + std::to_string(t);
       for (;;) {
-        auto claimed = store->claim_due(ClaimRequest{owner, kT0, 60s, 7});
+        auto claimed = store->claim_due(ClaimRequest{owner, kT0, 60s, 7, 0, {}});
         if (!claimed || claimed->empty()) return;
         for (const auto& c : *claimed) {
           auto done = store->complete_attempt(owner, make_attempt(c.delivery, "a-" + c.delivery.delivery_id, 200),

@@ -88,6 +88,11 @@ struct ClaimRequest {
   Timestamp now;
   std::chrono::milliseconds lease{std::chrono::seconds(60)};
   std::size_t limit = 64;
+  /// At most this many deliveries of one hook in this claim; 0 = no limit.
+  /// With `skip_hooks`, how a worker keeps its per-endpoint concurrency cap.
+  std::size_t per_hook_limit = 0;
+  /// Hooks to take nothing for (those already at their cap in this worker).
+  std::vector<std::string> skip_hooks;
 };
 
 /// A leased delivery with its event, ready to send.
@@ -137,6 +142,12 @@ struct Attempt {
 struct DeliveryOutcome {
   DeliveryStatus status = DeliveryStatus::pending;  ///< pending = retry
   Timestamp next_attempt_at;  ///< when to retry; only for pending
+};
+
+/// An attempt with what it makes of its delivery, for `Storage::complete_attempts`.
+struct AttemptResult {
+  Attempt attempt;
+  DeliveryOutcome outcome;
 };
 
 /// Which deliveries to list; empty fields do not filter. Newest first.

@@ -89,18 +89,24 @@ class RUNHOOKS_EXPORT Storage {
   virtual Result<EnqueueResult> enqueue(const OutboxEvent& event) = 0;
 
   /// Leases up to `request.limit` due deliveries to `request.owner` until
-  /// `request.now + request.lease`, earliest due first. Several callers never
-  /// get the same delivery while its lease runs.
+  /// `request.now + request.lease`, earliest due first, at most
+  /// `per_hook_limit` per hook and none of `skip_hooks`. Several callers
+  /// never get the same delivery while its lease runs.
   virtual Result<std::vector<ClaimedDelivery>> claim_due(const ClaimRequest& request) = 0;
 
-  /// Records `attempt`, then, if `owner` still holds the lease on its
-  /// delivery, applies `outcome` (attempt_count + 1, status, next attempt,
-  /// last error, completion time) and releases the lease. Returns the
-  /// delivery as stored; `conflict` when the lease was lost (the attempt is
-  /// kept all the same), `not_found` when the delivery is gone.
-  virtual Result<Delivery> complete_attempt(std::string_view owner,
-                                            const Attempt& attempt,
-                                            const DeliveryOutcome& outcome) = 0;
+  /// Records each attempt and applies its outcome to its delivery
+  /// (attempt_count + 1, status, next attempt, last error, completion time),
+  /// releasing the lease — all in one transaction, so a worker writes a batch
+  /// of completions at the cost of one commit. An item whose lease `owner` no
+  /// longer holds is `conflict`, one whose delivery is gone `not_found`; such
+  /// items change nothing, the others still apply. The outer error means
+  /// nothing was written. Returns one result per item, in order.
+  virtual Result<std::vector<Result<Delivery>>> complete_attempts(
+      std::string_view owner, const std::vector<AttemptResult>& results) = 0;
+
+  /// `complete_attempts` for one attempt.
+  Result<Delivery> complete_attempt(std::string_view owner, const Attempt& attempt,
+                                    const DeliveryOutcome& outcome);
 
   /// Gives back leases held by `owner` without an attempt (a worker stopping).
   virtual Result<void> release_leases(std::string_view owner,

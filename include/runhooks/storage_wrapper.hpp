@@ -49,9 +49,9 @@ class StorageWrapper : public Storage {
   Result<std::vector<ClaimedDelivery>> claim_due(const ClaimRequest& request) override {
     return target_->claim_due(request);
   }
-  Result<Delivery> complete_attempt(std::string_view owner, const Attempt& attempt,
-                                    const DeliveryOutcome& outcome) override {
-    return target_->complete_attempt(owner, attempt, outcome);
+  Result<std::vector<Result<Delivery>>> complete_attempts(
+      std::string_view owner, const std::vector<AttemptResult>& results) override {
+    return target_->complete_attempts(owner, results);
   }
   Result<void> release_leases(std::string_view owner,
                               const std::vector<std::string>& delivery_ids) override {

@@ -40,6 +40,9 @@ struct Webhook {
   std::string disabled_reason;  ///< why it was disabled; empty when enabled
   std::string secret;           ///< current signing secret, `whsec_` + base64
   std::vector<RetiredSecret> retired_secrets;  ///< older secrets still valid
+  /// When the current run of failed attempts began; empty after a success.
+  /// The notifier disables a hook failing for longer than its health window.
+  std::optional<Timestamp> failing_since;
 
   /// True when this hook subscribes to `type` (an empty list means all).
   bool accepts(EventType type) const noexcept;
@@ -54,7 +57,7 @@ struct Webhook {
            a.hook_events == b.hook_events && a.created_at == b.created_at &&
            a.updated_at == b.updated_at && a.enabled == b.enabled &&
            a.disabled_reason == b.disabled_reason && a.secret == b.secret &&
-           a.retired_secrets == b.retired_secrets;
+           a.retired_secrets == b.retired_secrets && a.failing_since == b.failing_since;
   }
   friend bool operator!=(const Webhook& a, const Webhook& b) { return !(a == b); }
 };

@@ -9,6 +9,13 @@ namespace runhooks {
 
 Storage::~Storage() = default;
 
+Result<Delivery> Storage::complete_attempt(std::string_view owner, const Attempt& attempt,
+                                           const DeliveryOutcome& outcome) {
+  auto results = complete_attempts(owner, {AttemptResult{attempt, outcome}});
+  if (!results) return std::move(results).error();
+  return std::move(results->front());
+}
+
 namespace {
 
 bool starts_with(std::string_view text, std::string_view prefix) {

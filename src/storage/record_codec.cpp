@@ -1,5 +1,8 @@
 #include "storage/record_codec.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <cstdlib>
 
 namespace runhooks::detail {
@@ -74,6 +77,17 @@ std::vector<std::string> decode_projects(std::string_view text) {
   std::vector<std::string> projects;
   for (std::string_view p : split(text, '\n')) projects.emplace_back(p);
   return projects;
+}
+
+std::string json_string_array(const std::vector<std::string>& items) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartArray();
+  for (const std::string& item : items) {
+    writer.String(item.data(), static_cast<rapidjson::SizeType>(item.size()));
+  }
+  writer.EndArray();
+  return {buffer.GetString(), buffer.GetSize()};
 }
 
 std::int64_t to_millis(Timestamp t) { return t.time_since_epoch().count(); }

@@ -29,6 +29,9 @@ std::vector<RetiredSecret> decode_retired_secrets(std::string_view text);
 std::string encode_projects(const std::vector<std::string>& projects);
 std::vector<std::string> decode_projects(std::string_view text);
 
+/// `["a","b"]`: strings as a JSON array, for SQL `json_each` and the like.
+std::string json_string_array(const std::vector<std::string>& items);
+
 std::int64_t to_millis(Timestamp t);
 Timestamp from_millis(std::int64_t ms);
 

@@ -10,6 +10,9 @@ namespace runhooks::detail {
 namespace {
 Error hook_not_found() { return Error::not_found("webhook not found"); }
 Error delivery_not_found() { return Error::not_found("delivery not found"); }
+Error lease_lost() {
+  return Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"};
+}
 }  // namespace
 
 Result<void> MemoryStorage::insert_hook(const Webhook& hook, std::size_t max_per_project) {
@@ -181,7 +184,19 @@ Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest
   std::stable_sort(due.begin(), due.end(), [&](Seq a, Seq b) {
     return deliveries_.find(a)->second.next_attempt_at < deliveries_.find(b)->second.next_attempt_at;
   });
-  if (due.size() > request.limit) due.resize(request.limit);
+  const std::set<std::string> skipped(request.skip_hooks.begin(), request.skip_hooks.end());
+  std::map<std::string, std::size_t> per_hook;
+  std::vector<Seq> chosen;
+  for (Seq seq : due) {
+    if (chosen.size() >= request.limit) break;
+    const std::string& hook_id = deliveries_.find(seq)->second.hook_id;
+    if (skipped.count(hook_id) != 0) continue;
+    std::size_t& taken = per_hook[hook_id];
+    if (request.per_hook_limit != 0 && taken >= request.per_hook_limit) continue;
+    ++taken;
+    chosen.push_back(seq);
+  }
+  due = std::move(chosen);
 
   std::vector<ClaimedDelivery> claimed;
   for (Seq seq : due) {
@@ -198,18 +213,25 @@ Delivery* MemoryStorage::find_delivery(std::string_view delivery_id) {
   return seq == delivery_seq_.end() ? nullptr : &deliveries_.find(seq->second)->second;
 }
 
-Result<Delivery> MemoryStorage::complete_attempt(std::string_view owner, const Attempt& attempt,
-                                                 const DeliveryOutcome& outcome) {
+Result<std::vector<Result<Delivery>>> MemoryStorage::complete_attempts(
+    std::string_view owner, const std::vector<AttemptResult>& results) {
   std::lock_guard lock(mutex_);
-  Delivery* d = find_delivery(attempt.delivery_id);
-  if (d == nullptr) return delivery_not_found();
-  if (d->lease_owner != owner) {
-    return Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"};
+  std::vector<Result<Delivery>> outcomes;
+  outcomes.reserve(results.size());
+  for (const AttemptResult& r : results) {
+    Delivery* d = find_delivery(r.attempt.delivery_id);
+    if (d == nullptr) {
+      outcomes.emplace_back(delivery_not_found());
+    } else if (d->lease_owner != owner) {
+      outcomes.emplace_back(lease_lost());
+    } else {
+      attempts_.push_back(r.attempt);
+      apply_outcome(*d, r.attempt, r.outcome);
+      if (d->status != DeliveryStatus::pending) pending_.erase(delivery_seq_[d->delivery_id]);
+      outcomes.emplace_back(*d);
+    }
   }
-  attempts_.push_back(attempt);
-  apply_outcome(*d, attempt, outcome);
-  if (d->status != DeliveryStatus::pending) pending_.erase(delivery_seq_[d->delivery_id]);
-  return *d;
+  return outcomes;
 }
 
 Result<void> MemoryStorage::release_leases(std::string_view owner,

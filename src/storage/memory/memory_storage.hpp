@@ -31,8 +31,8 @@ class MemoryStorage final : public Storage {
 
   Result<EnqueueResult> enqueue(const OutboxEvent& event) override;
   Result<std::vector<ClaimedDelivery>> claim_due(const ClaimRequest& request) override;
-  Result<Delivery> complete_attempt(std::string_view owner, const Attempt& attempt,
-                                    const DeliveryOutcome& outcome) override;
+  Result<std::vector<Result<Delivery>>> complete_attempts(
+      std::string_view owner, const std::vector<AttemptResult>& results) override;
   Result<void> release_leases(std::string_view owner,
                               const std::vector<std::string>& delivery_ids) override;
   Result<Delivery> reschedule_delivery(std::string_view delivery_id, Timestamp at,

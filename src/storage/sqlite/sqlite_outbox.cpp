@@ -6,6 +6,8 @@
 #include "storage/outbox_rules.hpp"
 #include "storage/record_codec.hpp"
 
+#include <unordered_map>
+
 namespace runhooks::detail {
 
 namespace {
@@ -165,22 +167,35 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
       " FROM deliveries d JOIN events e ON e.event_id = d.event_id"
       " WHERE d.status = 0 AND d.next_attempt_at <= ?1"
       "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?1)"
+      "   AND d.hook_id NOT IN (SELECT value FROM json_each(?3))"
       "   AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"
       "        WHERE p.status = 0 AND p.hook_id = d.hook_id"
       "          AND p.ordering_key = d.ordering_key AND p.seq < d.seq))"
       " ORDER BY d.next_attempt_at, d.seq LIMIT ?2");
   if (!due) return std::move(due).error();
-  due->bind(1, now).bind(2, static_cast<std::int64_t>(request.limit));
-  auto claimed = read_all<ClaimedDelivery>(*due, [](const Statement& row) {
-    return ClaimedDelivery{read_delivery(row), read_event(row, kDeliveryColumnCount)};
-  });
-  if (!claimed) return claimed;
+  // With a per-hook limit some rows are passed over, so read a few more than
+  // wanted; a hook with a deep backlog then cannot starve the others for
+  // more than one claim (it is in skip_hooks once at its cap).
+  const std::size_t scan = request.per_hook_limit == 0 ? request.limit : request.limit * 4 + 64;
+  due->bind(1, now).bind(2, static_cast<std::int64_t>(scan));
+  due->bind(3, json_string_array(request.skip_hooks));
+  std::unordered_map<std::string, std::size_t> per_hook;
+  std::vector<ClaimedDelivery> claimed;
+  while (claimed.size() < request.limit) {
+    auto row = due->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    std::size_t& taken = per_hook[due->column_text(2)];
+    if (request.per_hook_limit != 0 && taken >= request.per_hook_limit) continue;
+    ++taken;
+    claimed.push_back(ClaimedDelivery{read_delivery(*due), read_event(*due, kDeliveryColumnCount)});
+  }
 
   const Timestamp expires = request.now + request.lease;
   auto lease = connection_->prepare(
       "UPDATE deliveries SET lease_owner = ?2, lease_expires_at = ?3 WHERE delivery_id = ?1");
   if (!lease) return std::move(lease).error();
-  for (ClaimedDelivery& c : *claimed) {
+  for (ClaimedDelivery& c : claimed) {
     lease->bind(1, c.delivery.delivery_id).bind(2, request.owner).bind(3, to_millis(expires));
     if (auto done = lease->run(); !done) return std::move(done).error();
     c.delivery.lease_owner = request.owner;
@@ -229,21 +244,32 @@ Result<void> SqliteStorage::insert_attempt(const Attempt& a) {
   return stmt->run();
 }
 
-Result<Delivery> SqliteStorage::complete_attempt(std::string_view owner, const Attempt& attempt,
-                                                 const DeliveryOutcome& outcome) {
+Result<std::vector<Result<Delivery>>> SqliteStorage::complete_attempts(
+    std::string_view owner, const std::vector<AttemptResult>& results) {
   std::lock_guard lock(mutex_);
   auto tx = Transaction::begin(*connection_, Kind::immediate);
   if (!tx) return std::move(tx).error();
-  auto delivery = load_delivery(attempt.delivery_id);
-  if (!delivery) return delivery;
-  if (delivery->lease_owner != owner) {
-    return Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"};
+  std::vector<Result<Delivery>> outcomes;
+  outcomes.reserve(results.size());
+  for (const AttemptResult& r : results) {
+    auto delivery = load_delivery(r.attempt.delivery_id);
+    if (!delivery) {
+      if (delivery.error().code != ErrorCode::not_found) return std::move(delivery).error();
+      outcomes.push_back(std::move(delivery));
+      continue;
+    }
+    if (delivery->lease_owner != owner) {
+      outcomes.emplace_back(
+          Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"});
+      continue;
+    }
+    if (auto stored = insert_attempt(r.attempt); !stored) return std::move(stored).error();
+    apply_outcome(*delivery, r.attempt, r.outcome);
+    if (auto stored = store_delivery(*delivery); !stored) return std::move(stored).error();
+    outcomes.push_back(std::move(delivery));
   }
-  if (auto stored = insert_attempt(attempt); !stored) return std::move(stored).error();
-  apply_outcome(*delivery, attempt, outcome);
-  if (auto stored = store_delivery(*delivery); !stored) return std::move(stored).error();
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
-  return delivery;
+  return outcomes;
 }
 
 Result<void> SqliteStorage::release_leases(std::string_view owner,

@@ -8,7 +8,7 @@ namespace runhooks::detail {
 namespace {
 
 // Migration i brings a file from version i to i + 1. Append; never edit.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE hooks (
   seq             INTEGER PRIMARY KEY,
@@ -89,6 +89,10 @@ CREATE TABLE attempts (
 CREATE INDEX attempts_by_delivery ON attempts(delivery_id, seq);
 CREATE INDEX attempts_by_hook ON attempts(hook_id, seq);
 CREATE INDEX attempts_by_time ON attempts(started_at);
+)sql",
+    // 2: endpoint health (the notifier's health window).
+    R"sql(
+ALTER TABLE hooks ADD COLUMN failing_since INTEGER;
 )sql",
 };
 

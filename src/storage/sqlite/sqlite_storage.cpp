@@ -13,7 +13,7 @@ using Kind = Transaction::Kind;
 
 constexpr const char* kHookColumns =
     "hook_id, project_id, url, headers, label, hook_events, secret, retired_secrets, "
-    "enabled, disabled_reason, created_at, updated_at";
+    "enabled, disabled_reason, created_at, updated_at, failing_since";
 
 Webhook read_hook(const Statement& row) {
   Webhook hook;
@@ -29,6 +29,7 @@ Webhook read_hook(const Statement& row) {
   hook.disabled_reason = row.column_text(9);
   hook.created_at = from_millis(row.column_int(10));
   hook.updated_at = from_millis(row.column_int(11));
+  if (!row.column_is_null(12)) hook.failing_since = from_millis(row.column_int(12));
   return hook;
 }
 
@@ -86,8 +87,8 @@ Result<void> SqliteStorage::insert_hook(const Webhook& hook, std::size_t max_per
   }
   auto stmt = connection_->prepare(
       "INSERT INTO hooks (hook_id, project_id, url, headers, label, hook_events, event_mask, "
-      "secret, retired_secrets, enabled, disabled_reason, created_at, updated_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+      "secret, retired_secrets, enabled, disabled_reason, created_at, updated_at, failing_since) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, hook.hook_id).bind(2, hook.project_id).bind(3, hook.url);
   stmt->bind_nullable(4, hook.headers).bind_nullable(5, hook.label);
@@ -96,6 +97,7 @@ Result<void> SqliteStorage::insert_hook(const Webhook& hook, std::size_t max_per
   stmt->bind(8, hook.secret).bind(9, encode_retired_secrets(hook.retired_secrets));
   stmt->bind(10, std::int64_t{hook.enabled}).bind(11, hook.disabled_reason);
   stmt->bind(12, to_millis(hook.created_at)).bind(13, to_millis(hook.updated_at));
+  if (hook.failing_since) stmt->bind(14, to_millis(*hook.failing_since)); else stmt->bind_null(14);
   if (auto done = stmt->run(); !done) return done;
   return tx->commit();
 }
@@ -135,8 +137,8 @@ Result<std::vector<Webhook>> SqliteStorage::list_hooks(std::string_view project_
 Result<void> SqliteStorage::store_hook(const Webhook& hook) {
   auto stmt = connection_->prepare(
       "UPDATE hooks SET url = ?2, headers = ?3, label = ?4, hook_events = ?5, event_mask = ?6, "
-      "secret = ?7, retired_secrets = ?8, enabled = ?9, disabled_reason = ?10, updated_at = ?11 "
-      "WHERE hook_id = ?1");
+      "secret = ?7, retired_secrets = ?8, enabled = ?9, disabled_reason = ?10, updated_at = ?11, "
+      "failing_since = ?12 WHERE hook_id = ?1");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, hook.hook_id).bind(2, hook.url).bind_nullable(3, hook.headers).bind_nullable(4, hook.label);
   stmt->bind(5, encode_events(hook.hook_events));
@@ -144,6 +146,7 @@ Result<void> SqliteStorage::store_hook(const Webhook& hook) {
   stmt->bind(7, hook.secret).bind(8, encode_retired_secrets(hook.retired_secrets));
   stmt->bind(9, std::int64_t{hook.enabled}).bind(10, hook.disabled_reason);
   stmt->bind(11, to_millis(hook.updated_at));
+  if (hook.failing_since) stmt->bind(12, to_millis(*hook.failing_since)); else stmt->bind_null(12);
   return stmt->run();
 }
 

@@ -1,0 +1,59 @@
+#pragma once
+/// What the notifier sends: run events in the wire format's payload shape
+/// (wire-format.md §2), or a custom JSON payload.
+
+#include <runhooks/event_type.hpp>
+#include <runhooks/export.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace runhooks {
+
+/// The commit a run tested.
+struct Commit {
+  std::string sha;
+  std::string branch;
+  std::string author_name;
+  std::string author_email;
+  std::string message;
+  std::string remote_origin;
+  std::optional<std::string> default_branch;  ///< null on the wire when unknown
+};
+
+/// A run event: the payload fields of the wire format, plus how to order it.
+struct RunEvent {
+  EventType type = EventType::run_finish;
+  std::string run_url;
+  std::string build_id;
+  std::optional<std::string> group_id;  ///< only for multi-group runs
+  std::vector<std::string> tags;
+  Commit commit;
+  std::int64_t overall = 0;
+  std::int64_t passes = 0;
+  std::int64_t failures = 0;
+  std::int64_t pending = 0;
+  std::int64_t skipped = 0;
+  std::int64_t retries = 0;
+  std::int64_t flaky = 0;
+  /// Names the run for ordering (RUN_START before its terminal event, per
+  /// endpoint). Empty: `run_url`, else `build_id` + `group_id`.
+  std::string ordering_key;
+};
+
+/// The wire-format payload: `{"event":"RUN_FINISH","runUrl":...}`.
+RUNHOOKS_EXPORT std::string to_json(const RunEvent& event);
+
+/// An event with a payload of the application's own: `json` must be a JSON
+/// object and is sent byte for byte. Hooks match on `type`. Ordering as for
+/// RunEvent: `ordering_key`, else the payload's `runUrl`, else `buildId` +
+/// `groupId`, else none.
+struct Event {
+  EventType type = EventType::run_finish;
+  std::string json;
+  std::string ordering_key;
+};
+
+}  // namespace runhooks

@@ -1,0 +1,68 @@
+#pragma once
+/// The HTTP sending seam of the notifier. The default is libcurl's multi
+/// interface; tests of retry logic plug in a fake.
+
+#include <runhooks/export.hpp>
+#include <runhooks/network_policy.hpp>
+#include <runhooks/outbox.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace runhooks {
+
+/// One POST.
+struct HttpRequest {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+/// How it went. A transport never throws: failures are `error_class`.
+struct HttpResult {
+  int status_code = 0;          ///< 0 when no answer was read
+  std::string body;             ///< the first bytes of the answer, capped
+  std::string retry_after;      ///< the Retry-After header as sent, if any
+  AttemptErrorClass error_class = AttemptErrorClass::none;
+  std::string error_message;    ///< for humans; never contains secrets
+  std::chrono::milliseconds duration{0};
+};
+
+/// Sends requests concurrently. Not thread-safe except `wakeup`: `send` and
+/// `poll` are called from one thread (the delivery loop), and completions run
+/// on that thread inside `poll`.
+class RUNHOOKS_EXPORT Transport {
+ public:
+  using Completion = std::function<void(HttpResult)>;
+
+  virtual ~Transport();
+  /// Starts sending; `done` is called exactly once, from a later `poll`.
+  virtual void send(HttpRequest request, Completion done) = 0;
+  /// Drives transfers for up to `max_wait`, returning early when one
+  /// completes or `wakeup` is called.
+  virtual void poll(std::chrono::milliseconds max_wait) = 0;
+  /// Makes a running or the next `poll` return soon. Any thread.
+  virtual void wakeup() = 0;
+  /// Transfers started and not yet completed.
+  virtual std::size_t in_flight() const = 0;
+};
+
+/// Settings of the libcurl transport.
+struct CurlTransportOptions {
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+  std::chrono::milliseconds total_timeout{std::chrono::seconds(15)};
+  std::size_t max_response_bytes = 20000;  ///< kept per attempt; the rest is not read
+  std::string user_agent;                  ///< default "runhooks/<version>"
+  NetworkPolicy network;                   ///< checked on every new connection
+};
+
+/// libcurl multi: connections reused, DNS cached, HTTP/2 where offered over
+/// TLS, http/https only, no redirects, no proxies from the environment.
+RUNHOOKS_EXPORT std::unique_ptr<Transport> make_curl_transport(CurlTransportOptions options = {});
+
+}  // namespace runhooks
