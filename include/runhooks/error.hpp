@@ -72,6 +72,9 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
+  /// The value, or `fallback` on an error.
+  T value_or(T fallback) const& { return ok() ? std::get<0>(state_) : std::move(fallback); }
+
   /// The error; calling it on a success is a bug.
   const Error& error() const& { assert(!ok()); return std::get<1>(state_); }
   Error&& error() && { assert(!ok()); return std::get<1>(std::move(state_)); }

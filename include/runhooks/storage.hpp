@@ -133,9 +133,8 @@ class RUNHOOKS_EXPORT Storage {
   /// Deletes attempts started before `before`; returns how many.
   virtual Result<std::size_t> purge_attempts(Timestamp before) = 0;
 
-  /// The earliest time at which a pending delivery may become due (its
-  /// next attempt or its lease expiry), or nothing when none is pending. A
-  /// worker sleeps until then unless woken.
+  /// The earliest `next_attempt_at` of the pending deliveries (leased ones
+  /// included), or nothing when none is pending: when there may next be work.
   virtual Result<std::optional<Timestamp>> next_due_at() = 0;
 };
 

@@ -309,9 +309,7 @@ Result<std::optional<Timestamp>> MemoryStorage::next_due_at() {
   std::optional<Timestamp> earliest;
   for (Seq seq : pending_) {
     const Delivery& d = deliveries_.find(seq)->second;
-    Timestamp at = d.next_attempt_at;
-    if (d.lease_expires_at && *d.lease_expires_at > at) at = *d.lease_expires_at;
-    if (!earliest || at < *earliest) earliest = at;
+    if (!earliest || d.next_attempt_at < *earliest) earliest = d.next_attempt_at;
   }
   return earliest;
 }

@@ -356,8 +356,7 @@ Result<std::size_t> SqliteStorage::purge_attempts(Timestamp before) {
 Result<std::optional<Timestamp>> SqliteStorage::next_due_at() {
   std::lock_guard lock(mutex_);
   auto stmt = connection_->prepare(
-      "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_expires_at, 0))) FROM deliveries "
-      "WHERE status = 0");
+      "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 0");
   if (!stmt) return std::move(stmt).error();
   auto row = stmt->step();
   if (!row) return std::move(row).error();

@@ -1,0 +1,271 @@
+// The default Transport: libcurl's multi interface on the delivery thread.
+
+#include <runhooks/transport.hpp>
+#include <runhooks/version.hpp>
+
+#include <curl/curl.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+namespace runhooks {
+
+Transport::~Transport() = default;
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct Transfer {
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  HttpRequest request;
+  Transport::Completion done;
+  HttpResult result;
+  std::size_t capture_limit = 0;
+  bool truncated = false;
+  std::string blocked_reason;
+  const NetworkPolicy* policy = nullptr;
+  SteadyClock::time_point started;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t bytes = size * count;
+  const std::size_t room = t->capture_limit - std::min(t->capture_limit, t->result.body.size());
+  t->result.body.append(data, std::min(bytes, room));
+  if (bytes > room) {
+    // Enough kept: stop reading (a 10 MB answer is not our problem). libcurl
+    // reports a write error, which completion turns back into the status.
+    t->truncated = true;
+    return 0;
+  }
+  return bytes;
+}
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() &&
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t bytes = size * count;
+  std::string_view line(data, bytes);
+  if (starts_with_ignoring_case(line, "HTTP/")) {
+    t->result.retry_after.clear();  // a new response (after 1xx): start over
+  } else if (starts_with_ignoring_case(line, "retry-after:")) {
+    line.remove_prefix(12);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
+    t->result.retry_after = std::string(line.substr(0, 128));
+  }
+  return bytes;
+}
+
+// Every new connection's address passes the network policy here, after DNS:
+// a name that resolves to a denied address never gets a socket.
+curl_socket_t on_open_socket(void* user, curlsocktype, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(user);
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address->family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address->addr)->sin_addr, text, sizeof text);
+  } else if (address->family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address->addr)->sin6_addr, text, sizeof text);
+  } else {
+    t->blocked_reason = "address family not allowed";
+    return CURL_SOCKET_BAD;
+  }
+  if (auto denial = t->policy->denial(text)) {
+    t->blocked_reason = *denial;
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
+
+AttemptErrorClass classify(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT: return AttemptErrorClass::timeout;
+    case CURLE_COULDNT_RESOLVE_HOST: return AttemptErrorClass::dns;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: return AttemptErrorClass::connect;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR: return AttemptErrorClass::tls;
+    default: return AttemptErrorClass::other;
+  }
+}
+
+class CurlTransport final : public Transport {
+ public:
+  explicit CurlTransport(CurlTransportOptions options)
+      : options_(std::move(options)), multi_(curl_multi_init()) {
+    if (options_.user_agent.empty()) options_.user_agent = std::string("runhooks/") + kVersion;
+  }
+
+  ~CurlTransport() override {
+    for (auto& [easy, transfer] : transfers_) {
+      curl_multi_remove_handle(multi_, easy);
+      release(*transfer);
+    }
+    for (CURL* easy : idle_) curl_easy_cleanup(easy);
+    curl_multi_cleanup(multi_);
+  }
+
+  void send(HttpRequest request, Completion done) override {
+    auto transfer = std::make_unique<Transfer>();
+    transfer->request = std::move(request);
+    transfer->done = std::move(done);
+    transfer->capture_limit = options_.max_response_bytes;
+    transfer->policy = &options_.network;
+    transfer->started = SteadyClock::now();
+    if (options_.network.https_only && !starts_with_ignoring_case(transfer->request.url, "https://")) {
+      transfer->result.error_class = AttemptErrorClass::blocked_by_policy;
+      transfer->result.error_message = "blocked by network policy: only https URLs are allowed";
+      finished_early_.push_back(std::move(transfer));
+      return;
+    }
+    transfer->easy = take_easy();
+    configure(*transfer);
+    CURL* easy = transfer->easy;
+    transfers_.emplace(easy, std::move(transfer));
+    curl_multi_add_handle(multi_, easy);
+  }
+
+  void poll(std::chrono::milliseconds max_wait) override {
+    int running = 0;
+    curl_multi_perform(multi_, &running);
+    if (complete_finished() == 0 && finished_early_.empty()) {
+      curl_multi_poll(multi_, nullptr, 0, static_cast<int>(std::max<std::int64_t>(0, max_wait.count())), nullptr);
+      curl_multi_perform(multi_, &running);
+      complete_finished();
+    }
+    while (!finished_early_.empty()) {
+      std::unique_ptr<Transfer> t = std::move(finished_early_.front());
+      finished_early_.pop_front();
+      t->done(std::move(t->result));
+    }
+  }
+
+  void wakeup() override { curl_multi_wakeup(multi_); }
+
+  std::size_t in_flight() const override { return transfers_.size() + finished_early_.size(); }
+
+ private:
+  CURL* take_easy() {
+    if (idle_.empty()) return curl_easy_init();
+    CURL* easy = idle_.back();
+    idle_.pop_back();
+    return easy;
+  }
+
+  void release(Transfer& t) {
+    curl_slist_free_all(t.headers);
+    t.headers = nullptr;
+    if (t.easy == nullptr) return;
+    curl_easy_reset(t.easy);
+    if (idle_.size() < 256) idle_.push_back(t.easy); else curl_easy_cleanup(t.easy);
+    t.easy = nullptr;
+  }
+
+  void configure(Transfer& t) {
+    CURL* e = t.easy;
+    for (const auto& [name, value] : t.request.headers) {
+      t.headers = curl_slist_append(t.headers, (name + ": " + value).c_str());
+    }
+    t.headers = curl_slist_append(t.headers, "Expect:");  // no 100-continue round trip
+    curl_easy_setopt(e, CURLOPT_URL, t.request.url.c_str());
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request.body.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROXY, "");  // ignore *_proxy variables: the policy sees the peer
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
+  }
+
+  std::size_t complete_finished() {
+    std::size_t completed = 0;
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi_, &queued)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      CURL* easy = message->easy_handle;
+      const CURLcode code = message->data.result;
+      curl_multi_remove_handle(multi_, easy);
+      auto found = transfers_.find(easy);
+      std::unique_ptr<Transfer> t = std::move(found->second);
+      transfers_.erase(found);
+      finish(*t, code);
+      release(*t);
+      t->done(std::move(t->result));
+      ++completed;
+    }
+    return completed;
+  }
+
+  void finish(Transfer& t, CURLcode code) {
+    HttpResult& r = t.result;
+    long status = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    r.status_code = static_cast<int>(status);
+    r.duration = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - t.started);
+    const bool answered = code == CURLE_OK || (code == CURLE_WRITE_ERROR && t.truncated);
+    if (answered && status > 0) {
+      r.error_class = status >= 200 && status < 300 ? AttemptErrorClass::none : AttemptErrorClass::http_status;
+      if (r.error_class == AttemptErrorClass::http_status) r.error_message = "HTTP " + std::to_string(status);
+      return;
+    }
+    if (!t.blocked_reason.empty()) {
+      r.error_class = AttemptErrorClass::blocked_by_policy;
+      r.error_message = "blocked by network policy: " + t.blocked_reason;
+      return;
+    }
+    r.error_class = classify(code);
+    r.error_message = t.error_buffer[0] != '\0' ? t.error_buffer : curl_easy_strerror(code);
+  }
+
+  CurlTransportOptions options_;
+  CURLM* multi_;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  std::deque<std::unique_ptr<Transfer>> finished_early_;
+  std::vector<CURL*> idle_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_curl_transport(CurlTransportOptions options) {
+  static std::once_flag initialized;
+  std::call_once(initialized, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  return std::make_unique<CurlTransport>(std::move(options));
+}
+
+}  // namespace runhooks

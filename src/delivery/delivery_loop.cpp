@@ -1,0 +1,441 @@
+#include "delivery/delivery_loop.hpp"
+
+#include "core/random.hpp"
+#include "delivery/outcome.hpp"
+#include "delivery/request_builder.hpp"
+
+#include <unistd.h>
+
+#include <exception>
+
+namespace runhooks::detail {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// How long a hook read from storage is trusted: a hook disabled or changed by
+// another process is seen within this time.
+constexpr std::chrono::milliseconds kHookCacheTtl{1000};
+
+std::string make_owner() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  auto id = random_uuid();
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + (id ? id->substr(0, 8) : "0");
+}
+
+Attempt new_attempt(const Delivery& delivery, Timestamp started_at) {
+  Attempt attempt;
+  attempt.attempt_id = random_uuid().value_or(delivery.delivery_id + "@" +
+                                              std::to_string(started_at.time_since_epoch().count()));
+  attempt.delivery_id = delivery.delivery_id;
+  attempt.hook_id = delivery.hook_id;
+  attempt.started_at = started_at;
+  attempt.trigger = delivery.next_trigger;
+  return attempt;
+}
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+DeliveryLoop::DeliveryLoop(std::shared_ptr<Storage> storage, NotifierOptions options,
+                           const Clock& clock, NotifierCounters& counters)
+    : storage_(std::move(storage)),
+      options_(std::move(options)),
+      clock_(clock),
+      counters_(counters),
+      owner_(make_owner()) {
+  thread_ = std::thread([this] { run(); });
+}
+
+DeliveryLoop::~DeliveryLoop() { stop(std::chrono::seconds(5)); }
+
+void DeliveryLoop::wake() {
+  woken_ = true;
+  options_.transport->wakeup();
+}
+
+FlushResult DeliveryLoop::flush(std::chrono::milliseconds timeout) {
+  const std::int64_t deadline = (clock_.now() + timeout).time_since_epoch().count();
+  std::int64_t seen = flush_deadline_ms_.load();
+  while (seen < deadline && !flush_deadline_ms_.compare_exchange_weak(seen, deadline)) {
+  }
+  const std::uint64_t target = ++flush_requested_;
+  wake();
+  std::unique_lock lock(mutex_);
+  const bool done = idle_changed_.wait_for(lock, timeout, [&] {
+    return idle_generation_ >= target || finished_running_;
+  });
+  if (idle_generation_ >= target) return FlushResult::idle;
+  if (finished_running_) return FlushResult::stopped;
+  return done ? FlushResult::idle : FlushResult::timed_out;
+}
+
+void DeliveryLoop::stop(std::chrono::milliseconds deadline) {
+  std::lock_guard stop_lock(stop_mutex_);
+  if (!thread_.joinable()) return;
+  stop_deadline_ns_ = steady_ns() + std::chrono::nanoseconds(deadline).count();
+  stop_requested_ = true;
+  wake();
+  thread_.join();
+}
+
+void DeliveryLoop::report(Error error) {
+  if (!options_.on_error) return;
+  try {
+    options_.on_error(error);
+  } catch (...) {
+    // The application's error handler failed too; there is nowhere left to go.
+  }
+}
+
+void DeliveryLoop::run() {
+  while (!stop_requested_ || !in_flight_.empty() || !records_.empty() || !finished_->empty()) {
+    if (stop_requested_ && steady_ns() >= stop_deadline_ns_) break;
+    try {
+      iterate(flush_requested_.load());
+    } catch (const std::exception& e) {
+      report(Error{ErrorCode::internal, {}, std::string("delivery loop: ") + e.what()});
+      options_.transport->poll(options_.poll_interval);
+    } catch (...) {
+      report(Error{ErrorCode::internal, {}, "delivery loop: unknown exception"});
+      options_.transport->poll(options_.poll_interval);
+    }
+  }
+  try {
+    release_everything();
+  } catch (...) {
+    report(Error{ErrorCode::internal, {}, "delivery loop: failed to release leases at stop"});
+  }
+  std::lock_guard lock(mutex_);
+  finished_running_ = true;
+  idle_changed_.notify_all();
+}
+
+void DeliveryLoop::iterate(std::uint64_t flush_generation) {
+  const Timestamp now = clock_.now();
+  const bool woken = woken_.exchange(false);
+  collect_finished(now);
+  // Recorded attempts free slots and may have made a run's next event due.
+  const bool recorded = !records_.empty();
+  write_records();
+  bool flush_waiting = false;
+  {
+    std::lock_guard lock(mutex_);
+    flush_waiting = idle_generation_ < flush_generation;
+  }
+
+  bool claimed_all_due = false;
+  bool claim_was_full = false;
+  if (!stop_requested_) {
+    if (now >= next_purge_at_) {
+      next_purge_at_ = now + std::chrono::hours(1);
+      if (auto purged = storage_->purge_attempts(now - options_.attempt_retention); !purged) {
+        report(std::move(purged).error());
+      }
+    }
+    const std::size_t busy = in_flight_.size() + waiting_count_;
+    if (busy < options_.max_concurrency &&
+        (woken || recorded || flush_waiting || now >= next_claim_at_)) {
+      claim_was_full = claim(now);
+      claimed_all_due = !claim_was_full;
+    }
+  }
+
+  if (claimed_all_due && idle_until_flush_deadline(now)) {
+    std::lock_guard lock(mutex_);
+    if (idle_generation_ < flush_generation) {
+      idle_generation_ = flush_generation;
+      idle_changed_.notify_all();
+    }
+  }
+  counters_.in_flight = in_flight_.size();
+
+  std::chrono::milliseconds wait = options_.poll_interval;
+  if (claim_was_full && in_flight_.size() + waiting_count_ < options_.max_concurrency) wait = {};
+  if (next_claim_at_ > now) wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(next_claim_at_ - now));
+  if (!records_.empty()) wait = std::min(wait, std::chrono::milliseconds(100));  // a write to retry
+  if (stop_requested_) wait = std::min(wait, std::chrono::milliseconds(50));
+  options_.transport->poll(wait);
+}
+
+bool DeliveryLoop::idle_until_flush_deadline(Timestamp now) {
+  if (!in_flight_.empty() || waiting_count_ != 0 || !records_.empty() || !finished_->empty()) {
+    return false;
+  }
+  auto next_due = storage_->next_due_at();
+  if (!next_due) {
+    ++counters_.storage_errors;
+    report(std::move(next_due).error());
+    return false;
+  }
+  if (!*next_due) return true;
+  const Timestamp deadline{std::chrono::milliseconds(flush_deadline_ms_.load())};
+  if (**next_due > deadline) return true;
+  // Due before a flush gives up (a retry, another worker's expiring lease):
+  // look again then.
+  next_claim_at_ = std::max(now, std::min(next_claim_at_, **next_due));
+  return false;
+}
+
+bool DeliveryLoop::claim(Timestamp now) {
+  const std::size_t room = options_.max_concurrency - (in_flight_.size() + waiting_count_);
+  ClaimRequest request;
+  request.owner = owner_;
+  request.now = now;
+  request.lease = options_.lease;
+  request.limit = room;
+  request.per_hook_limit = options_.per_endpoint_concurrency;
+  for (const auto& [hook_id, count] : in_flight_per_hook_) {
+    const auto queued = waiting_.find(hook_id);
+    const std::size_t total = count + (queued == waiting_.end() ? 0 : queued->second.size());
+    if (total >= options_.per_endpoint_concurrency) request.skip_hooks.push_back(hook_id);
+  }
+  auto claimed = storage_->claim_due(request);
+  if (!claimed) {
+    ++counters_.storage_errors;
+    report(std::move(claimed).error());
+    next_claim_at_ = now + options_.poll_interval;
+    return false;
+  }
+  const bool full = claimed->size() == room;
+  // Nothing more is due now; look again after the poll interval, or sooner
+  // when a retry this loop scheduled comes due (see collect_finished).
+  if (!full) next_claim_at_ = now + options_.poll_interval;
+  for (ClaimedDelivery& c : *claimed) start(std::move(c), now);
+  return full;
+}
+
+Result<Webhook> DeliveryLoop::cached_hook(const std::string& hook_id, Timestamp now) {
+  const auto found = hooks_.find(hook_id);
+  if (found != hooks_.end() && now - found->second.fetched_at < kHookCacheTtl) {
+    return found->second.hook;
+  }
+  auto hook = storage_->get_hook(hook_id);
+  if (hook) hooks_[hook_id] = CachedHook{*hook, now};
+  else hooks_.erase(hook_id);
+  return hook;
+}
+
+void DeliveryLoop::start(ClaimedDelivery claimed, Timestamp now) {
+  const std::string hook_id = claimed.delivery.hook_id;
+  auto hook = cached_hook(hook_id, now);
+  if (!hook) {
+    // Deleted hooks take their deliveries with them; anything else is a
+    // storage failure: give the lease back so the delivery is tried again.
+    if (hook.error().code != ErrorCode::not_found) {
+      ++counters_.storage_errors;
+      report(std::move(hook).error());
+      (void)storage_->release_leases(owner_, {claimed.delivery.delivery_id});
+    }
+    return;
+  }
+  if (!hook->enabled) {
+    fail_without_sending(claimed, now, "endpoint disabled: " + hook->disabled_reason);
+    return;
+  }
+  if (in_flight_per_hook_[hook_id] >= options_.per_endpoint_concurrency) {
+    waiting_[hook_id].push_back(std::move(claimed));
+    ++waiting_count_;
+    return;
+  }
+  send(std::move(claimed), *hook, now);
+}
+
+void DeliveryLoop::fail_without_sending(const ClaimedDelivery& claimed, Timestamp now,
+                                        std::string reason) {
+  Attempt attempt = new_attempt(claimed.delivery, now);
+  attempt.error_class = AttemptErrorClass::other;
+  attempt.error_message = std::move(reason);
+  records_.push_back(Record{AttemptResult{std::move(attempt), DeliveryOutcome{DeliveryStatus::failed, {}}},
+                            claimed.event.event_id, false, false});
+}
+
+void DeliveryLoop::send(ClaimedDelivery claimed, const Webhook& hook, Timestamp now) {
+  auto request = build_request(hook, claimed.delivery, claimed.event, now);
+  if (!request) {
+    fail_without_sending(claimed, now, "cannot sign: " + request.error().message);
+    return;
+  }
+  const std::uint64_t token = next_token_++;
+  ++in_flight_per_hook_[hook.hook_id];
+  in_flight_.emplace(token, InFlight{std::move(claimed), now});
+  ++counters_.attempts;
+  // The completion may outlive this loop (a transport the app keeps): it only
+  // touches the shared list.
+  std::weak_ptr<std::vector<Finished>> sink = finished_;
+  options_.transport->send(std::move(*request), [sink, token](HttpResult result) {
+    if (auto list = sink.lock()) list->push_back(Finished{token, std::move(result)});
+  });
+}
+
+void DeliveryLoop::collect_finished(Timestamp now) {
+  if (finished_->empty()) return;
+  std::vector<Finished> batch;
+  batch.swap(*finished_);
+  for (Finished& f : batch) {
+    const auto found = in_flight_.find(f.token);
+    if (found == in_flight_.end()) continue;
+    InFlight flight = std::move(found->second);
+    in_flight_.erase(found);
+    const Delivery& d = flight.claimed.delivery;
+
+    Attempt attempt = new_attempt(d, flight.started_at);
+    attempt.duration = f.result.duration;
+    attempt.status_code = f.result.status_code;
+    attempt.error_class = f.result.error_class;
+    attempt.error_message = f.result.error_message;
+    attempt.response_body = std::move(f.result.body);
+
+    DeliveryOutcome outcome;
+    const Verdict verdict = judge(f.result);
+    if (verdict == Verdict::succeeded) {
+      outcome.status = DeliveryStatus::succeeded;
+    } else if (verdict == Verdict::retry) {
+      const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+      const auto delay =
+          options_.retry.next_delay(d.attempt_count + 1, retry_after_delay(f.result, now), unit);
+      if (delay) {
+        outcome.status = DeliveryStatus::pending;
+        outcome.next_attempt_at = now + *delay;
+        if (next_claim_at_ > outcome.next_attempt_at) next_claim_at_ = outcome.next_attempt_at;
+      } else {
+        outcome.status = DeliveryStatus::failed;
+      }
+    } else {
+      outcome.status = DeliveryStatus::failed;
+    }
+    records_.push_back(Record{AttemptResult{std::move(attempt), outcome}, flight.claimed.event.event_id,
+                              true, verdict == Verdict::failed_and_disable});
+
+    // A slot of this hook is free: its next waiting delivery goes now.
+    const std::string& hook_id = d.hook_id;
+    if (--in_flight_per_hook_[hook_id] == 0) in_flight_per_hook_.erase(hook_id);
+    auto queue = waiting_.find(hook_id);
+    if (!stop_requested_ && queue != waiting_.end() && !queue->second.empty()) {
+      ClaimedDelivery next = std::move(queue->second.front());
+      queue->second.pop_front();
+      --waiting_count_;
+      if (queue->second.empty()) waiting_.erase(queue);
+      start(std::move(next), now);
+    }
+  }
+}
+
+void DeliveryLoop::write_records() {
+  if (records_.empty()) return;
+  std::vector<AttemptResult> batch;
+  batch.reserve(records_.size());
+  for (const Record& r : records_) batch.push_back(r.result);
+  auto written = storage_->complete_attempts(owner_, batch);
+  if (!written) {
+    // Kept for the next iteration; if our leases expire meanwhile the writes
+    // come back as conflicts and another worker sends again (at-least-once).
+    ++counters_.storage_errors;
+    report(std::move(written).error());
+    return;
+  }
+  std::vector<Record> records;
+  records.swap(records_);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (!(*written)[i]) continue;  // lease lost or delivery deleted: nothing to report
+    after_recorded(records[i], *(*written)[i]);
+  }
+}
+
+void DeliveryLoop::after_recorded(const Record& record, const Delivery& delivery) {
+  switch (delivery.status) {
+    case DeliveryStatus::succeeded: ++counters_.succeeded; break;
+    case DeliveryStatus::failed: ++counters_.failed; break;
+    case DeliveryStatus::pending: ++counters_.retried; break;
+  }
+  if (record.counts_for_health) update_health(record);
+  if (options_.on_attempt) {
+    try {
+      options_.on_attempt(AttemptReport{record.result.attempt, delivery, record.event_id});
+    } catch (const std::exception& e) {
+      report(Error{ErrorCode::internal, {}, std::string("on_attempt threw: ") + e.what()});
+    } catch (...) {
+      report(Error{ErrorCode::internal, {}, "on_attempt threw"});
+    }
+  }
+}
+
+void DeliveryLoop::update_health(const Record& record) {
+  const Attempt& attempt = record.result.attempt;
+  if (record.disable) {
+    disable_hook(attempt.hook_id, "endpoint answered 410 Gone");
+    return;
+  }
+  auto hook = cached_hook(attempt.hook_id, clock_.now());
+  if (!hook) return;
+  const bool success = attempt.error_class == AttemptErrorClass::none;
+  if (success && !hook->failing_since) return;
+  if (!success && hook->failing_since) {
+    if (attempt.started_at - *hook->failing_since < options_.health_window) return;
+    disable_hook(attempt.hook_id, "only failed attempts since " + format_iso8601(*hook->failing_since) +
+                                      " (health window " +
+                                      std::to_string(std::chrono::duration_cast<std::chrono::hours>(
+                                                         options_.health_window).count()) + " h)");
+    return;
+  }
+  auto changed = storage_->modify_hook(attempt.hook_id, [&](Webhook& h) -> Result<void> {
+    if (success) h.failing_since.reset();
+    else if (!h.failing_since) h.failing_since = attempt.started_at;
+    return {};
+  });
+  if (changed) hooks_[attempt.hook_id] = CachedHook{*changed, clock_.now()};
+  else if (changed.error().code != ErrorCode::not_found) report(std::move(changed).error());
+}
+
+void DeliveryLoop::disable_hook(const std::string& hook_id, const std::string& reason) {
+  bool flipped = false;
+  auto changed = storage_->modify_hook(hook_id, [&](Webhook& h) -> Result<void> {
+    if (!h.enabled) return {};
+    h.enabled = false;
+    h.disabled_reason = reason;
+    flipped = true;
+    return {};
+  });
+  if (!changed) {
+    if (changed.error().code != ErrorCode::not_found) report(std::move(changed).error());
+    return;
+  }
+  hooks_[hook_id] = CachedHook{*changed, clock_.now()};
+  if (!flipped || !options_.on_endpoint_state) return;
+  try {
+    options_.on_endpoint_state(EndpointStateChange{hook_id, changed->project_id, false, reason});
+  } catch (const std::exception& e) {
+    report(Error{ErrorCode::internal, {}, std::string("on_endpoint_state threw: ") + e.what()});
+  } catch (...) {
+    report(Error{ErrorCode::internal, {}, "on_endpoint_state threw"});
+  }
+}
+
+void DeliveryLoop::release_everything() {
+  collect_finished(clock_.now());
+  write_records();
+  std::vector<std::string> ids;
+  for (const auto& [token, flight] : in_flight_) ids.push_back(flight.claimed.delivery.delivery_id);
+  for (const auto& [hook, queue] : waiting_) {
+    for (const ClaimedDelivery& c : queue) ids.push_back(c.delivery.delivery_id);
+  }
+  // Requests still in flight are abandoned: the receiver may see them and,
+  // once another worker retries, see them again with the same webhook-id.
+  in_flight_.clear();
+  in_flight_per_hook_.clear();
+  waiting_.clear();
+  waiting_count_ = 0;
+  counters_.in_flight = 0;
+  if (!ids.empty()) {
+    if (auto released = storage_->release_leases(owner_, ids); !released) {
+      report(std::move(released).error());
+    }
+  }
+}
+
+}  // namespace runhooks::detail

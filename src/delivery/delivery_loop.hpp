@@ -1,0 +1,121 @@
+#pragma once
+// The delivery loop: one thread that claims due deliveries with a lease,
+// sends them through the Transport, and records each attempt's outcome —
+// retry, success, failure, endpoint health — in batches.
+
+#include <runhooks/notifier.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace runhooks::detail {
+
+/// Counters shared by the Notifier's threads.
+struct NotifierCounters {
+  std::atomic<std::uint64_t> notified{0};
+  std::atomic<std::uint64_t> attempts{0};
+  std::atomic<std::uint64_t> succeeded{0};
+  std::atomic<std::uint64_t> failed{0};
+  std::atomic<std::uint64_t> retried{0};
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<std::uint64_t> storage_errors{0};
+};
+
+class DeliveryLoop {
+ public:
+  /// Starts the thread. `options.transport` must be set; `counters` outlives us.
+  DeliveryLoop(std::shared_ptr<Storage> storage, NotifierOptions options, const Clock& clock,
+               NotifierCounters& counters);
+  ~DeliveryLoop();
+  DeliveryLoop(const DeliveryLoop&) = delete;
+  DeliveryLoop& operator=(const DeliveryLoop&) = delete;
+
+  /// New work may be due: claim soon. Any thread.
+  void wake();
+  FlushResult flush(std::chrono::milliseconds timeout);
+  void stop(std::chrono::milliseconds deadline);
+
+ private:
+  struct InFlight {
+    ClaimedDelivery claimed;
+    Timestamp started_at;
+  };
+  struct Finished {
+    std::uint64_t token;
+    HttpResult result;
+  };
+  /// An attempt waiting to be written, with what to do once it is.
+  struct Record {
+    AttemptResult result;
+    std::string event_id;
+    bool counts_for_health = true;
+    bool disable = false;  ///< 410 Gone
+  };
+  struct CachedHook {
+    Webhook hook;
+    Timestamp fetched_at;
+  };
+
+  void run();
+  void iterate(std::uint64_t flush_generation);
+  /// True when nothing is in flight or waiting and nothing pending in storage
+  /// comes due before the flush deadline.
+  bool idle_until_flush_deadline(Timestamp now);
+  bool claim(Timestamp now);  // true when the claim came back full
+  void start(ClaimedDelivery claimed, Timestamp now);
+  void send(ClaimedDelivery claimed, const Webhook& hook, Timestamp now);
+  /// Fails a delivery for good without a request (hook disabled, bad secret).
+  void fail_without_sending(const ClaimedDelivery& claimed, Timestamp now, std::string reason);
+  void collect_finished(Timestamp now);
+  void write_records();
+  void after_recorded(const Record& record, const Delivery& delivery);
+  void update_health(const Record& record);
+  void disable_hook(const std::string& hook_id, const std::string& reason);
+  Result<Webhook> cached_hook(const std::string& hook_id, Timestamp now);
+  void release_everything();
+  void report(Error error);
+
+  std::shared_ptr<Storage> storage_;
+  NotifierOptions options_;
+  const Clock& clock_;
+  NotifierCounters& counters_;
+  std::string owner_;
+
+  // Loop-thread state.
+  std::uint64_t next_token_ = 1;
+  std::unordered_map<std::uint64_t, InFlight> in_flight_;
+  std::unordered_map<std::string, std::size_t> in_flight_per_hook_;
+  std::unordered_map<std::string, std::deque<ClaimedDelivery>> waiting_;
+  std::size_t waiting_count_ = 0;
+  std::shared_ptr<std::vector<Finished>> finished_ = std::make_shared<std::vector<Finished>>();
+  std::vector<Record> records_;
+  std::unordered_map<std::string, CachedHook> hooks_;
+  Timestamp next_claim_at_{};
+  Timestamp next_purge_at_{};
+  std::mt19937_64 random_{std::random_device{}()};
+
+  // Shared with other threads.
+  std::atomic<bool> woken_{true};
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<std::int64_t> stop_deadline_ns_{0};  // steady clock
+  std::atomic<std::uint64_t> flush_requested_{0};
+  /// The latest deadline of the flushes waiting, on `clock_`: work due
+  /// before it keeps them waiting.
+  std::atomic<std::int64_t> flush_deadline_ms_{0};
+  std::mutex mutex_;
+  std::condition_variable idle_changed_;
+  std::uint64_t idle_generation_ = 0;  // guarded by mutex_
+  bool finished_running_ = false;      // guarded by mutex_
+  std::mutex stop_mutex_;
+  std::thread thread_;
+};
+
+}  // namespace runhooks::detail

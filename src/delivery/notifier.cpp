@@ -1,0 +1,121 @@
+// Notifier: notify (store the event and its deliveries), and the public face
+// of the delivery loop.
+
+#include <runhooks/notifier.hpp>
+#include <runhooks/validation.hpp>
+
+#include "core/random.hpp"
+#include "delivery/delivery_loop.hpp"
+#include "delivery/payload.hpp"
+
+namespace runhooks {
+
+class Notifier::Impl {
+ public:
+  Impl(std::shared_ptr<Storage> storage, NotifierOptions options)
+      : storage_(std::move(storage)), options_(std::move(options)) {
+    clock_ = options_.clock ? options_.clock.get() : &Clock::system();
+    if (!options_.deliver) return;
+    if (!options_.transport) {
+      CurlTransportOptions transport;
+      transport.connect_timeout = options_.connect_timeout;
+      transport.total_timeout = options_.total_timeout;
+      transport.max_response_bytes = options_.response_capture_bytes;
+      transport.user_agent = options_.user_agent;
+      transport.network = options_.network;
+      options_.transport = make_curl_transport(std::move(transport));
+    }
+    loop_ = std::make_unique<detail::DeliveryLoop>(storage_, options_, *clock_, counters_);
+  }
+
+  Result<NotifyReceipt> enqueue(std::string_view project_id, EventType type, std::string payload,
+                                std::string ordering_key, std::string_view idempotency_key) {
+    if (auto valid = validate_project_id(project_id); !valid) return std::move(valid).error();
+    if (payload.size() > options_.max_payload_bytes) {
+      return Error::invalid("payload", "payload must be at most " +
+                                           std::to_string(options_.max_payload_bytes) +
+                                           " bytes (max_payload_bytes), got " +
+                                           std::to_string(payload.size()));
+    }
+    if (idempotency_key.size() > 255) {
+      return Error::invalid("idempotencyKey", "idempotency key must be at most 255 characters");
+    }
+    auto event_id = detail::random_uuid();
+    if (!event_id) return std::move(event_id).error();
+    OutboxEvent event;
+    event.event_id = std::move(*event_id);
+    event.project_id = std::string(project_id);
+    event.type = type;
+    event.payload = std::move(payload);
+    event.idempotency_key = std::string(idempotency_key);
+    event.ordering_key = std::move(ordering_key);
+    event.created_at = clock_->now();
+    auto stored = storage_->enqueue(event);
+    if (!stored) return std::move(stored).error();
+    if (!stored->duplicate) ++counters_.notified;
+    if (loop_ && !stored->delivery_ids.empty()) loop_->wake();
+    return NotifyReceipt{std::move(stored->event_id), std::move(stored->delivery_ids), stored->duplicate};
+  }
+
+  std::shared_ptr<Storage> storage_;
+  NotifierOptions options_;
+  const Clock* clock_ = nullptr;
+  detail::NotifierCounters counters_;
+  std::unique_ptr<detail::DeliveryLoop> loop_;
+};
+
+Notifier::Notifier(std::shared_ptr<Storage> storage, NotifierOptions options)
+    : impl_(std::make_unique<Impl>(std::move(storage), std::move(options))) {}
+
+Notifier::~Notifier() { stop(); }
+
+Result<NotifyReceipt> Notifier::notify(std::string_view project_id, const RunEvent& event,
+                                       std::string_view idempotency_key) {
+  std::string ordering = event.ordering_key;
+  if (ordering.empty()) {
+    ordering = detail::run_ordering_key(event.run_url, event.build_id, event.group_id.value_or(""));
+  }
+  return impl_->enqueue(project_id, event.type, to_json(event), std::move(ordering), idempotency_key);
+}
+
+Result<NotifyReceipt> Notifier::notify(std::string_view project_id, const Event& event,
+                                       std::string_view idempotency_key) {
+  if (event.json.size() > impl_->options_.max_payload_bytes) {
+    return impl_->enqueue(project_id, event.type, event.json, {}, idempotency_key);  // refused there
+  }
+  auto derived = detail::custom_payload_ordering_key(event.json);
+  if (!derived) return std::move(derived).error();
+  std::string ordering = event.ordering_key.empty() ? std::move(*derived) : event.ordering_key;
+  return impl_->enqueue(project_id, event.type, event.json, std::move(ordering), idempotency_key);
+}
+
+FlushResult Notifier::flush(std::chrono::milliseconds timeout) {
+  if (!impl_->loop_) return FlushResult::stopped;
+  return impl_->loop_->flush(timeout);
+}
+
+void Notifier::stop(std::chrono::milliseconds deadline) {
+  if (impl_->loop_) impl_->loop_->stop(deadline);
+}
+
+Result<Delivery> Notifier::redeliver(std::string_view delivery_id) {
+  auto rescheduled =
+      impl_->storage_->reschedule_delivery(delivery_id, impl_->clock_->now(), AttemptTrigger::manual);
+  if (rescheduled && impl_->loop_) impl_->loop_->wake();
+  return rescheduled;
+}
+
+NotifierStats Notifier::stats() const {
+  const auto& c = impl_->counters_;
+  NotifierStats s;
+  s.notified = c.notified;
+  s.attempts = c.attempts;
+  s.succeeded = c.succeeded;
+  s.failed = c.failed;
+  s.retried = c.retried;
+  s.in_flight = c.in_flight;
+  s.storage_errors = c.storage_errors;
+  return s;
+}
+
+}  // namespace runhooks

@@ -1,0 +1,23 @@
+#pragma once
+// The POST a delivery attempt sends (wire-format.md §2-3).
+
+#include <runhooks/error.hpp>
+#include <runhooks/outbox.hpp>
+#include <runhooks/transport.hpp>
+#include <runhooks/webhook.hpp>
+
+#include <string>
+
+namespace runhooks::detail {
+
+/// `webhook-id` of a delivery: "msg_" + its id. Stable across retries and
+/// redeliveries, unique per event and endpoint, never contains '.'.
+std::string webhook_id(const Delivery& delivery);
+
+/// The request for one attempt at `now`: the event's payload, Content-Type,
+/// x-timestamp (unix milliseconds), the Standard Webhooks headers signed with
+/// every valid secret of `hook`, and the hook's custom headers.
+Result<HttpRequest> build_request(const Webhook& hook, const Delivery& delivery,
+                                  const OutboxEvent& event, Timestamp now);
+
+}  // namespace runhooks::detail

@@ -1,0 +1,622 @@
+// The notifier against real HTTP receivers on 127.0.0.1 and a real SQLite file.
+
+#include "support/notifier_fixture.hpp"
+
+#include <rapidjson/document.h>
+
+#include <set>
+
+using namespace runhooks;
+using namespace runhooks::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("run events are stored at once and delivered signed", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  const Webhook hook = f.hook(receiver.url(), {}, R"({"Authorization":"Bearer abc","X-Team":"qa"})");
+  Notifier notifier(f.store, NotifierFixture::options());
+
+  const RunEvent event = sample_run(EventType::run_finish);
+  auto receipt = notifier.notify("proj", event);
+  REQUIRE(receipt);
+  REQUIRE(receipt->delivery_ids.size() == 1);
+  CHECK(f.store->get_event(receipt->event_id)->payload == to_json(event));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+
+  REQUIRE(receiver.count() == 1);
+  const ReceivedRequest r = receiver.requests()[0];
+  CHECK(r.method == "POST");
+  CHECK(r.target == "/hook");
+  CHECK(r.body == to_json(event));
+  CHECK(r.header("content-type") == "application/json");
+  CHECK(r.header("user-agent") == std::string("runhooks/") + kVersion);
+  CHECK(r.header("authorization") == "Bearer abc");
+  CHECK(r.header("x-team") == "qa");
+  CHECK(r.header("webhook-id") == "msg_" + receipt->delivery_ids[0]);
+  CHECK(r.header_count("webhook-id") == 1);
+  CHECK(r.header_count("content-type") == 1);
+  CHECK(r.header("webhook-id").find('.') == std::string::npos);
+  const auto now = Clock::system().now();
+  const auto x_timestamp = std::stoll(r.header("x-timestamp"));
+  CHECK(std::llabs(x_timestamp - now.time_since_epoch().count()) < 60000);  // epoch milliseconds
+  // Verified as a receiver would, with the hook's secret.
+  CHECK(verify_webhook(hook.secret, r.header("webhook-id"), r.header("webhook-timestamp"), r.body,
+                       r.header("webhook-signature"), now));
+
+  auto delivery = f.store->get_delivery(receipt->delivery_ids[0]);
+  REQUIRE(delivery);
+  CHECK(delivery->status == DeliveryStatus::succeeded);
+  CHECK(delivery->attempt_count == 1);
+  const auto attempts = f.attempts_of(delivery->delivery_id);
+  REQUIRE(attempts.size() == 1);
+  CHECK(attempts[0].status_code == 200);
+  CHECK(attempts[0].error_class == AttemptErrorClass::none);
+  CHECK(attempts[0].response_body == "ok");
+  CHECK(attempts[0].trigger == AttemptTrigger::scheduled);
+  CHECK(notifier.stats().succeeded == 1);
+  CHECK(notifier.stats().notified == 1);
+}
+
+TEST_CASE("the payload is the wire format's", "[notifier]") {
+  RunEvent e = sample_run(EventType::run_start);
+  e.group_id = "group-a";
+  rapidjson::Document doc;
+  doc.Parse(to_json(e).c_str());
+  REQUIRE(doc.IsObject());
+  CHECK(std::string(doc["event"].GetString()) == "RUN_START");
+  CHECK(std::string(doc["runUrl"].GetString()) == e.run_url);
+  CHECK(std::string(doc["buildId"].GetString()) == e.build_id);
+  CHECK(std::string(doc["groupId"].GetString()) == "group-a");
+  CHECK(doc["tags"].IsArray());
+  CHECK(std::string(doc["commit"]["sha"].GetString()) == e.commit.sha);
+  CHECK(std::string(doc["commit"]["authorEmail"].GetString()) == "john@doe.com");
+  CHECK(std::string(doc["commit"]["defaultBranch"].GetString()) == "main");
+  for (const char* count : {"overall", "passes", "failures", "pending", "skipped", "retries", "flaky"}) {
+    CHECK(doc[count].IsInt64());
+  }
+  e.group_id.reset();
+  e.commit.default_branch.reset();
+  doc.Parse(to_json(e).c_str());
+  CHECK_FALSE(doc.HasMember("groupId"));
+  CHECK(doc["commit"]["defaultBranch"].IsNull());
+}
+
+TEST_CASE("only enabled hooks of the project that accept the event get it", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  f.hook(receiver.url("/all"));
+  f.hook(receiver.url("/start-only"), {EventType::run_start});
+  f.hook(receiver.url("/other-project"), {}, std::nullopt, "other");
+  const Webhook disabled = f.hook(receiver.url("/disabled"));
+  REQUIRE(f.registry.disable(disabled.hook_id, "paused"));
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receipt);
+  CHECK(receipt->delivery_ids.size() == 1);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  REQUIRE(receiver.count() == 1);
+  CHECK(receiver.requests()[0].target == "/all");
+}
+
+TEST_CASE("500 then 200: retried with the same webhook-id", "[notifier]") {
+  NotifierFixture f;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) {
+    return Reply::status_only(++calls == 1 ? 500 : 200);
+  });
+  f.hook(receiver.url());
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receipt);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].header("webhook-id") == requests[1].header("webhook-id"));
+  CHECK(requests[0].body == requests[1].body);
+  const auto attempts = f.attempts_of(receipt->delivery_ids[0]);
+  REQUIRE(attempts.size() == 2);
+  CHECK(attempts[1].status_code == 500);
+  CHECK(attempts[1].error_class == AttemptErrorClass::http_status);
+  CHECK(attempts[0].status_code == 200);
+  CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
+  CHECK(notifier.stats().retried == 1);
+}
+
+TEST_CASE("retries stop when the schedule is exhausted", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver([](const ReceivedRequest&) { return Reply::status_only(503); });
+  f.hook(receiver.url());
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 3);  // 1 + the 2 retries of the schedule
+  auto delivery = f.store->get_delivery(receipt->delivery_ids[0]);
+  CHECK(delivery->status == DeliveryStatus::failed);
+  CHECK(delivery->attempt_count == 3);
+  CHECK(delivery->last_error == "HTTP 503");
+}
+
+TEST_CASE("other 4xx are retried too", "[notifier]") {
+  NotifierFixture f;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) { return Reply::status_only(++calls == 1 ? 400 : 204); });
+  f.hook(receiver.url());
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 2);
+  CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
+}
+
+TEST_CASE("410 Gone disables the hook and tells the application", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver([](const ReceivedRequest&) { return Reply::status_only(410); });
+  const Webhook hook = f.hook(receiver.url());
+  std::mutex mutex;
+  std::vector<EndpointStateChange> changes;
+  NotifierOptions options = NotifierFixture::options();
+  options.on_endpoint_state = [&](const EndpointStateChange& c) {
+    std::lock_guard lock(mutex);
+    changes.push_back(c);
+  };
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 1);
+  CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::failed);
+  auto stored = f.registry.get(hook.hook_id);
+  CHECK_FALSE(stored->enabled);
+  CHECK(stored->disabled_reason == "endpoint answered 410 Gone");
+  {
+    std::lock_guard lock(mutex);
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0].hook_id == hook.hook_id);
+    CHECK(changes[0].project_id == "proj");
+    CHECK_FALSE(changes[0].enabled);
+  }
+  // A disabled hook gets no new deliveries until it is enabled again.
+  CHECK(notifier.notify("proj", sample_run(EventType::run_finish))->delivery_ids.empty());
+  REQUIRE(f.registry.enable(hook.hook_id));
+  CHECK(notifier.notify("proj", sample_run(EventType::run_finish))->delivery_ids.size() == 1);
+}
+
+TEST_CASE("deliveries pending for a hook that gets disabled fail without a request", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  const Webhook hook = f.hook(receiver.url());
+  NotifierOptions quiet = NotifierFixture::options();
+  quiet.deliver = false;
+  Notifier producer(f.store, quiet);
+  auto receipt = producer.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receipt);
+  REQUIRE(f.registry.disable(hook.hook_id, "maintenance"));
+  Notifier worker(f.store, NotifierFixture::options());
+  REQUIRE(worker.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 0);
+  auto delivery = f.store->get_delivery(receipt->delivery_ids[0]);
+  CHECK(delivery->status == DeliveryStatus::failed);
+  CHECK(delivery->last_error == "endpoint disabled: maintenance");
+}
+
+TEST_CASE("429 with Retry-After is honoured within bounds", "[notifier]") {
+  NotifierFixture f;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) {
+    Reply r = Reply::status_only(++calls == 1 ? 429 : 200);
+    if (calls == 1) r.headers = {{"Retry-After", "1"}};
+    return r;
+  });
+  f.hook(receiver.url());
+  auto clock = std::make_shared<FakeClock>(Timestamp(1795759200000ms));
+  NotifierOptions options = NotifierFixture::options();
+  options.clock = clock;
+  options.retry.schedule = {300ms};
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receiver.wait_for(1));
+  // The fake clock stands still: the retry waits for it. Retry-After: 1 s is
+  // clamped to 2 x the scheduled 300 ms.
+  Delivery d;
+  for (int i = 0; i < 500; ++i) {
+    d = f.store->get_delivery(receipt->delivery_ids[0]).value();
+    if (d.attempt_count == 1) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(d.attempt_count == 1);
+  CHECK(d.status == DeliveryStatus::pending);
+  CHECK(d.next_attempt_at == clock->now() + 600ms);
+  // Nothing is due within a 200 ms flush on this clock: flush does not wait.
+  CHECK(notifier.flush(200ms) == FlushResult::idle);
+  CHECK(receiver.count() == 1);
+  clock->advance(600ms);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 2);
+  CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
+}
+
+TEST_CASE("3xx fails and the redirect is not followed", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver elsewhere;
+  TestReceiver receiver([&](const ReceivedRequest&) {
+    Reply r = Reply::status_only(301);
+    r.headers = {{"Location", elsewhere.url("/moved")}};
+    return r;
+  });
+  f.hook(receiver.url());
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 1);
+  CHECK(elsewhere.count() == 0);
+  auto delivery = f.store->get_delivery(receipt->delivery_ids[0]);
+  CHECK(delivery->status == DeliveryStatus::failed);
+  CHECK(delivery->attempt_count == 1);
+  CHECK(f.attempts_of(delivery->delivery_id)[0].status_code == 301);
+}
+
+TEST_CASE("a receiver slower than the timeout is a timeout, retried", "[notifier]") {
+  NotifierFixture f;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) {
+    Reply r;
+    if (++calls == 1) r.delay = 3s;
+    return r;
+  });
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  options.total_timeout = 300ms;
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  const auto attempts = f.attempts_of(receipt->delivery_ids[0]);
+  REQUIRE(attempts.size() == 2);
+  CHECK(attempts[1].error_class == AttemptErrorClass::timeout);
+  CHECK(attempts[1].status_code == 0);
+  CHECK(attempts[0].status_code == 200);
+}
+
+TEST_CASE("a connection reset is a connection error, retried", "[notifier]") {
+  NotifierFixture f;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) {
+    Reply r;
+    if (++calls == 1) r.action = Reply::Action::reset;
+    return r;
+  });
+  f.hook(receiver.url());
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  const auto attempts = f.attempts_of(receipt->delivery_ids[0]);
+  REQUIRE(attempts.size() == 2);
+  CHECK(attempts[1].error_class == AttemptErrorClass::connect);
+  CHECK_FALSE(attempts[1].error_message.empty());
+  CHECK(attempts[0].error_class == AttemptErrorClass::none);
+}
+
+TEST_CASE("a 10 MB answer is cut at the capture cap", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver([](const ReceivedRequest&) {
+    Reply r;
+    r.body = "";
+    r.filler_bytes = 10 * 1024 * 1024;
+    return r;
+  });
+  f.hook(receiver.url());
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  const auto attempts = f.attempts_of(receipt->delivery_ids[0]);
+  REQUIRE(attempts.size() == 1);
+  CHECK(attempts[0].status_code == 200);
+  CHECK(attempts[0].response_body.size() == 20000);
+  CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
+}
+
+TEST_CASE("during a rotation both secrets sign every delivery", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  const Webhook before = f.hook(receiver.url());
+  const Webhook after = f.registry.rotate_secret(before.hook_id).value();
+  Notifier notifier(f.store, NotifierFixture::options());
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish)));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  REQUIRE(receiver.count() == 1);
+  const ReceivedRequest r = receiver.requests()[0];
+  const std::string signatures = r.header("webhook-signature");
+  CHECK(std::count(signatures.begin(), signatures.end(), ' ') == 1);
+  const auto now = Clock::system().now();
+  for (const std::string& secret : {before.secret, after.secret}) {
+    CHECK(verify_webhook(secret, r.header("webhook-id"), r.header("webhook-timestamp"), r.body,
+                         signatures, now));
+  }
+}
+
+TEST_CASE("RUN_START reaches an endpoint before the run's end, across retries", "[notifier]") {
+  NotifierFixture f;
+  std::atomic<int> start_calls{0};
+  TestReceiver receiver([&](const ReceivedRequest& r) {
+    const bool is_start = r.body.find("\"RUN_START\"") != std::string::npos;
+    if (is_start && ++start_calls <= 2) return Reply::status_only(500);
+    return Reply::status_only(200);
+  });
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  options.retry.schedule = {30ms, 30ms, 30ms};
+  Notifier notifier(f.store, options);
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_start, "r1")));
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish, "r1")));
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_canceled, "r2")));  // another run: free
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  std::vector<std::string> order;
+  for (const auto& r : receiver.requests()) {
+    if (r.body.find("run/r1") == std::string::npos) continue;
+    order.push_back(r.body.find("\"RUN_START\"") != std::string::npos ? "start" : "finish");
+  }
+  CHECK(order == std::vector<std::string>{"start", "start", "start", "finish"});
+  CHECK(receiver.count() == 5);
+}
+
+TEST_CASE("the network policy blocks loopback unless allowed", "[notifier][policy]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  f.hook(receiver.url("/by-ip"));
+  f.hook("http://localhost:" + std::to_string(receiver.port()) + "/by-name");
+  NotifierOptions options = NotifierFixture::options();
+  options.network = NetworkPolicy{};  // the default: loopback denied
+  {
+    Notifier notifier(f.store, options);
+    auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+    REQUIRE(notifier.flush(10s) == FlushResult::idle);
+    CHECK(receiver.count() == 0);
+    for (const std::string& id : receipt->delivery_ids) {
+      auto d = f.store->get_delivery(id);
+      CHECK(d->status == DeliveryStatus::failed);  // not retried: the policy will not change
+      const auto attempts = f.attempts_of(id);
+      REQUIRE(attempts.size() == 1);
+      CHECK(attempts[0].error_class == AttemptErrorClass::blocked_by_policy);
+      CHECK_THAT(attempts[0].error_message,
+                 Catch::StartsWith("blocked by network policy: ") && Catch::Contains("is loopback"));
+    }
+  }
+  REQUIRE(options.network.allow("127.0.0.0/8"));
+  REQUIRE(options.network.allow("::1/128"));
+  Notifier notifier(f.store, options);
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish)));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 2);
+}
+
+TEST_CASE("https_only refuses plain http before connecting", "[notifier][policy]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  options.network.https_only = true;
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 0);
+  CHECK_THAT(f.attempts_of(receipt->delivery_ids[0])[0].error_message, Catch::Contains("only https"));
+}
+
+TEST_CASE("custom headers cannot forge the signature headers", "[notifier][headers]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  for (const char* forged : {R"({"webhook-id":"msg_forged"})", R"({"Webhook-Signature":"v1,x"})",
+                             R"({"Content-Type":"text/plain"})", R"({"X-A":"1\r\nwebhook-id: evil"})",
+                             R"({"Host":"evil.example"})", R"({"Transfer-Encoding":"chunked"})"}) {
+    INFO(forged);
+    auto refused = f.registry.create("proj", NewWebhook{receiver.url(), std::string(forged), {}, {}});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().field == "headers");
+  }
+  // Even a hook written behind the registry's back cannot add a second copy
+  // of a header runhooks sets: what is stored is sent as given, and the
+  // receiver must see exactly one webhook-id, the real one.
+  f.hook(receiver.url(), {}, R"({"X-Custom":"yes"})");
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  const ReceivedRequest r = receiver.requests().at(0);
+  CHECK(r.header("x-custom") == "yes");
+  CHECK(r.header_count("webhook-id") == 1);
+  CHECK(r.header("webhook-id") == "msg_" + receipt->delivery_ids[0]);
+}
+
+TEST_CASE("an idempotency key makes a repeated notify a no-op", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  f.hook(receiver.url());
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto first = notifier.notify("proj", sample_run(EventType::run_finish), "run-1/finish");
+  auto second = notifier.notify("proj", sample_run(EventType::run_finish), "run-1/finish");
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK_FALSE(first->duplicate);
+  CHECK(second->duplicate);
+  CHECK(second->event_id == first->event_id);
+  CHECK(second->delivery_ids == first->delivery_ids);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 1);
+  CHECK(notifier.notify("proj", sample_run(EventType::run_finish), std::string(256, 'k')).error().field ==
+        "idempotencyKey");
+}
+
+TEST_CASE("custom payloads: a JSON object under the cap", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  options.max_payload_bytes = 1024;
+  Notifier notifier(f.store, options);
+  auto sent = notifier.notify("proj", Event{EventType::run_timeout, R"({"custom":true,"runUrl":"u"})", ""});
+  REQUIRE(sent);
+  auto too_big = notifier.notify("proj", Event{EventType::run_timeout, "{\"x\":\"" + std::string(1100, 'a') + "\"}", ""});
+  REQUIRE_FALSE(too_big);
+  CHECK(too_big.error().field == "payload");
+  CHECK_THAT(too_big.error().message, Catch::Contains("at most 1024 bytes"));
+  RunEvent big_run = sample_run(EventType::run_finish);
+  big_run.tags.assign(100, std::string(20, 't'));
+  CHECK(notifier.notify("proj", big_run).error().field == "payload");
+  for (const char* bad : {"[]", "not json", "\"str\"", ""}) {
+    CHECK(notifier.notify("proj", Event{EventType::run_timeout, bad, ""}).error().field == "payload");
+  }
+  CHECK(notifier.notify("", Event{EventType::run_timeout, "{}", ""}).error().field == "projectId");
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  REQUIRE(receiver.count() == 1);
+  CHECK(receiver.requests()[0].body == R"({"custom":true,"runUrl":"u"})");
+  auto deliveries = f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 10});
+  CHECK(deliveries->size() == 1);
+  CHECK(deliveries->front().ordering_key == "u");
+}
+
+TEST_CASE("redeliver sends again with the same webhook-id, as manual", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  f.hook(receiver.url());
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  auto again = notifier.redeliver(receipt->delivery_ids[0]);
+  REQUIRE(again);
+  CHECK(again->status == DeliveryStatus::pending);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].header("webhook-id") == requests[1].header("webhook-id"));
+  const auto attempts = f.attempts_of(receipt->delivery_ids[0]);
+  REQUIRE(attempts.size() == 2);
+  CHECK(attempts[0].trigger == AttemptTrigger::manual);
+  CHECK(attempts[1].trigger == AttemptTrigger::scheduled);
+  CHECK(notifier.redeliver("00000000-0000-4000-8000-000000000000").error().code == ErrorCode::not_found);
+}
+
+TEST_CASE("a notifier that does not deliver leaves work for the next one", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  f.hook(receiver.url());
+  NotifierOptions quiet = NotifierFixture::options();
+  quiet.deliver = false;
+  {
+    Notifier producer(f.store, quiet);
+    for (int i = 0; i < 5; ++i) REQUIRE(producer.notify("proj", sample_run(EventType::run_finish, std::to_string(i))));
+    CHECK(producer.flush(10ms) == FlushResult::stopped);
+  }
+  CHECK(receiver.count() == 0);
+  Notifier worker(f.store, NotifierFixture::options());
+  REQUIRE(worker.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 5);
+}
+
+TEST_CASE("flush times out on a black hole; stop gives the lease back", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver([](const ReceivedRequest&) {
+    Reply r;
+    r.action = Reply::Action::hang;
+    return r;
+  });
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  options.total_timeout = 30s;
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receiver.wait_for(1));
+  CHECK(notifier.flush(100ms) == FlushResult::timed_out);
+  CHECK(notifier.stats().in_flight == 1);
+  notifier.stop(100ms);
+  CHECK(notifier.flush(10ms) == FlushResult::stopped);
+  auto d = f.store->get_delivery(receipt->delivery_ids[0]);
+  CHECK(d->status == DeliveryStatus::pending);
+  CHECK(d->lease_owner.empty());
+  CHECK(d->attempt_count == 0);
+}
+
+TEST_CASE("a hook that only fails for the health window is disabled", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver([](const ReceivedRequest&) { return Reply::status_only(500); });
+  const Webhook hook = f.hook(receiver.url());
+  auto clock = std::make_shared<FakeClock>(Timestamp(1795759200000ms));
+  NotifierOptions options = NotifierFixture::options();
+  options.clock = clock;
+  options.retry.schedule = {};
+  options.health_window = 1h;
+  std::atomic<int> disabled{0};
+  options.on_endpoint_state = [&](const EndpointStateChange&) { ++disabled; };
+  Notifier notifier(f.store, options);
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish)));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(f.registry.get(hook.hook_id)->failing_since == Timestamp(1795759200000ms));
+  CHECK(f.registry.get(hook.hook_id)->enabled);
+  clock->advance(59min);
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish)));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(f.registry.get(hook.hook_id)->enabled);
+  clock->advance(1min);
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish)));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  auto stored = f.registry.get(hook.hook_id);
+  CHECK_FALSE(stored->enabled);
+  CHECK_THAT(stored->disabled_reason, Catch::StartsWith("only failed attempts since 2026-11-27T06:00:00.000Z"));
+  CHECK(disabled == 1);
+}
+
+TEST_CASE("a success resets the health window", "[notifier]") {
+  NotifierFixture f;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) { return Reply::status_only(++calls == 1 ? 500 : 200); });
+  const Webhook hook = f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  Notifier notifier(f.store, options);
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish)));
+  REQUIRE(receiver.wait_for(1));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(calls == 2);
+  CHECK_FALSE(f.registry.get(hook.hook_id)->failing_since);
+}
+
+TEST_CASE("a throwing callback is reported and the loop goes on", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  std::atomic<int> errors{0};
+  options.on_attempt = [](const AttemptReport&) { throw std::runtime_error("app bug"); };
+  std::mutex mutex;
+  std::string last_error;
+  options.on_error = [&](const Error& e) {
+    std::lock_guard lock(mutex);
+    last_error = e.message;
+    ++errors;
+  };
+  Notifier notifier(f.store, options);
+  for (int i = 0; i < 3; ++i) REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish, std::to_string(i))));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 3);
+  CHECK(errors == 3);
+  std::lock_guard lock(mutex);
+  CHECK(last_error == "on_attempt threw: app bug");
+}
+
+TEST_CASE("on_attempt sees every attempt with its stored delivery", "[notifier]") {
+  NotifierFixture f;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) { return Reply::status_only(++calls == 1 ? 502 : 200); });
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  std::mutex mutex;
+  std::vector<AttemptReport> reports;
+  options.on_attempt = [&](const AttemptReport& r) {
+    std::lock_guard lock(mutex);
+    reports.push_back(r);
+  };
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  std::lock_guard lock(mutex);
+  REQUIRE(reports.size() == 2);
+  CHECK(reports[0].attempt.status_code == 502);
+  CHECK(reports[0].delivery.status == DeliveryStatus::pending);
+  CHECK(reports[1].delivery.status == DeliveryStatus::succeeded);
+  CHECK(reports[1].event_id == receipt->event_id);
+}
