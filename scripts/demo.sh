@@ -8,4 +8,4 @@ cmake --preset dev
 cmake --build --preset dev
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-./build/dev/examples/registry_basics "$work/demo.db"
+./build/dev/examples/quickstart "$work/demo.db"

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ clang cmake make pkg-config
   libcurl4-openssl-dev libsqlite3-dev libssl-dev rapidjson-dev
-  catch2 libbenchmark-dev
+  catch2 libbenchmark-dev libcpp-httplib-dev
 )
 
 missing=()

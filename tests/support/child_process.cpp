@@ -22,6 +22,23 @@ ChildProcess::ChildProcess(const std::function<int()>& body) {
   }
 }
 
+ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    execv(args[0], args.data());
+    _exit(127);
+  }
+}
+
+int ChildProcess::kill_now() {
+  kill(pid_, SIGKILL);
+  return wait();
+}
+
 ChildProcess::~ChildProcess() {
   if (pid_ > 0) {
     kill(pid_, SIGKILL);
