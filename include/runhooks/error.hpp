@@ -65,10 +65,11 @@ class [[nodiscard]] Result {
   /// The value; calling it on an error is a bug.
   T& value() & { assert(ok()); return std::get<0>(state_); }
   const T& value() const& { assert(ok()); return std::get<0>(state_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(state_)); }
+  // By value, so `for (auto& x : *store->list_hooks(p))` keeps what it loops over alive.
+  T value() && { assert(ok()); return std::get<0>(std::move(state_)); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
-  T&& operator*() && { return std::move(*this).value(); }
+  T operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 

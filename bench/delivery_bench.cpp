@@ -1,0 +1,233 @@
+// Delivery benchmarks (issue 3), each a mode of this program; bench/run.sh
+// starts the receivers (nginx, slow_receiver.py) and compares the figures.
+//
+//   delivery_bench serial URL N
+//       a plain serial loop making a new libcurl handle per request (what
+//       users write by hand).
+//   delivery_bench throughput STORE URL_PREFIX HOOKS EVENTS [CONCURRENCY]
+//       runhooks: HOOKS hooks at URL_PREFIX0..N, EVENTS events stored first
+//       (not timed), then the notifier delivers all HOOKS x EVENTS.
+//   delivery_bench notify STORE HOOKS COUNT
+//       notify() latency, p50/p99, an event fanning out to HOOKS hooks.
+//   delivery_bench latency STORE HEALTHY_URL HOOKS HOLE_URL HOLE_PERCENT EVENTS [CONCURRENCY]
+//       healthy deliveries' latency (p50/p99) while HOLE_PERCENT % of the
+//       hooks point at a black hole; also throughput.
+//   delivery_bench pending STORE COUNT
+//       peak RSS while COUNT deliveries are pending (stored, then claimed).
+//
+// Output: one line of key=value pairs per run.
+
+#include <runhooks/runhooks.hpp>
+
+#include <curl/curl.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+long peak_rss_kb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+template <class T>
+T check(runhooks::Result<T> r, const char* what) {
+  if (!r) {
+    std::fprintf(stderr, "%s: %s\n", what, r.error().to_string().c_str());
+    std::exit(1);
+  }
+  return std::move(*r);
+}
+
+runhooks::RunEvent event(int i) {
+  runhooks::RunEvent e;
+  e.type = runhooks::EventType::run_finish;
+  e.run_url = "https://ci.example.com/run/" + std::to_string(i);
+  e.build_id = "build-" + std::to_string(i);
+  e.commit.sha = "5a7edc9a156e417068060d67109021351fc7d9b8";
+  e.commit.branch = "main";
+  e.overall = 100;
+  e.passes = 99;
+  e.failures = 1;
+  return e;
+}
+
+std::shared_ptr<runhooks::Storage> open(const std::string& uri) {
+  return check(runhooks::open_storage(uri), "open store");
+}
+
+std::vector<std::string> create_hooks(std::shared_ptr<runhooks::Storage> store,
+                                      const std::string& prefix, int count, int offset = 0) {
+  runhooks::WebhookRegistry registry(std::move(store), runhooks::RegistryOptions{100000, std::chrono::hours(24), nullptr});
+  std::vector<std::string> ids;
+  for (int i = 0; i < count; ++i) {
+    ids.push_back(check(registry.create("bench", {prefix + std::to_string(offset + i), std::nullopt, std::nullopt, {}}),
+                        "create hook").hook_id);
+  }
+  return ids;
+}
+
+runhooks::NotifierOptions bench_options(std::size_t concurrency) {
+  runhooks::NotifierOptions o;
+  (void)o.network.allow("127.0.0.0/8");
+  o.max_concurrency = concurrency;
+  o.per_endpoint_concurrency = 8;
+  o.poll_interval = std::chrono::milliseconds(50);
+  return o;
+}
+
+void enqueue_events(const std::shared_ptr<runhooks::Storage>& store, int events) {
+  runhooks::NotifierOptions quiet;
+  quiet.deliver = false;
+  runhooks::Notifier producer(store, quiet);
+  for (int i = 0; i < events; ++i) check(producer.notify("bench", event(i)), "notify");
+}
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
+  return values[index];
+}
+
+int serial(const std::string& url, int n) {
+  const std::string body = runhooks::to_json(event(0));
+  const auto start = Clock::now();
+  int ok = 0;
+  for (int i = 0; i < n; ++i) {
+    CURL* curl = curl_easy_init();
+    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t c, void*) { return s * c; });
+    if (curl_easy_perform(curl) == CURLE_OK) ++ok;
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+  }
+  const double elapsed = seconds_since(start);
+  std::printf("mode=serial requests=%d ok=%d seconds=%.3f rate=%.0f\n", n, ok, elapsed, n / elapsed);
+  return ok == n ? 0 : 1;
+}
+
+int throughput(const std::string& uri, const std::string& prefix, int hooks, int events, std::size_t concurrency) {
+  auto store = open(uri);
+  create_hooks(store, prefix, hooks);
+  enqueue_events(store, events);
+  const long rss_before = peak_rss_kb();
+  const auto start = Clock::now();
+  runhooks::Notifier notifier(store, bench_options(concurrency));
+  const auto flushed = notifier.flush(std::chrono::minutes(10));
+  const double elapsed = seconds_since(start);
+  const auto stats = notifier.stats();
+  const double total = static_cast<double>(hooks) * events;
+  std::printf("mode=throughput store=%s hooks=%d events=%d deliveries=%.0f succeeded=%llu failed=%llu "
+              "seconds=%.3f rate=%.0f idle=%d peak_rss_kb=%ld (before delivery %ld)\n",
+              uri.substr(0, uri.find(':')).c_str(), hooks, events, total,
+              static_cast<unsigned long long>(stats.succeeded), static_cast<unsigned long long>(stats.failed),
+              elapsed, static_cast<double>(stats.succeeded) / elapsed,
+              flushed == runhooks::FlushResult::idle, peak_rss_kb(), rss_before);
+  return stats.succeeded == static_cast<std::uint64_t>(total) ? 0 : 1;
+}
+
+int notify_latency(const std::string& uri, int hooks, int count) {
+  auto store = open(uri);
+  create_hooks(store, "http://127.0.0.1:9/h", hooks);
+  runhooks::NotifierOptions quiet;
+  quiet.deliver = false;
+  runhooks::Notifier notifier(store, quiet);
+  std::vector<double> micros;
+  micros.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    const runhooks::RunEvent e = event(i);
+    const auto start = Clock::now();
+    auto receipt = notifier.notify("bench", e);
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    if (!receipt || receipt->delivery_ids.size() != static_cast<std::size_t>(hooks)) return 1;
+  }
+  std::printf("mode=notify store=%s hooks=%d count=%d p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
+              uri.substr(0, uri.find(':')).c_str(), hooks, count, percentile(micros, 0.5),
+              percentile(micros, 0.99), percentile(micros, 1.0));
+  return 0;
+}
+
+int latency(const std::string& uri, const std::string& healthy, int hooks, const std::string& hole,
+            int hole_percent, int events, std::size_t concurrency) {
+  auto store = open(uri);
+  const int holes = hooks * hole_percent / 100;
+  create_hooks(store, healthy, hooks - holes);
+  if (holes > 0) create_hooks(store, hole, holes, hooks);
+  enqueue_events(store, events);
+  std::mutex mutex;
+  std::vector<double> healthy_ms;
+  runhooks::NotifierOptions options = bench_options(concurrency);
+  options.total_timeout = std::chrono::seconds(5);
+  options.retry.schedule = {};  // a black-holed delivery fails once and is done
+  options.on_attempt = [&](const runhooks::AttemptReport& r) {
+    if (r.attempt.error_class != runhooks::AttemptErrorClass::none) return;
+    std::lock_guard lock(mutex);
+    healthy_ms.push_back(static_cast<double>(r.attempt.duration.count()));
+  };
+  const auto start = Clock::now();
+  runhooks::Notifier notifier(store, options);
+  notifier.flush(std::chrono::minutes(10));
+  const double elapsed = seconds_since(start);
+  std::lock_guard lock(mutex);
+  std::printf("mode=latency hooks=%d black_holed=%d healthy_deliveries=%zu seconds=%.3f "
+              "healthy_rate=%.0f p50_ms=%.1f p99_ms=%.1f\n",
+              hooks, holes, healthy_ms.size(), elapsed, static_cast<double>(healthy_ms.size()) / elapsed,
+              percentile(healthy_ms, 0.5), percentile(healthy_ms, 0.99));
+  return 0;
+}
+
+int pending(const std::string& uri, int count) {
+  auto store = open(uri);
+  const long rss_start = peak_rss_kb();
+  create_hooks(store, "http://127.0.0.1:9/h", 1);
+  enqueue_events(store, count);
+  const long rss_stored = peak_rss_kb();
+  // Claim through a worker whose endpoint is down: the loop only ever holds
+  // max_concurrency deliveries, however many are pending.
+  runhooks::NotifierOptions options = bench_options(64);
+  runhooks::Notifier notifier(store, options);
+  notifier.flush(std::chrono::seconds(3));
+  std::printf("mode=pending store=%s pending=%d rss_start_kb=%ld rss_after_store_kb=%ld rss_delivering_kb=%ld\n",
+              uri.substr(0, uri.find(':')).c_str(), count, rss_start, rss_stored, peak_rss_kb());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> a(argv + 1, argv + argc);
+  auto arg = [&](std::size_t i) { return i < a.size() ? a[i] : std::string(); };
+  auto num = [&](std::size_t i, int fallback) { return i < a.size() ? std::atoi(a[i].c_str()) : fallback; };
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  const std::string mode = arg(0);
+  if (mode == "serial") return serial(arg(1), num(2, 2000));
+  if (mode == "throughput") {
+    return throughput(arg(1), arg(2), num(3, 64), num(4, 500), static_cast<std::size_t>(num(5, 64)));
+  }
+  if (mode == "notify") return notify_latency(arg(1), num(2, 10), num(3, 10000));
+  if (mode == "latency") {
+    return latency(arg(1), arg(2), num(3, 100), arg(4), num(5, 20), num(6, 100), static_cast<std::size_t>(num(7, 256)));
+  }
+  if (mode == "pending") return pending(arg(1), num(2, 100000));
+  std::fprintf(stderr, "usage: see the comment at the top of delivery_bench.cpp\n");
+  return 2;
+}
