@@ -4,7 +4,9 @@
 //   delivery_bench serial URL N
 //       a plain serial loop making a new libcurl handle per request (what
 //       users write by hand).
-//   delivery_bench throughput STORE URL_PREFIX HOOKS EVENTS [CONCURRENCY]
+//   delivery_bench multi URL N [CONCURRENCY]
+//       a plain libcurl multi loop reusing handles: the transport's ceiling.
+//   delivery_bench throughput STORE URL_PREFIX HOOKS EVENTS [CONCURRENCY [THREADS]]
 //       runhooks: HOOKS hooks at URL_PREFIX0..N, EVENTS events stored first
 //       (not timed), then the notifier delivers all HOOKS x EVENTS.
 //   delivery_bench notify STORE HOOKS COUNT
@@ -82,8 +84,9 @@ std::vector<std::string> create_hooks(std::shared_ptr<runhooks::Storage> store,
   return ids;
 }
 
-runhooks::NotifierOptions bench_options(std::size_t concurrency) {
+runhooks::NotifierOptions bench_options(std::size_t concurrency, std::size_t threads = 1) {
   runhooks::NotifierOptions o;
+  o.delivery_threads = threads;
   (void)o.network.allow("127.0.0.0/8");
   o.max_concurrency = concurrency;
   o.per_endpoint_concurrency = 8;
@@ -125,20 +128,60 @@ int serial(const std::string& url, int n) {
   return ok == n ? 0 : 1;
 }
 
-int throughput(const std::string& uri, const std::string& prefix, int hooks, int events, std::size_t concurrency) {
+// A plain libcurl multi loop with reused handles and the same concurrency:
+// what the transport alone can do, without storage, signing or bookkeeping.
+int multi(const std::string& url, int n, int concurrency) {
+  const std::string body = runhooks::to_json(event(0));
+  CURLM* m = curl_multi_init();
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  std::vector<CURL*> handles;
+  auto start_one = [&](CURL* h) {
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t c, void*) { return s * c; });
+    curl_multi_add_handle(m, h);
+  };
+  int started = 0, done = 0, ok = 0;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < concurrency && started < n; ++i, ++started) start_one(curl_easy_init());
+  while (done < n) {
+    int running = 0;
+    curl_multi_perform(m, &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(m, &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* h = msg->easy_handle;
+      if (msg->data.result == CURLE_OK) ++ok;
+      ++done;
+      curl_multi_remove_handle(m, h);
+      if (started < n) { ++started; start_one(h); } else curl_easy_cleanup(h);
+    }
+    if (done < n) curl_multi_poll(m, nullptr, 0, 100, nullptr);
+  }
+  const double elapsed = seconds_since(t0);
+  curl_slist_free_all(headers);
+  curl_multi_cleanup(m);
+  std::printf("mode=multi requests=%d ok=%d concurrency=%d seconds=%.3f rate=%.0f\n", n, ok, concurrency,
+              elapsed, n / elapsed);
+  return ok == n ? 0 : 1;
+}
+
+int throughput(const std::string& uri, const std::string& prefix, int hooks, int events, std::size_t concurrency,
+               std::size_t threads) {
   auto store = open(uri);
   create_hooks(store, prefix, hooks);
   enqueue_events(store, events);
   const long rss_before = peak_rss_kb();
   const auto start = Clock::now();
-  runhooks::Notifier notifier(store, bench_options(concurrency));
+  runhooks::Notifier notifier(store, bench_options(concurrency / threads, threads));
   const auto flushed = notifier.flush(std::chrono::minutes(10));
   const double elapsed = seconds_since(start);
   const auto stats = notifier.stats();
   const double total = static_cast<double>(hooks) * events;
-  std::printf("mode=throughput store=%s hooks=%d events=%d deliveries=%.0f succeeded=%llu failed=%llu "
+  std::printf("mode=throughput threads=%zu store=%s hooks=%d events=%d deliveries=%.0f succeeded=%llu failed=%llu "
               "seconds=%.3f rate=%.0f idle=%d peak_rss_kb=%ld (before delivery %ld)\n",
-              uri.substr(0, uri.find(':')).c_str(), hooks, events, total,
+              threads, uri.substr(0, uri.find(':')).c_str(), hooks, events, total,
               static_cast<unsigned long long>(stats.succeeded), static_cast<unsigned long long>(stats.failed),
               elapsed, static_cast<double>(stats.succeeded) / elapsed,
               flushed == runhooks::FlushResult::idle, peak_rss_kb(), rss_before);
@@ -176,8 +219,8 @@ int latency(const std::string& uri, const std::string& healthy, int hooks, const
   std::mutex mutex;
   std::vector<double> healthy_ms;
   runhooks::NotifierOptions options = bench_options(concurrency);
-  options.total_timeout = std::chrono::seconds(5);
-  options.retry.schedule = {};  // a black-holed delivery fails once and is done
+  options.total_timeout = std::chrono::seconds(2);
+  options.retry.schedule = {};  // a black-holed delivery times out once and is done
   options.on_attempt = [&](const runhooks::AttemptReport& r) {
     if (r.attempt.error_class != runhooks::AttemptErrorClass::none) return;
     std::lock_guard lock(mutex);
@@ -220,8 +263,10 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const std::string mode = arg(0);
   if (mode == "serial") return serial(arg(1), num(2, 2000));
+  if (mode == "multi") return multi(arg(1), num(2, 100000), num(3, 64));
   if (mode == "throughput") {
-    return throughput(arg(1), arg(2), num(3, 64), num(4, 500), static_cast<std::size_t>(num(5, 64)));
+    return throughput(arg(1), arg(2), num(3, 64), num(4, 500), static_cast<std::size_t>(num(5, 64)),
+                      static_cast<std::size_t>(std::max(1, num(6, 1))));
   }
   if (mode == "notify") return notify_latency(arg(1), num(2, 10), num(3, 10000));
   if (mode == "latency") {

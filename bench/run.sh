@@ -1,12 +1,76 @@
 #!/usr/bin/env bash
-# Builds runhooks optimized and runs every benchmark. Figures go to
-# bench/results/ (not committed); bench/README.md records the ones we quote.
+# Builds runhooks optimized and runs every benchmark, in one run so the
+# figures can be compared as ratios. Receivers: nginx (from Debian, answers
+# 200, one worker) and bench/slow_receiver.py (delays, black holes), both on
+# 127.0.0.1 ports picked free, both stopped at the end. Raw output goes to
+# bench/results/; bench/README.md quotes the figures.
+#
+#   bash bench/run.sh           full run (a few minutes)
+#   bash bench/run.sh --smoke   seconds: checks every mode still runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-cmake --preset release >/dev/null
-cmake --build --preset release
-mkdir -p bench/results
-./build/release/bench/registry_bench --benchmark_repetitions=3 \
-  --benchmark_report_aggregates_only=true \
-  --benchmark_out=bench/results/registry.json --benchmark_out_format=json
+smoke=0
+[[ "${1:-}" == "--smoke" ]] && smoke=1
+
+if [[ $smoke -eq 0 ]]; then
+  bash scripts/install-deps.sh
+  for p in nginx-light wrk python3; do
+    command -v "${p%-light}" >/dev/null || { apt-get update -qq; apt-get install -y -qq "$p"; }
+  done
+  cmake --preset release >/dev/null
+  cmake --build --preset release
+fi
+bin=${BENCH_BIN:-build/release/bench}
+work=$(mktemp -d)
+out=bench/results
+[[ $smoke -eq 1 ]] && out=$work  # a smoke run keeps nothing
+mkdir -p "$out"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+nginx_port=$(free_port)
+sed -e "s|@DIR@|$work|g" -e "s|@PORT@|$nginx_port|g" bench/nginx.conf.in > "$work/nginx.conf"
+nginx -c "$work/nginx.conf" -p "$work"
+slow_port=$(free_port)
+python3 bench/slow_receiver.py "$slow_port" 200 & pids+=($!)
+for _ in $(seq 50); do
+  curl -s -o /dev/null "http://127.0.0.1:$nginx_port/" && curl -s -o /dev/null "http://127.0.0.1:$slow_port/" && break
+  sleep 0.1
+done
+nginx_url="http://127.0.0.1:$nginx_port"
+slow_url="http://127.0.0.1:$slow_port"
+
+if [[ $smoke -eq 1 ]]; then
+  wrk_secs=1; serial_n=50; events=20; notify_n=200; slow_events=2; lat_events=5; pending_n=2000
+else
+  wrk_secs=10; serial_n=3000; events=1000; notify_n=20000; slow_events=10; lat_events=100; pending_n=100000
+fi
+
+log="$out/delivery-$(date +%Y%m%d-%H%M%S).txt"
+run() { echo "+ $*" | tee -a "$log"; "$@" | tee -a "$log"; }
+
+if command -v wrk >/dev/null; then
+  run wrk -t1 -c64 -d"${wrk_secs}s" "$nginx_url/h0"
+  run wrk -t1 -c8 -d"${wrk_secs}s" "$nginx_url/h0"
+fi
+run "$bin/delivery_bench" serial "$nginx_url/h0" "$serial_n"
+run "$bin/delivery_bench" multi "$nginx_url/h0" $((events * 64)) 64
+for threads in 1 2; do
+  run "$bin/delivery_bench" throughput memory: "$nginx_url/h" 64 "$events" 64 "$threads"
+  run "$bin/delivery_bench" throughput "sqlite:$work/tp$threads.db" "$nginx_url/h" 64 "$events" 64 "$threads"
+done
+run "$bin/delivery_bench" notify "sqlite:$work/notify.db" 10 "$notify_n"
+run "$bin/delivery_bench" notify memory: 10 "$notify_n"
+run "$bin/delivery_bench" throughput memory: "$slow_url/slow" 1000 "$slow_events" 1000
+run "$bin/delivery_bench" latency memory: "$nginx_url/h" 100 "$slow_url/hole" 0 "$lat_events" 256
+run "$bin/delivery_bench" latency memory: "$nginx_url/h" 100 "$slow_url/hole" 20 "$lat_events" 256
+run "$bin/delivery_bench" pending "sqlite:$work/pending.db" "$pending_n"
+[[ -x "$bin/registry_bench" && $smoke -eq 0 ]] && run "$bin/registry_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+echo "results: $log"

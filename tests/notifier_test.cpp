@@ -620,3 +620,21 @@ TEST_CASE("on_attempt sees every attempt with its stored delivery", "[notifier]"
   CHECK(reports[1].delivery.status == DeliveryStatus::succeeded);
   CHECK(reports[1].event_id == receipt->event_id);
 }
+
+TEST_CASE("several delivery threads share the work without sending twice", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  for (int h = 0; h < 4; ++h) f.hook(receiver.url("/h" + std::to_string(h)));
+  NotifierOptions options = NotifierFixture::options();
+  options.delivery_threads = 2;
+  options.max_concurrency = 8;
+  Notifier notifier(f.store, options);
+  for (int i = 0; i < 100; ++i) REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish, std::to_string(i))));
+  REQUIRE(notifier.flush(30s) == FlushResult::idle);
+  std::set<std::string> ids;
+  for (const auto& r : receiver.requests()) ids.insert(r.header("webhook-id"));
+  CHECK(receiver.count() == 400);
+  CHECK(ids.size() == 400);
+  CHECK(notifier.stats().succeeded == 400);
+  CHECK(notifier.stats().in_flight == 0);
+}

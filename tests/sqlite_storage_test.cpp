@@ -203,10 +203,12 @@ TEST_CASE("a file the process may not write is a clear error", "[sqlite][faults]
 TEST_CASE("a write lock held by another process gives 'unavailable', then clears", "[sqlite][faults]") {
   TempDir dir;
   const std::string path = dir.file("busy.db");
-  auto store = open_storage("sqlite:" + path, StorageOptions{100ms}).value();
-  WebhookRegistry registry(store);
-  const Webhook hook = registry.create("p", simple_hook()).value();
-
+  Webhook hook;
+  {
+    WebhookRegistry setup(open_storage("sqlite:" + path).value());
+    hook = setup.create("p", simple_hook()).value();
+  }
+  // Forked while this process runs no threads of its own (a store runs one).
   Latch locked, release;
   ChildProcess holder([&] {
     sqlite3* db = nullptr;
@@ -218,6 +220,8 @@ TEST_CASE("a write lock held by another process gives 'unavailable', then clears
     sqlite3_close(db);
     return 0;
   });
+  auto store = open_storage("sqlite:" + path, StorageOptions{100ms}).value();
+  WebhookRegistry registry(store);
   REQUIRE(locked.wait(10000));
 
   auto blocked = registry.create("p", simple_hook("https://example.com/2"));

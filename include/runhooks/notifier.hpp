@@ -41,7 +41,7 @@ struct EndpointStateChange {
 
 struct NotifierOptions {
   /// Requests in flight at once, over all endpoints.
-  std::size_t max_concurrency = 256;
+  std::size_t max_concurrency = 256;  ///< per delivery thread
   /// Requests in flight at once to one hook.
   std::size_t per_endpoint_concurrency = 8;
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
@@ -64,12 +64,18 @@ struct NotifierOptions {
   std::chrono::milliseconds poll_interval{std::chrono::seconds(1)};
   /// `User-Agent`; default "runhooks/<version>".
   std::string user_agent;
+  /// Delivery threads, each with its own connections, sharing the work
+  /// through leases like separate workers. 2 uses both cores of a small
+  /// machine when the receivers are fast (see bench/README.md).
+  std::size_t delivery_threads = 1;
   /// Run the delivery loop. Off: `notify` only stores (another process's
   /// Notifier or `runhooks worker` delivers).
   bool deliver = true;
   /// Time source (tests inject a fake); null = system clock.
   std::shared_ptr<const Clock> clock;
-  /// HTTP seam; null = libcurl built from the options above.
+  /// HTTP seam; null = libcurl built from the options above, one per
+  /// delivery thread. A transport given here serves one thread: with it,
+  /// `delivery_threads` must be 1.
   std::shared_ptr<Transport> transport;
   /// Called on the delivery thread after each attempt. Exceptions are caught
   /// and passed to `on_error`.

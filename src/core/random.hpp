@@ -4,6 +4,7 @@
 #include <runhooks/error.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace runhooks::detail {
@@ -14,6 +15,12 @@ Result<std::string> random_bytes(std::size_t n);
 
 /// A random (version 4) UUID in canonical lowercase form.
 Result<std::string> random_uuid();
+
+/// A time-ordered (version 7, RFC 9562) UUID: 48 bits of unix milliseconds,
+/// then random bits. Ids made later sort later, so B-tree indexes on them
+/// append instead of writing a random page: used for events, deliveries and
+/// attempts, which are written at high rates.
+Result<std::string> time_ordered_uuid(std::int64_t unix_millis);
 
 /// A Standard Webhooks secret: `whsec_` + base64 of `bytes` random bytes.
 Result<std::string> new_signing_secret(std::size_t bytes = 24);

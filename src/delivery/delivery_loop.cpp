@@ -27,8 +27,8 @@ std::string make_owner() {
 
 Attempt new_attempt(const Delivery& delivery, Timestamp started_at) {
   Attempt attempt;
-  attempt.attempt_id = random_uuid().value_or(delivery.delivery_id + "@" +
-                                              std::to_string(started_at.time_since_epoch().count()));
+  const std::int64_t millis = started_at.time_since_epoch().count();
+  attempt.attempt_id = time_ordered_uuid(millis).value_or(delivery.delivery_id + "@" + std::to_string(millis));
   attempt.delivery_id = delivery.delivery_id;
   attempt.hook_id = delivery.hook_id;
   attempt.started_at = started_at;
@@ -75,13 +75,17 @@ FlushResult DeliveryLoop::flush(std::chrono::milliseconds timeout) {
   return done ? FlushResult::idle : FlushResult::timed_out;
 }
 
-void DeliveryLoop::stop(std::chrono::milliseconds deadline) {
+void DeliveryLoop::request_stop(std::chrono::milliseconds deadline) {
   std::lock_guard stop_lock(stop_mutex_);
-  if (!thread_.joinable()) return;
+  if (!thread_.joinable() || stop_requested_) return;
   stop_deadline_ns_ = steady_ns() + std::chrono::nanoseconds(deadline).count();
   stop_requested_ = true;
   wake();
-  thread_.join();
+}
+
+void DeliveryLoop::join() {
+  std::lock_guard stop_lock(stop_mutex_);
+  if (thread_.joinable()) thread_.join();
 }
 
 void DeliveryLoop::report(Error error) {
@@ -94,7 +98,7 @@ void DeliveryLoop::report(Error error) {
 }
 
 void DeliveryLoop::run() {
-  while (!stop_requested_ || !in_flight_.empty() || !records_.empty() || !finished_->empty()) {
+  while (!stop_requested_ || !in_flight_.empty() || !results_.empty() || !finished_->empty()) {
     if (stop_requested_ && steady_ns() >= stop_deadline_ns_) break;
     try {
       iterate(flush_requested_.load());
@@ -121,7 +125,7 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
   const bool woken = woken_.exchange(false);
   collect_finished(now);
   // Recorded attempts free slots and may have made a run's next event due.
-  const bool recorded = !records_.empty();
+  const bool recorded = !results_.empty();
   write_records();
   bool flush_waiting = false;
   {
@@ -138,9 +142,15 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
         report(std::move(purged).error());
       }
     }
-    const std::size_t busy = in_flight_.size() + waiting_count_;
-    if (busy < options_.max_concurrency &&
-        (woken || recorded || flush_waiting || now >= next_claim_at_)) {
+    // Claimed but not yet recorded counts too, so at most max_concurrency
+    // deliveries are ever sent without their outcome stored: the bound on
+    // duplicates after a crash.
+    const std::size_t busy = in_flight_.size() + waiting_count_ + results_.size();
+    const std::size_t room = options_.max_concurrency - std::min(busy, options_.max_concurrency);
+    // Under load, claim in batches (a quarter of the slots) rather than one
+    // transaction per freed slot.
+    const bool worth_it = room > 0 && (busy == 0 || room >= std::max<std::size_t>(1, options_.max_concurrency / 4));
+    if (worth_it && (woken || recorded || flush_waiting || now >= next_claim_at_)) {
       claim_was_full = claim(now);
       claimed_all_due = !claim_was_full;
     }
@@ -153,18 +163,20 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
       idle_changed_.notify_all();
     }
   }
-  counters_.in_flight = in_flight_.size();
+  in_flight_count_ = in_flight_.size();
 
   std::chrono::milliseconds wait = options_.poll_interval;
-  if (claim_was_full && in_flight_.size() + waiting_count_ < options_.max_concurrency) wait = {};
+  if (claim_was_full && in_flight_.size() + waiting_count_ + results_.size() < options_.max_concurrency) {
+    wait = {};
+  }
   if (next_claim_at_ > now) wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(next_claim_at_ - now));
-  if (!records_.empty()) wait = std::min(wait, std::chrono::milliseconds(100));  // a write to retry
+  if (!results_.empty()) wait = std::min(wait, std::chrono::milliseconds(100));  // a write to retry
   if (stop_requested_) wait = std::min(wait, std::chrono::milliseconds(50));
   options_.transport->poll(wait);
 }
 
 bool DeliveryLoop::idle_until_flush_deadline(Timestamp now) {
-  if (!in_flight_.empty() || waiting_count_ != 0 || !records_.empty() || !finished_->empty()) {
+  if (!in_flight_.empty() || waiting_count_ != 0 || !results_.empty() || !finished_->empty()) {
     return false;
   }
   auto next_due = storage_->next_due_at();
@@ -183,7 +195,8 @@ bool DeliveryLoop::idle_until_flush_deadline(Timestamp now) {
 }
 
 bool DeliveryLoop::claim(Timestamp now) {
-  const std::size_t room = options_.max_concurrency - (in_flight_.size() + waiting_count_);
+  const std::size_t room =
+      options_.max_concurrency - (in_flight_.size() + waiting_count_ + results_.size());
   ClaimRequest request;
   request.owner = owner_;
   request.now = now;
@@ -210,15 +223,21 @@ bool DeliveryLoop::claim(Timestamp now) {
   return full;
 }
 
-Result<Webhook> DeliveryLoop::cached_hook(const std::string& hook_id, Timestamp now) {
+Result<const DeliveryLoop::CachedHook*> DeliveryLoop::cached_hook(const std::string& hook_id,
+                                                                Timestamp now) {
   const auto found = hooks_.find(hook_id);
   if (found != hooks_.end() && now - found->second.fetched_at < kHookCacheTtl) {
-    return found->second.hook;
+    return &found->second;
   }
   auto hook = storage_->get_hook(hook_id);
-  if (hook) hooks_[hook_id] = CachedHook{*hook, now};
-  else hooks_.erase(hook_id);
-  return hook;
+  if (!hook) {
+    hooks_.erase(hook_id);
+    return std::move(hook).error();
+  }
+  std::vector<std::string> secrets = hook->signing_secrets(now);
+  CachedHook& entry = hooks_[hook_id];
+  entry = CachedHook{std::move(*hook), std::move(secrets), now};
+  return &entry;
 }
 
 void DeliveryLoop::start(ClaimedDelivery claimed, Timestamp now) {
@@ -234,8 +253,8 @@ void DeliveryLoop::start(ClaimedDelivery claimed, Timestamp now) {
     }
     return;
   }
-  if (!hook->enabled) {
-    fail_without_sending(claimed, now, "endpoint disabled: " + hook->disabled_reason);
+  if (!(*hook)->hook.enabled) {
+    fail_without_sending(claimed, now, "endpoint disabled: " + (*hook)->hook.disabled_reason);
     return;
   }
   if (in_flight_per_hook_[hook_id] >= options_.per_endpoint_concurrency) {
@@ -243,7 +262,7 @@ void DeliveryLoop::start(ClaimedDelivery claimed, Timestamp now) {
     ++waiting_count_;
     return;
   }
-  send(std::move(claimed), *hook, now);
+  send(std::move(claimed), **hook, now);
 }
 
 void DeliveryLoop::fail_without_sending(const ClaimedDelivery& claimed, Timestamp now,
@@ -251,12 +270,18 @@ void DeliveryLoop::fail_without_sending(const ClaimedDelivery& claimed, Timestam
   Attempt attempt = new_attempt(claimed.delivery, now);
   attempt.error_class = AttemptErrorClass::other;
   attempt.error_message = std::move(reason);
-  records_.push_back(Record{AttemptResult{std::move(attempt), DeliveryOutcome{DeliveryStatus::failed, {}}},
-                            claimed.event.event_id, false, false});
+  record(AttemptResult{std::move(attempt), DeliveryOutcome{DeliveryStatus::failed, {}}},
+         AfterWrite{claimed.event.event_id, false, false});
 }
 
-void DeliveryLoop::send(ClaimedDelivery claimed, const Webhook& hook, Timestamp now) {
-  auto request = build_request(hook, claimed.delivery, claimed.event, now);
+void DeliveryLoop::record(AttemptResult result, AfterWrite after) {
+  results_.push_back(std::move(result));
+  after_write_.push_back(std::move(after));
+}
+
+void DeliveryLoop::send(ClaimedDelivery claimed, const CachedHook& cached, Timestamp now) {
+  const Webhook& hook = cached.hook;
+  auto request = build_request(hook, cached.secrets, claimed.delivery, claimed.event, now);
   if (!request) {
     fail_without_sending(claimed, now, "cannot sign: " + request.error().message);
     return;
@@ -309,8 +334,8 @@ void DeliveryLoop::collect_finished(Timestamp now) {
     } else {
       outcome.status = DeliveryStatus::failed;
     }
-    records_.push_back(Record{AttemptResult{std::move(attempt), outcome}, flight.claimed.event.event_id,
-                              true, verdict == Verdict::failed_and_disable});
+    record(AttemptResult{std::move(attempt), outcome},
+           AfterWrite{std::move(flight.claimed.event.event_id), true, verdict == Verdict::failed_and_disable});
 
     // A slot of this hook is free: its next waiting delivery goes now.
     const std::string& hook_id = d.hook_id;
@@ -327,11 +352,8 @@ void DeliveryLoop::collect_finished(Timestamp now) {
 }
 
 void DeliveryLoop::write_records() {
-  if (records_.empty()) return;
-  std::vector<AttemptResult> batch;
-  batch.reserve(records_.size());
-  for (const Record& r : records_) batch.push_back(r.result);
-  auto written = storage_->complete_attempts(owner_, batch);
+  if (results_.empty()) return;
+  auto written = storage_->complete_attempts(owner_, results_);
   if (!written) {
     // Kept for the next iteration; if our leases expire meanwhile the writes
     // come back as conflicts and another worker sends again (at-least-once).
@@ -339,24 +361,27 @@ void DeliveryLoop::write_records() {
     report(std::move(written).error());
     return;
   }
-  std::vector<Record> records;
-  records.swap(records_);
-  for (std::size_t i = 0; i < records.size(); ++i) {
+  std::vector<AttemptResult> results;
+  std::vector<AfterWrite> after;
+  results.swap(results_);
+  after.swap(after_write_);
+  for (std::size_t i = 0; i < results.size(); ++i) {
     if (!(*written)[i]) continue;  // lease lost or delivery deleted: nothing to report
-    after_recorded(records[i], *(*written)[i]);
+    after_recorded(results[i], after[i], *(*written)[i]);
   }
 }
 
-void DeliveryLoop::after_recorded(const Record& record, const Delivery& delivery) {
+void DeliveryLoop::after_recorded(const AttemptResult& result, const AfterWrite& after,
+                                  const Delivery& delivery) {
   switch (delivery.status) {
     case DeliveryStatus::succeeded: ++counters_.succeeded; break;
     case DeliveryStatus::failed: ++counters_.failed; break;
     case DeliveryStatus::pending: ++counters_.retried; break;
   }
-  if (record.counts_for_health) update_health(record);
+  if (after.counts_for_health) update_health(result.attempt, after.disable);
   if (options_.on_attempt) {
     try {
-      options_.on_attempt(AttemptReport{record.result.attempt, delivery, record.event_id});
+      options_.on_attempt(AttemptReport{result.attempt, delivery, after.event_id});
     } catch (const std::exception& e) {
       report(Error{ErrorCode::internal, {}, std::string("on_attempt threw: ") + e.what()});
     } catch (...) {
@@ -365,19 +390,19 @@ void DeliveryLoop::after_recorded(const Record& record, const Delivery& delivery
   }
 }
 
-void DeliveryLoop::update_health(const Record& record) {
-  const Attempt& attempt = record.result.attempt;
-  if (record.disable) {
+void DeliveryLoop::update_health(const Attempt& attempt, bool disable) {
+  if (disable) {
     disable_hook(attempt.hook_id, "endpoint answered 410 Gone");
     return;
   }
-  auto hook = cached_hook(attempt.hook_id, clock_.now());
-  if (!hook) return;
+  auto cached = cached_hook(attempt.hook_id, clock_.now());
+  if (!cached) return;
+  const std::optional<Timestamp> failing_since = (*cached)->hook.failing_since;
   const bool success = attempt.error_class == AttemptErrorClass::none;
-  if (success && !hook->failing_since) return;
-  if (!success && hook->failing_since) {
-    if (attempt.started_at - *hook->failing_since < options_.health_window) return;
-    disable_hook(attempt.hook_id, "only failed attempts since " + format_iso8601(*hook->failing_since) +
+  if (success && !failing_since) return;
+  if (!success && failing_since) {
+    if (attempt.started_at - *failing_since < options_.health_window) return;
+    disable_hook(attempt.hook_id, "only failed attempts since " + format_iso8601(*failing_since) +
                                       " (health window " +
                                       std::to_string(std::chrono::duration_cast<std::chrono::hours>(
                                                          options_.health_window).count()) + " h)");
@@ -388,7 +413,7 @@ void DeliveryLoop::update_health(const Record& record) {
     else if (!h.failing_since) h.failing_since = attempt.started_at;
     return {};
   });
-  if (changed) hooks_[attempt.hook_id] = CachedHook{*changed, clock_.now()};
+  if (changed) hooks_.erase(attempt.hook_id);  // refetched, secrets and all, when next needed
   else if (changed.error().code != ErrorCode::not_found) report(std::move(changed).error());
 }
 
@@ -405,7 +430,7 @@ void DeliveryLoop::disable_hook(const std::string& hook_id, const std::string& r
     if (changed.error().code != ErrorCode::not_found) report(std::move(changed).error());
     return;
   }
-  hooks_[hook_id] = CachedHook{*changed, clock_.now()};
+  hooks_.erase(hook_id);
   if (!flipped || !options_.on_endpoint_state) return;
   try {
     options_.on_endpoint_state(EndpointStateChange{hook_id, changed->project_id, false, reason});
@@ -430,7 +455,7 @@ void DeliveryLoop::release_everything() {
   in_flight_per_hook_.clear();
   waiting_.clear();
   waiting_count_ = 0;
-  counters_.in_flight = 0;
+  in_flight_count_ = 0;
   if (!ids.empty()) {
     if (auto released = storage_->release_leases(owner_, ids); !released) {
       report(std::move(released).error());

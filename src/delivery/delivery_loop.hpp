@@ -25,7 +25,6 @@ struct NotifierCounters {
   std::atomic<std::uint64_t> succeeded{0};
   std::atomic<std::uint64_t> failed{0};
   std::atomic<std::uint64_t> retried{0};
-  std::atomic<std::size_t> in_flight{0};
   std::atomic<std::uint64_t> storage_errors{0};
 };
 
@@ -41,7 +40,12 @@ class DeliveryLoop {
   /// New work may be due: claim soon. Any thread.
   void wake();
   FlushResult flush(std::chrono::milliseconds timeout);
-  void stop(std::chrono::milliseconds deadline);
+  /// Asks the thread to stop by `deadline` from now; `join` waits for it.
+  void request_stop(std::chrono::milliseconds deadline);
+  void join();
+  void stop(std::chrono::milliseconds deadline) { request_stop(deadline); join(); }
+  /// Requests in flight now. Any thread.
+  std::size_t in_flight() const { return in_flight_count_; }
 
  private:
   struct InFlight {
@@ -52,15 +56,15 @@ class DeliveryLoop {
     std::uint64_t token;
     HttpResult result;
   };
-  /// An attempt waiting to be written, with what to do once it is.
-  struct Record {
-    AttemptResult result;
+  /// What to do once an attempt waiting in `results_` is written.
+  struct AfterWrite {
     std::string event_id;
     bool counts_for_health = true;
     bool disable = false;  ///< 410 Gone
   };
   struct CachedHook {
     Webhook hook;
+    std::vector<std::string> secrets;  ///< signing secrets valid when fetched
     Timestamp fetched_at;
   };
 
@@ -71,15 +75,17 @@ class DeliveryLoop {
   bool idle_until_flush_deadline(Timestamp now);
   bool claim(Timestamp now);  // true when the claim came back full
   void start(ClaimedDelivery claimed, Timestamp now);
-  void send(ClaimedDelivery claimed, const Webhook& hook, Timestamp now);
+  void send(ClaimedDelivery claimed, const CachedHook& hook, Timestamp now);
   /// Fails a delivery for good without a request (hook disabled, bad secret).
   void fail_without_sending(const ClaimedDelivery& claimed, Timestamp now, std::string reason);
   void collect_finished(Timestamp now);
   void write_records();
-  void after_recorded(const Record& record, const Delivery& delivery);
-  void update_health(const Record& record);
+  void record(AttemptResult result, AfterWrite after);
+  void after_recorded(const AttemptResult& result, const AfterWrite& after, const Delivery& delivery);
+  void update_health(const Attempt& attempt, bool disable);
   void disable_hook(const std::string& hook_id, const std::string& reason);
-  Result<Webhook> cached_hook(const std::string& hook_id, Timestamp now);
+  /// The hook, from a cache refreshed every second; valid until the next call.
+  Result<const CachedHook*> cached_hook(const std::string& hook_id, Timestamp now);
   void release_everything();
   void report(Error error);
 
@@ -96,13 +102,17 @@ class DeliveryLoop {
   std::unordered_map<std::string, std::deque<ClaimedDelivery>> waiting_;
   std::size_t waiting_count_ = 0;
   std::shared_ptr<std::vector<Finished>> finished_ = std::make_shared<std::vector<Finished>>();
-  std::vector<Record> records_;
+  // Attempts made and not yet written, and what follows each once it is:
+  // written in one batch per iteration.
+  std::vector<AttemptResult> results_;
+  std::vector<AfterWrite> after_write_;
   std::unordered_map<std::string, CachedHook> hooks_;
   Timestamp next_claim_at_{};
   Timestamp next_purge_at_{};
   std::mt19937_64 random_{std::random_device{}()};
 
   // Shared with other threads.
+  std::atomic<std::size_t> in_flight_count_{0};
   std::atomic<bool> woken_{true};
   std::atomic<bool> stop_requested_{false};
   std::atomic<std::int64_t> stop_deadline_ns_{0};  // steady clock

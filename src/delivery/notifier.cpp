@@ -16,16 +16,27 @@ class Notifier::Impl {
       : storage_(std::move(storage)), options_(std::move(options)) {
     clock_ = options_.clock ? options_.clock.get() : &Clock::system();
     if (!options_.deliver) return;
-    if (!options_.transport) {
-      CurlTransportOptions transport;
-      transport.connect_timeout = options_.connect_timeout;
-      transport.total_timeout = options_.total_timeout;
-      transport.max_response_bytes = options_.response_capture_bytes;
-      transport.user_agent = options_.user_agent;
-      transport.network = options_.network;
-      options_.transport = make_curl_transport(std::move(transport));
+    const std::size_t threads = options_.transport ? 1 : std::max<std::size_t>(1, options_.delivery_threads);
+    for (std::size_t i = 0; i < threads; ++i) {
+      NotifierOptions loop_options = options_;
+      if (!loop_options.transport) loop_options.transport = make_curl_transport(curl_options());
+      loops_.push_back(std::make_unique<detail::DeliveryLoop>(storage_, std::move(loop_options), *clock_,
+                                                              counters_));
     }
-    loop_ = std::make_unique<detail::DeliveryLoop>(storage_, options_, *clock_, counters_);
+  }
+
+  CurlTransportOptions curl_options() const {
+    CurlTransportOptions transport;
+    transport.connect_timeout = options_.connect_timeout;
+    transport.total_timeout = options_.total_timeout;
+    transport.max_response_bytes = options_.response_capture_bytes;
+    transport.user_agent = options_.user_agent;
+    transport.network = options_.network;
+    return transport;
+  }
+
+  void wake() {
+    for (auto& loop : loops_) loop->wake();
   }
 
   Result<NotifyReceipt> enqueue(std::string_view project_id, EventType type, std::string payload,
@@ -40,7 +51,8 @@ class Notifier::Impl {
     if (idempotency_key.size() > 255) {
       return Error::invalid("idempotencyKey", "idempotency key must be at most 255 characters");
     }
-    auto event_id = detail::random_uuid();
+    const Timestamp now = clock_->now();
+    auto event_id = detail::time_ordered_uuid(now.time_since_epoch().count());
     if (!event_id) return std::move(event_id).error();
     OutboxEvent event;
     event.event_id = std::move(*event_id);
@@ -49,11 +61,11 @@ class Notifier::Impl {
     event.payload = std::move(payload);
     event.idempotency_key = std::string(idempotency_key);
     event.ordering_key = std::move(ordering_key);
-    event.created_at = clock_->now();
+    event.created_at = now;
     auto stored = storage_->enqueue(event);
     if (!stored) return std::move(stored).error();
     if (!stored->duplicate) ++counters_.notified;
-    if (loop_ && !stored->delivery_ids.empty()) loop_->wake();
+    if (!stored->delivery_ids.empty()) wake();
     return NotifyReceipt{std::move(stored->event_id), std::move(stored->delivery_ids), stored->duplicate};
   }
 
@@ -61,7 +73,7 @@ class Notifier::Impl {
   NotifierOptions options_;
   const Clock* clock_ = nullptr;
   detail::NotifierCounters counters_;
-  std::unique_ptr<detail::DeliveryLoop> loop_;
+  std::vector<std::unique_ptr<detail::DeliveryLoop>> loops_;
 };
 
 Notifier::Notifier(std::shared_ptr<Storage> storage, NotifierOptions options)
@@ -90,18 +102,27 @@ Result<NotifyReceipt> Notifier::notify(std::string_view project_id, const Event&
 }
 
 FlushResult Notifier::flush(std::chrono::milliseconds timeout) {
-  if (!impl_->loop_) return FlushResult::stopped;
-  return impl_->loop_->flush(timeout);
+  if (impl_->loops_.empty()) return FlushResult::stopped;
+  // Every thread must be idle; they share one deadline.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (auto& loop : impl_->loops_) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    const FlushResult result = loop->flush(std::max(left, std::chrono::milliseconds(0)));
+    if (result != FlushResult::idle) return result;
+  }
+  return FlushResult::idle;
 }
 
 void Notifier::stop(std::chrono::milliseconds deadline) {
-  if (impl_->loop_) impl_->loop_->stop(deadline);
+  for (auto& loop : impl_->loops_) loop->request_stop(deadline);
+  for (auto& loop : impl_->loops_) loop->join();
 }
 
 Result<Delivery> Notifier::redeliver(std::string_view delivery_id) {
   auto rescheduled =
       impl_->storage_->reschedule_delivery(delivery_id, impl_->clock_->now(), AttemptTrigger::manual);
-  if (rescheduled && impl_->loop_) impl_->loop_->wake();
+  if (rescheduled) impl_->wake();
   return rescheduled;
 }
 
@@ -113,7 +134,7 @@ NotifierStats Notifier::stats() const {
   s.succeeded = c.succeeded;
   s.failed = c.failed;
   s.retried = c.retried;
-  s.in_flight = c.in_flight;
+  for (const auto& loop : impl_->loops_) s.in_flight += loop->in_flight();
   s.storage_errors = c.storage_errors;
   return s;
 }

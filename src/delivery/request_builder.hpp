@@ -7,6 +7,7 @@
 #include <runhooks/webhook.hpp>
 
 #include <string>
+#include <vector>
 
 namespace runhooks::detail {
 
@@ -16,8 +17,8 @@ std::string webhook_id(const Delivery& delivery);
 
 /// The request for one attempt at `now`: the event's payload, Content-Type,
 /// x-timestamp (unix milliseconds), the Standard Webhooks headers signed with
-/// every valid secret of `hook`, and the hook's custom headers.
-Result<HttpRequest> build_request(const Webhook& hook, const Delivery& delivery,
-                                  const OutboxEvent& event, Timestamp now);
+/// each of `secrets` (the hook's valid ones), and the hook's custom headers.
+Result<HttpRequest> build_request(const Webhook& hook, const std::vector<std::string>& secrets,
+                                  const Delivery& delivery, const OutboxEvent& event, Timestamp now);
 
 }  // namespace runhooks::detail

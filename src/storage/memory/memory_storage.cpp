@@ -85,8 +85,22 @@ void MemoryStorage::erase_delivery(Seq seq) {
                                  [&](const Attempt& a) { return a.delivery_id == id; }),
                   attempts_.end());
   delivery_seq_.erase(id);
-  pending_.erase(seq);
+  if (found->second.status == DeliveryStatus::pending) unindex_pending(seq, found->second);
   deliveries_.erase(found);
+}
+
+void MemoryStorage::index_pending(Seq seq, const Delivery& d) {
+  due_.emplace(d.next_attempt_at, seq);
+  if (!d.ordering_key.empty()) runs_[{d.hook_id, d.ordering_key}].insert(seq);
+}
+
+void MemoryStorage::unindex_pending(Seq seq, const Delivery& d) {
+  due_.erase({d.next_attempt_at, seq});
+  if (d.ordering_key.empty()) return;
+  const auto run = runs_.find({d.hook_id, d.ordering_key});
+  if (run == runs_.end()) return;
+  run->second.erase(seq);
+  if (run->second.empty()) runs_.erase(run);
 }
 
 Result<void> MemoryStorage::insert_api_key(const ApiKey& key) {
@@ -142,7 +156,7 @@ Result<EnqueueResult> MemoryStorage::enqueue(const OutboxEvent& event) {
     for (const std::string& hook_id : ids->second) {
       const Webhook& hook = hooks_.find(hook_id)->second;
       if (!hook.enabled || !hook.accepts(event.type)) continue;
-      auto delivery_id = random_uuid();
+      auto delivery_id = time_ordered_uuid(event.created_at.time_since_epoch().count());
       if (!delivery_id) return std::move(delivery_id).error();
       Delivery d;
       d.delivery_id = std::move(*delivery_id);
@@ -161,7 +175,7 @@ Result<EnqueueResult> MemoryStorage::enqueue(const OutboxEvent& event) {
     const Seq seq = next_seq_++;
     result.delivery_ids.push_back(d.delivery_id);
     delivery_seq_.emplace(d.delivery_id, seq);
-    pending_.insert(seq);
+    index_pending(seq, d);
     deliveries_.emplace(seq, std::move(d));
   }
   return result;
@@ -169,34 +183,27 @@ Result<EnqueueResult> MemoryStorage::enqueue(const OutboxEvent& event) {
 
 Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest& request) {
   std::lock_guard lock(mutex_);
-  // Walk pending deliveries in enqueue order; the first pending one of each
-  // (hook, ordering key) blocks the later ones.
-  std::set<std::pair<std::string, std::string>> ordering_heads;
-  std::vector<Seq> due;
-  for (Seq seq : pending_) {
-    const Delivery& d = deliveries_.find(seq)->second;
-    if (!d.ordering_key.empty() && !ordering_heads.emplace(d.hook_id, d.ordering_key).second) {
-      continue;
-    }
-    const bool leased = d.lease_expires_at && *d.lease_expires_at > request.now;
-    if (d.next_attempt_at <= request.now && !leased) due.push_back(seq);
-  }
-  std::stable_sort(due.begin(), due.end(), [&](Seq a, Seq b) {
-    return deliveries_.find(a)->second.next_attempt_at < deliveries_.find(b)->second.next_attempt_at;
-  });
   const std::set<std::string> skipped(request.skip_hooks.begin(), request.skip_hooks.end());
   std::map<std::string, std::size_t> per_hook;
-  std::vector<Seq> chosen;
-  for (Seq seq : due) {
-    if (chosen.size() >= request.limit) break;
-    const std::string& hook_id = deliveries_.find(seq)->second.hook_id;
-    if (skipped.count(hook_id) != 0) continue;
-    std::size_t& taken = per_hook[hook_id];
+  std::vector<Seq> due;
+  // As the SQL backends: with a per-hook limit, look at a bounded number of
+  // candidates, so a deep backlog of one hook costs one claim little.
+  std::size_t budget = request.per_hook_limit == 0 ? request.limit : request.limit * 4 + 64;
+  for (auto it = due_.begin(); it != due_.end() && it->first <= request.now; ++it) {
+    if (due.size() >= request.limit || budget == 0) break;
+    const Seq seq = it->second;
+    const Delivery& d = deliveries_.find(seq)->second;
+    if (d.lease_expires_at && *d.lease_expires_at > request.now) continue;
+    if (!d.ordering_key.empty() && *runs_.find({d.hook_id, d.ordering_key})->second.begin() != seq) {
+      continue;
+    }
+    if (skipped.count(d.hook_id) != 0) continue;
+    --budget;
+    std::size_t& taken = per_hook[d.hook_id];
     if (request.per_hook_limit != 0 && taken >= request.per_hook_limit) continue;
     ++taken;
-    chosen.push_back(seq);
+    due.push_back(seq);
   }
-  due = std::move(chosen);
 
   std::vector<ClaimedDelivery> claimed;
   for (Seq seq : due) {
@@ -226,8 +233,10 @@ Result<std::vector<Result<Delivery>>> MemoryStorage::complete_attempts(
       outcomes.emplace_back(lease_lost());
     } else {
       attempts_.push_back(r.attempt);
+      const Seq seq = delivery_seq_[d->delivery_id];
+      unindex_pending(seq, *d);
       apply_outcome(*d, r.attempt, r.outcome);
-      if (d->status != DeliveryStatus::pending) pending_.erase(delivery_seq_[d->delivery_id]);
+      if (d->status == DeliveryStatus::pending) index_pending(seq, *d);
       outcomes.emplace_back(*d);
     }
   }
@@ -251,8 +260,10 @@ Result<Delivery> MemoryStorage::reschedule_delivery(std::string_view delivery_id
   std::lock_guard lock(mutex_);
   Delivery* d = find_delivery(delivery_id);
   if (d == nullptr) return delivery_not_found();
+  const Seq seq = delivery_seq_[d->delivery_id];
+  if (d->status == DeliveryStatus::pending) unindex_pending(seq, *d);
   apply_reschedule(*d, at, trigger);
-  pending_.insert(delivery_seq_[d->delivery_id]);
+  index_pending(seq, *d);
   return *d;
 }
 
@@ -306,12 +317,8 @@ Result<std::size_t> MemoryStorage::purge_attempts(Timestamp before) {
 
 Result<std::optional<Timestamp>> MemoryStorage::next_due_at() {
   std::lock_guard lock(mutex_);
-  std::optional<Timestamp> earliest;
-  for (Seq seq : pending_) {
-    const Delivery& d = deliveries_.find(seq)->second;
-    if (!earliest || d.next_attempt_at < *earliest) earliest = d.next_attempt_at;
-  }
-  return earliest;
+  if (due_.empty()) return std::optional<Timestamp>();
+  return std::optional<Timestamp>(due_.begin()->first);
 }
 
 }  // namespace runhooks::detail

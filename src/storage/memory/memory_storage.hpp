@@ -49,6 +49,9 @@ class MemoryStorage final : public Storage {
 
   Delivery* find_delivery(std::string_view delivery_id);
   void erase_delivery(Seq seq);
+  // Keep the indexes of pending deliveries in step with a delivery's state.
+  void index_pending(Seq seq, const Delivery& d);
+  void unindex_pending(Seq seq, const Delivery& d);
 
   std::mutex mutex_;
   Seq next_seq_ = 1;
@@ -59,7 +62,11 @@ class MemoryStorage final : public Storage {
   std::map<std::pair<std::string, std::string>, std::string> idempotency_;  // (project, key) -> event
   std::map<Seq, Delivery> deliveries_;  // in enqueue order
   std::unordered_map<std::string, Seq> delivery_seq_;
-  std::set<Seq> pending_;
+  // Pending deliveries by (next attempt, seq): what claims walk.
+  std::set<std::pair<Timestamp, Seq>> due_;
+  // Pending deliveries of each (hook, ordering key), in enqueue order: the
+  // first one is the only one that may go.
+  std::map<std::pair<std::string, std::string>, std::set<Seq>> runs_;
   std::vector<Attempt> attempts_;  // in insertion order
 };
 

@@ -145,7 +145,7 @@ Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
       "lease_owner) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?6, '', 0, '')");
   if (!insert_delivery) return std::move(insert_delivery).error();
   for (const std::string& hook_id : *hook_ids) {
-    auto delivery_id = random_uuid();
+    auto delivery_id = time_ordered_uuid(to_millis(event.created_at));
     if (!delivery_id) return std::move(delivery_id).error();
     insert_delivery->bind(1, *delivery_id).bind(2, event.event_id).bind(3, hook_id);
     insert_delivery->bind(4, event.project_id).bind(5, event.ordering_key);
@@ -169,8 +169,8 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
       "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?1)"
       "   AND d.hook_id NOT IN (SELECT value FROM json_each(?3))"
       "   AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"
-      "        WHERE p.status = 0 AND p.hook_id = d.hook_id"
-      "          AND p.ordering_key = d.ordering_key AND p.seq < d.seq))"
+      "        WHERE p.status = 0 AND p.ordering_key != '' AND p.ordering_key = d.ordering_key"
+      "          AND p.hook_id = d.hook_id AND p.seq < d.seq))"
       " ORDER BY d.next_attempt_at, d.seq LIMIT ?2");
   if (!due) return std::move(due).error();
   // With a per-hook limit some rows are passed over, so read a few more than

@@ -9,7 +9,8 @@ namespace runhooks::detail {
 int sqlite_schema_version();
 
 /// Brings the file up to the current schema in one IMMEDIATE transaction (so
-/// two processes opening a new file at once do not both migrate). A file of
+/// two processes opening a new file at once do not both migrate); a file
+/// already current is only read. A file of
 /// a newer schema is refused with `internal`. A read-only connection only
 /// checks the version.
 Result<void> migrate_sqlite_schema(SqliteConnection& connection, bool read_only);

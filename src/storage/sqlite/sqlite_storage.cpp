@@ -61,12 +61,44 @@ Result<std::shared_ptr<Storage>> SqliteStorage::open(const std::string& path, bo
     // at most the last commits on power loss.
     if (auto wal = db.exec("PRAGMA journal_mode = WAL"); !wal) return std::move(wal).error();
     if (auto sync = db.exec("PRAGMA synchronous = NORMAL"); !sync) return std::move(sync).error();
+    if (auto manual = db.exec("PRAGMA wal_autocheckpoint = 0"); !manual) return std::move(manual).error();
   }
   if (auto fk = db.exec("PRAGMA foreign_keys = ON"); !fk) return std::move(fk).error();
   if (auto migrated = migrate_sqlite_schema(db, read_only); !migrated) {
     return std::move(migrated).error();
   }
-  return std::shared_ptr<Storage>(new SqliteStorage(std::move(*connection)));
+  std::shared_ptr<SqliteStorage> storage(new SqliteStorage(std::move(*connection)));
+  if (!read_only) storage->start_checkpointer(path);
+  return std::shared_ptr<Storage>(std::move(storage));
+}
+
+void SqliteStorage::start_checkpointer(const std::string& path) {
+  checkpointer_ = std::thread([this, path] {
+    // A failure to open only means the WAL grows until the next open; the
+    // storage itself works on.
+    auto connection = SqliteConnection::open(path, false);
+    std::unique_lock lock(checkpoint_mutex_);
+    while (!stopping_) {
+      checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(200));
+      if (stopping_ || !connection) break;
+      lock.unlock();
+      // PASSIVE: copies what it can without waiting for, or blocking,
+      // readers and writers (of this process or others).
+      sqlite3_wal_checkpoint_v2((*connection)->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                nullptr, nullptr);
+      lock.lock();
+    }
+  });
+}
+
+SqliteStorage::~SqliteStorage() {
+  if (!checkpointer_.joinable()) return;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    stopping_ = true;
+  }
+  checkpoint_wake_.notify_all();
+  checkpointer_.join();
 }
 
 Result<void> SqliteStorage::insert_hook(const Webhook& hook, std::size_t max_per_project) {
@@ -169,10 +201,16 @@ Result<Webhook> SqliteStorage::delete_hook(std::string_view hook_id) {
   if (!tx) return std::move(tx).error();
   auto hook = load_hook(hook_id);
   if (!hook) return hook;
-  auto stmt = connection_->prepare("DELETE FROM hooks WHERE hook_id = ?1");
-  if (!stmt) return std::move(stmt).error();
-  stmt->bind(1, hook_id);
-  if (auto done = stmt->run(); !done) return std::move(done).error();
+  // Its deliveries go too (their attempts by cascade). Not a foreign key:
+  // an index on deliveries.hook_id would be written on every notify for
+  // the sake of this rare call, which scans instead.
+  for (const char* sql : {"DELETE FROM deliveries WHERE hook_id = ?1",
+                          "DELETE FROM hooks WHERE hook_id = ?1"}) {
+    auto stmt = connection_->prepare(sql);
+    if (!stmt) return std::move(stmt).error();
+    stmt->bind(1, hook_id);
+    if (auto done = stmt->run(); !done) return std::move(done).error();
+  }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return hook;
 }
