@@ -87,9 +87,13 @@ Result<std::vector<T>> read_all(Statement& stmt, Reader read) {
 
 Error delivery_not_found() { return Error::not_found("delivery not found"); }
 
-// The delivery ids of an event, in creation order.
+// The delivery ids of an event, in creation order: its seq range (see the
+// schema), checked against the event id in case rows were deleted.
 Result<std::vector<std::string>> delivery_ids_of(SqliteConnection& db, std::string_view event_id) {
-  auto stmt = db.prepare("SELECT delivery_id FROM deliveries WHERE event_id = ?1 ORDER BY seq");
+  auto stmt = db.prepare(
+      "SELECT d.delivery_id FROM events e JOIN deliveries d"
+      "  ON d.seq BETWEEN e.first_seq AND e.first_seq + e.delivery_count - 1"
+      " WHERE e.event_id = ?1 AND d.event_id = ?1 ORDER BY d.seq");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, event_id);
   return read_all<std::string>(*stmt, [](const Statement& row) { return row.column_text(0); });
@@ -104,7 +108,8 @@ Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
 
   if (!event.idempotency_key.empty()) {
     auto seen = connection_->prepare(
-        "SELECT event_id FROM events WHERE project_id = ?1 AND idempotency_key = ?2");
+        "SELECT event_id FROM events WHERE project_id = ?1 AND idempotency_key = ?2 "
+        "AND idempotency_key IS NOT NULL");
     if (!seen) return std::move(seen).error();
     seen->bind(1, event.project_id).bind(2, event.idempotency_key);
     auto row = seen->step();
@@ -117,17 +122,6 @@ Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
       return result;
     }
   }
-
-  auto insert_event = connection_->prepare(
-      "INSERT INTO events (event_id, project_id, event_type, payload, idempotency_key, "
-      "ordering_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  if (!insert_event) return std::move(insert_event).error();
-  insert_event->bind(1, event.event_id).bind(2, event.project_id).bind(3, to_string(event.type));
-  insert_event->bind_blob(4, event.payload);
-  if (event.idempotency_key.empty()) insert_event->bind_null(5);
-  else insert_event->bind(5, event.idempotency_key);
-  insert_event->bind(6, event.ordering_key).bind(7, to_millis(event.created_at));
-  if (auto done = insert_event->run(); !done) return std::move(done).error();
 
   auto targets = connection_->prepare(
       "SELECT hook_id FROM hooks WHERE project_id = ?1 AND enabled = 1 "
@@ -144,6 +138,7 @@ Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
       "status, attempt_count, next_attempt_at, created_at, last_error, next_trigger, "
       "lease_owner) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?6, '', 0, '')");
   if (!insert_delivery) return std::move(insert_delivery).error();
+  std::int64_t first_seq = 0;
   for (const std::string& hook_id : *hook_ids) {
     auto delivery_id = time_ordered_uuid(to_millis(event.created_at));
     if (!delivery_id) return std::move(delivery_id).error();
@@ -151,8 +146,22 @@ Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
     insert_delivery->bind(4, event.project_id).bind(5, event.ordering_key);
     insert_delivery->bind(6, to_millis(event.created_at));
     if (auto done = insert_delivery->run(); !done) return std::move(done).error();
+    if (first_seq == 0) first_seq = sqlite3_last_insert_rowid(connection_->handle());
     result.delivery_ids.push_back(std::move(*delivery_id));
   }
+
+  auto insert_event = connection_->prepare(
+      "INSERT INTO events (event_id, project_id, event_type, payload, idempotency_key, "
+      "ordering_key, created_at, first_seq, delivery_count) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  if (!insert_event) return std::move(insert_event).error();
+  insert_event->bind(1, event.event_id).bind(2, event.project_id).bind(3, to_string(event.type));
+  insert_event->bind_blob(4, event.payload);
+  if (event.idempotency_key.empty()) insert_event->bind_null(5);
+  else insert_event->bind(5, event.idempotency_key);
+  insert_event->bind(6, event.ordering_key).bind(7, to_millis(event.created_at));
+  insert_event->bind(8, first_seq).bind(9, static_cast<std::int64_t>(result.delivery_ids.size()));
+  if (auto done = insert_event->run(); !done) return std::move(done).error();
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return result;
 }
@@ -308,11 +317,20 @@ Result<Delivery> SqliteStorage::get_delivery(std::string_view delivery_id) {
 
 Result<std::vector<Delivery>> SqliteStorage::list_deliveries(const DeliveryFilter& filter) {
   std::lock_guard lock(mutex_);
+  // Without an event: walk seq backwards, stopping at the limit (deliveries
+  // have no hook or project index: see the schema). With one: its seq range.
   auto stmt = connection_->prepare(
-      "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d"
-      " WHERE (?1 = '' OR d.project_id = ?1) AND (?2 = '' OR d.hook_id = ?2)"
-      "   AND (?3 = '' OR d.event_id = ?3) AND (?4 < 0 OR d.status = ?4)"
-      " ORDER BY d.seq DESC LIMIT ?5");
+      filter.event_id.empty()
+          ? "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d"
+            " WHERE (?1 = '' OR d.project_id = ?1) AND (?2 = '' OR d.hook_id = ?2)"
+            "   AND (?4 < 0 OR d.status = ?4) AND ?3 = ''"
+            " ORDER BY d.seq DESC LIMIT ?5"
+          : "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM events e JOIN deliveries d"
+            "   ON d.seq BETWEEN e.first_seq AND e.first_seq + e.delivery_count - 1"
+            " WHERE e.event_id = ?3 AND d.event_id = ?3"
+            "   AND (?1 = '' OR d.project_id = ?1) AND (?2 = '' OR d.hook_id = ?2)"
+            "   AND (?4 < 0 OR d.status = ?4)"
+            " ORDER BY d.seq DESC LIMIT ?5");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, filter.project_id).bind(2, filter.hook_id).bind(3, filter.event_id);
   stmt->bind(4, filter.status ? std::int64_t{static_cast<int>(*filter.status)} : std::int64_t{-1});
