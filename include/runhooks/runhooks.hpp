@@ -2,9 +2,11 @@
 /// Everything runhooks offers, in one include.
 
 #include <runhooks/api_key.hpp>
+#include <runhooks/api_keys.hpp>
 #include <runhooks/clock.hpp>
 #include <runhooks/error.hpp>
 #include <runhooks/event_type.hpp>
+#include <runhooks/http_api.hpp>
 #include <runhooks/network_policy.hpp>
 #include <runhooks/notifier.hpp>
 #include <runhooks/outbox.hpp>

@@ -1,0 +1,82 @@
+#pragma once
+/// The management API (wire-format.md §1) as a request -> response function,
+/// independent of any HTTP server: mount it in the server an application
+/// already has, or run `runhooks serve`.
+
+#include <runhooks/export.hpp>
+#include <runhooks/registry.hpp>
+#include <runhooks/storage.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace runhooks {
+
+/// An HTTP request as the server parsed it.
+struct ApiRequest {
+  std::string method;         ///< "GET", "POST", "PUT", "DELETE", ...
+  std::string path;           ///< "/webhooks/550e8400-..." (no query)
+  std::string query;          ///< "projectId=proj_abc123" (no '?'), percent-encoded
+  std::string authorization;  ///< the Authorization header, e.g. "Bearer rhk_..."
+  std::string content_type;   ///< the Content-Type header
+  std::string body;
+};
+
+/// What to answer. `body` is JSON unless `status` is 204.
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra, e.g. Allow
+  std::string body;
+};
+
+struct HttpApiOptions {
+  /// Bodies larger than this are refused with 413.
+  std::size_t max_body_bytes = 64 * 1024;
+  /// Passed to the WebhookRegistry behind the API (per-project cap, ...).
+  RegistryOptions registry;
+};
+
+/// Serves every route of the management API:
+///
+///   GET    /webhooks?projectId=P              200 list
+///   POST   /webhooks?projectId=P              201 created
+///   GET    /webhooks/{hookId}                 200
+///   PUT    /webhooks/{hookId}                 200 (partial update)
+///   DELETE /webhooks/{hookId}                 200 {hookId, projectId}
+///   GET    /webhooks/{hookId}/secret          200 {secret}       (runhooks' extension)
+///   POST   /webhooks/{hookId}/secret/rotate   200 {secret}       (runhooks' extension)
+///   GET    /openapi.json                      200 the OpenAPI 3 document (no key needed)
+///
+/// Every answer is `{"status":"OK","data":...}` or
+/// `{"status":"FAILED","error":"..."}`. Bearer API keys (api_keys.hpp): none or
+/// unknown 401; read-only writing 403; a project or hook outside the key's
+/// scope 404, as if it did not exist. Bodies over the limit 413; a POST/PUT
+/// that is not `application/json` 400; invalid JSON or fields 400 naming the
+/// field (`Invalid request body: url must be at most 2048 characters`);
+/// unknown members of a body are ignored. Any hookId string gives 400 or 404,
+/// never 500; storage failures give 503 (busy) or 500 without internals.
+///
+/// Thread-safe; `handle` never throws.
+class RUNHOOKS_EXPORT HttpApi {
+ public:
+  /// Shares ownership of `storage`, which must not be null.
+  explicit HttpApi(std::shared_ptr<Storage> storage, HttpApiOptions options = {});
+  ~HttpApi();
+  HttpApi(const HttpApi&) = delete;
+  HttpApi& operator=(const HttpApi&) = delete;
+
+  ApiResponse handle(const ApiRequest& request) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The OpenAPI 3.0 document describing what `HttpApi` serves.
+RUNHOOKS_EXPORT const std::string& openapi_document();
+
+}  // namespace runhooks

@@ -1,0 +1,61 @@
+#include "http/envelope.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace runhooks::detail {
+
+namespace {
+void write(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+}  // namespace
+
+ApiResponse ok_response(int status, std::string_view data_json) {
+  ApiResponse response;
+  response.status = status;
+  response.body.reserve(data_json.size() + 24);
+  response.body.append(R"({"status":"OK","data":)").append(data_json).append("}");
+  return response;
+}
+
+ApiResponse failed_response(int status, std::string_view message) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("status");
+  w.String("FAILED");
+  w.Key("error");
+  write(w, message);
+  w.EndObject();
+  ApiResponse response;
+  response.status = status;
+  response.body.assign(buffer.GetString(), buffer.GetSize());
+  return response;
+}
+
+ApiResponse error_response(const Error& error, bool from_body) {
+  switch (error.code) {
+    case ErrorCode::invalid_argument:
+      return failed_response(400, from_body ? "Invalid request body: " + error.message : error.message);
+    case ErrorCode::not_found: return failed_response(404, "Not found");
+    case ErrorCode::unauthenticated: return failed_response(401, "Invalid authentication credentials");
+    case ErrorCode::permission_denied: return failed_response(403, error.message);
+    case ErrorCode::conflict: return failed_response(409, error.message);
+    case ErrorCode::unavailable: return failed_response(503, "Service unavailable: storage is busy, try again");
+    case ErrorCode::internal: return failed_response(500, "Internal error");
+  }
+  return failed_response(500, "Internal error");
+}
+
+std::string json_object_with(std::string_view name, std::string_view value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  write(w, name);
+  write(w, value);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace runhooks::detail
