@@ -4,6 +4,7 @@
 
 option(RUNHOOKS_BUILD_TESTS "Build the Catch2 test suite" ${PROJECT_IS_TOP_LEVEL})
 option(RUNHOOKS_BUILD_EXAMPLES "Build the examples" ${PROJECT_IS_TOP_LEVEL})
+option(RUNHOOKS_BUILD_TOOLS "Build the runhooks command-line tool (needs cpp-httplib)" ${PROJECT_IS_TOP_LEVEL})
 option(RUNHOOKS_BUILD_BENCH "Build the benchmarks (needs Google Benchmark)" OFF)
 option(RUNHOOKS_INSTALL "Generate install rules" ON)
 option(RUNHOOKS_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)

@@ -1,0 +1,239 @@
+// The runhooks command-line tool, run as a shell would run it.
+
+#include "support/notifier_fixture.hpp"
+#include "support/process.hpp"
+
+#include <curl/curl.h>
+#include <rapidjson/document.h>
+
+#include <csignal>
+
+using namespace runhooks;
+using namespace runhooks::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Cli {
+  TempDir dir;
+  std::string store = "sqlite:" + dir.file("cli.db");
+
+  ProcessResult operator()(std::vector<std::string> args, const std::string& input = "") const {
+    args.insert(args.begin(), {RUNHOOKS_CLI, "--store", store});
+    return run_process(args, input);
+  }
+
+  rapidjson::Document json(std::vector<std::string> args) const {
+    auto r = (*this)(std::move(args));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    rapidjson::Document doc;
+    doc.Parse(r.out.c_str());
+    REQUIRE_FALSE(doc.HasParseError());
+    return doc;
+  }
+};
+
+struct HttpReply {
+  long status = 0;
+  std::string body;
+};
+
+// A real HTTP client for the server tests.
+HttpReply http(const std::string& method, const std::string& url, const std::string& key = "",
+               const std::string& body = "") {
+  CURL* curl = curl_easy_init();
+  HttpReply reply;
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  if (!key.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + key).c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (!body.empty()) curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* out) {
+    static_cast<std::string*>(out)->append(d, s * n);
+    return s * n;
+  });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return reply;
+}
+
+}  // namespace
+
+TEST_CASE("cli: hooks create, list, get, update, secret, rotate, delete", "[cli]") {
+  Cli cli;
+  auto created = cli.json({"hooks", "create", "--project", "p", "--url", "https://example.com/h",
+                           "--headers", R"({"X-A":"1"})", "--label", "CI", "--events", "RUN_START,RUN_FINISH", "--json"});
+  const std::string id = created["hookId"].GetString();
+  CHECK(std::string(created["headers"].GetString()) == R"({"X-A":"1"})");
+  CHECK(created["hookEvents"].Size() == 2);
+
+  auto list = cli.json({"hooks", "list", "--project", "p", "--json"});
+  REQUIRE(list.IsArray());
+  CHECK(list.Size() == 1);
+  CHECK(cli({"hooks", "list", "--project", "p"}).out.find(id) != std::string::npos);
+  CHECK(std::string(cli.json({"hooks", "get", id, "--json"})["url"].GetString()) == "https://example.com/h");
+
+  auto updated = cli.json({"hooks", "update", id, "--clear-headers", "--label", "nightly", "--disable", "--json"});
+  CHECK(updated["headers"].IsNull());
+  CHECK(std::string(updated["label"].GetString()) == "nightly");
+  CHECK(cli({"hooks", "get", id}).out.find("disabled") != std::string::npos);
+
+  const std::string secret = cli.json({"hooks", "secret", id, "--json"})["secret"].GetString();
+  CHECK(secret.rfind("whsec_", 0) == 0);
+  CHECK(cli({"hooks", "secret", id}).out == secret + "\n");
+  const std::string rotated = cli.json({"hooks", "rotate-secret", id, "--json"})["secret"].GetString();
+  CHECK(rotated != secret);
+
+  auto deleted = cli.json({"hooks", "delete", id, "--json"});
+  CHECK(std::string(deleted["hookId"].GetString()) == id);
+  auto gone = cli({"hooks", "get", id});
+  CHECK(gone.exit_code == 1);
+  CHECK_THAT(gone.err, Catch::Contains("not found"));
+}
+
+TEST_CASE("cli: invalid input exits 2 with the reason on stderr", "[cli]") {
+  Cli cli;
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"hooks", "create", "--project", "p", "--url", "ftp://x/"}, "url scheme must be http or https"},
+      {{"hooks", "create", "--project", "p"}, "--url is required"},
+      {{"hooks", "create", "--project", "p", "--url", "https://e.com/", "--events", "RUN_BEGIN"}, "unknown event"},
+      {{"hooks", "create", "--project", "p", "--url", "https://e.com/", "--headers", "[]"}, "JSON object"},
+      {{"hooks", "get", "not-a-uuid"}, "hookId must be a UUID"},
+      {{"hooks", "update", "550e8400-e29b-41d4-a716-446655440000", "--label", "a", "--clear-label"}, "exclude each other"},
+      {{"hooks", "frobnicate"}, "unknown subcommand"},
+      {{"hooks", "list", "--project", "p", "--bogus"}, "unknown option --bogus"},
+      {{"keys", "create"}, "--all-projects is required"},
+      {{"fire", "RUN_BEGIN", "--project", "p"}, "unknown event"},
+      {{"fire", "RUN_START", "--project", "p", "--payload", "/no/such/file"}, "cannot read payload"},
+      {{"fire", "RUN_START", "--project", "p", "--wait", "soon"}, "--wait needs a number"},
+      {{"deliveries", "--status", "lost"}, "--status must be"},
+      {{"verify", "--secret", "whsec_x", "--id", "i"}, "--timestamp is required"},
+      {{"nonsense"}, "unknown command"},
+  };
+  for (const auto& [args, message] : cases) {
+    INFO(args[0] << " " << (args.size() > 1 ? args[1] : ""));
+    auto r = cli(args);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(message));
+    CHECK(r.out.empty());
+  }
+  CHECK(cli({"--store", "mysql://x", "hooks", "list", "--project", "p"}).exit_code == 2);
+}
+
+TEST_CASE("cli: keys create prints the key once; list and revoke", "[cli]") {
+  Cli cli;
+  auto created = cli.json({"keys", "create", "--project", "p1", "--project", "p2", "--read-only", "--json"});
+  const std::string key_id = created["keyId"].GetString();
+  CHECK(std::string(created["key"].GetString()).rfind("rhk_", 0) == 0);
+  auto list = cli.json({"keys", "list", "--json"});
+  REQUIRE(list.Size() == 1);
+  CHECK(list[0]["projects"].Size() == 2);
+  CHECK(list[0]["readOnly"].GetBool());
+  CHECK(std::string(cli({"keys", "list"}).out).find(created["key"].GetString()) == std::string::npos);
+  CHECK(cli({"keys", "revoke", key_id}).exit_code == 0);
+  CHECK(cli({"keys", "revoke", key_id}).exit_code == 1);
+  CHECK(cli.json({"keys", "list", "--json"}).Size() == 0);
+}
+
+TEST_CASE("cli: fire stores; fire --wait delivers and reports", "[cli]") {
+  Cli cli;
+  std::atomic<int> status{200};
+  TestReceiver receiver([&](const ReceivedRequest&) { return Reply::status_only(status.load()); });
+  const std::string id = cli.json({"hooks", "create", "--project", "p", "--url", receiver.url(), "--json"})["hookId"].GetString();
+  const std::string secret = cli.json({"hooks", "secret", id, "--json"})["secret"].GetString();
+
+  auto stored = cli.json({"fire", "RUN_START", "--project", "p", "--json"});
+  CHECK(stored["deliveryIds"].Size() == 1);
+  CHECK(cli.json({"deliveries", "--project", "p", "--status", "pending", "--json"}).Size() == 1);
+
+  // Loopback is denied by default: the waiting fire fails, saying why.
+  auto blocked = cli({"fire", "RUN_FINISH", "--project", "p", "--wait", "5"}, "");
+  CHECK(blocked.exit_code == 1);
+  CHECK_THAT(blocked.out, Catch::Contains("blocked by network policy"));
+
+  auto sent = cli({"fire", "RUN_FINISH", "--project", "p", "--payload", "-", "--wait", "10",
+                   "--allow-network", "127.0.0.0/8", "--json"},
+                  R"({"runUrl":"https://ci/run/1","buildId":"b1","overall":3,"event":"WRONG"})");
+  INFO(sent.err);
+  REQUIRE(sent.exit_code == 0);
+  const auto requests = receiver.requests();
+  REQUIRE_FALSE(requests.empty());
+  const ReceivedRequest& r = requests.back();
+  rapidjson::Document body;
+  body.Parse(r.body.c_str());
+  CHECK(std::string(body["event"].GetString()) == "RUN_FINISH");
+  CHECK(std::string(body["runUrl"].GetString()) == "https://ci/run/1");
+  // The shell receiver's check: runhooks verify.
+  auto valid = cli({"verify", "--secret", secret, "--id", r.header("webhook-id"), "--timestamp",
+                    r.header("webhook-timestamp"), "--signature", r.header("webhook-signature")}, r.body);
+  CHECK(valid.exit_code == 0);
+  CHECK(valid.out == "valid\n");
+  auto tampered = cli({"verify", "--secret", secret, "--id", r.header("webhook-id"), "--timestamp",
+                       r.header("webhook-timestamp"), "--signature", r.header("webhook-signature")}, r.body + " ");
+  CHECK(tampered.exit_code == 1);
+
+  // A receiver answering 500 keeps the delivery pending: --wait fails.
+  status = 500;
+  auto failing = cli({"fire", "RUN_FINISH", "--project", "p", "--wait", "2", "--allow-network", "127.0.0.0/8"});
+  CHECK(failing.exit_code == 1);
+  CHECK_THAT(failing.out, Catch::Contains("pending") && Catch::Contains("HTTP 500"));
+}
+
+TEST_CASE("cli: attempts and redeliver", "[cli]") {
+  Cli cli;
+  TestReceiver receiver;
+  cli.json({"hooks", "create", "--project", "p", "--url", receiver.url(), "--json"});
+  auto sent = cli.json({"fire", "RUN_START", "--project", "p", "--wait", "10", "--allow-network", "127.0.0.0/8", "--json"});
+  REQUIRE(sent.IsArray());
+  const std::string delivery = sent[0]["deliveryId"].GetString();
+  auto attempts = cli.json({"attempts", delivery, "--json"});
+  REQUIRE(attempts.Size() == 1);
+  CHECK(attempts[0]["statusCode"].GetInt() == 200);
+  CHECK(std::string(attempts[0]["trigger"].GetString()) == "scheduled");
+  auto again = cli.json({"redeliver", delivery, "--json"});
+  CHECK(std::string(again["status"].GetString()) == "pending");
+  CHECK(cli({"attempts", "00000000-0000-4000-8000-000000000000"}).exit_code == 1);
+}
+
+TEST_CASE("cli: serve answers the API over real HTTP and stops on SIGTERM", "[cli][serve]") {
+  Cli cli;
+  const std::string key = cli.json({"keys", "create", "--project", "proj_a", "--json"})["key"].GetString();
+  RunningProcess server({RUNHOOKS_CLI, "--store", cli.store, "serve", "--listen", "127.0.0.1:0", "--no-worker"});
+  const std::string first = server.read_line();
+  REQUIRE(first.rfind("listening on http://127.0.0.1:", 0) == 0);
+  const std::string base = first.substr(std::string("listening on ").size());
+
+  auto created = http("POST", base + "/webhooks?projectId=proj_a", key, R"({"url":"https://example.com/h"})");
+  CHECK(created.status == 201);
+  CHECK_THAT(created.body, Catch::StartsWith(R"({"status":"OK","data":{"hookId":")"));
+  auto listed = http("GET", base + "/webhooks?projectId=proj_a", key);
+  CHECK(listed.status == 200);
+  auto unauthorized = http("GET", base + "/webhooks?projectId=proj_a");
+  CHECK(unauthorized.status == 401);
+  CHECK(unauthorized.body == R"({"status":"FAILED","error":"Invalid authentication credentials"})");
+  CHECK(http("GET", base + "/webhooks?projectId=proj_b", key).status == 404);
+  CHECK(http("GET", base + "/webhooks/not-a-uuid", key).status == 400);
+  CHECK(http("POST", base + "/webhooks?projectId=proj_a", key, std::string(70000, 'x')).status == 413);
+  CHECK(http("GET", base + "/openapi.json").status == 200);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("cli: --help for every command", "[cli]") {
+  Cli cli;
+  auto overview = cli({"--help"});
+  CHECK(overview.exit_code == 0);
+  for (const char* command : {"serve", "worker", "keys", "hooks", "fire", "deliveries", "attempts", "redeliver", "verify"}) {
+    INFO(command);
+    CHECK_THAT(overview.out, Catch::Contains(command));
+    auto help = cli({command, "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Catch::StartsWith(std::string("runhooks ") + command));
+    CHECK_THAT(help.out, Catch::Contains("USAGE"));
+  }
+  CHECK(cli({}).exit_code == 2);
+}

@@ -1,0 +1,90 @@
+// runhooks serve | worker: long-running processes, stopped by SIGTERM/SIGINT.
+
+#include "cli.hpp"
+#include "http_server.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <pthread.h>
+#include <thread>
+
+namespace runhooks::cli {
+
+namespace {
+
+// Blocks SIGINT and SIGTERM in this thread and every thread started after,
+// so that `wait_for_stop_signal` alone receives them.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int wait_for_stop_signal(const sigset_t& set) {
+  int signal = 0;
+  sigwait(&set, &signal);
+  return signal;
+}
+
+std::unique_ptr<Notifier> start_worker(const std::shared_ptr<Storage>& store, const Args& args) {
+  NotifierOptions options;
+  options.network = network_policy(args);
+  options.on_error = [](const Error& e) { std::fprintf(stderr, "runhooks worker: %s\n", e.message.c_str()); };
+  return std::make_unique<Notifier>(store, options);
+}
+
+}  // namespace
+
+int run_serve(const Context& context, const std::vector<std::string>& argv) {
+  const Args args(argv, {"listen", "threads", "allow-network"}, {"no-worker"});
+  args.at_most(0);
+  const std::string listen = args.value("listen").value_or("127.0.0.1:8080");
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw UsageError("--listen needs HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  int threads = 8;
+  try {
+    port = std::stoi(listen.substr(colon + 1));
+    if (auto t = args.value("threads")) threads = std::stoi(*t);
+  } catch (const std::exception&) {
+    throw UsageError("--listen needs HOST:PORT and --threads a number");
+  }
+  if (port < 0 || port > 65535 || threads < 1) throw UsageError("port 0-65535 and at least 1 thread");
+
+  const sigset_t signals = block_stop_signals();
+  auto store = context.store();
+  if (!store) return report(store.error());
+  std::unique_ptr<Notifier> worker;
+  if (!args.has("no-worker")) worker = start_worker(*store, args);
+  HttpServer server(std::make_shared<HttpApi>(*store), host, port, threads);
+  std::printf("listening on http://%s:%d\n", listen.substr(0, colon).c_str(), server.port());
+  std::fflush(stdout);
+  std::thread serving([&] { server.run(); });
+  const int signal = wait_for_stop_signal(signals);
+  std::fprintf(stderr, "runhooks serve: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  server.stop();
+  serving.join();
+  if (worker) worker->stop(std::chrono::seconds(10));
+  return kOk;
+}
+
+int run_worker(const Context& context, const std::vector<std::string>& argv) {
+  const Args args(argv, {"allow-network"}, {});
+  args.at_most(0);
+  const sigset_t signals = block_stop_signals();
+  auto store = context.store();
+  if (!store) return report(store.error());
+  auto worker = start_worker(*store, args);
+  std::printf("delivering from %s\n", context.store_uri.c_str());
+  std::fflush(stdout);
+  wait_for_stop_signal(signals);
+  worker->stop(std::chrono::seconds(10));  // drains what is in flight
+  return kOk;
+}
+
+}  // namespace runhooks::cli

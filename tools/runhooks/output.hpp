@@ -1,0 +1,25 @@
+#pragma once
+// What commands print: JSON documents (--json) and readable tables.
+
+#include <runhooks/runhooks.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace runhooks::cli {
+
+std::string to_json(const Delivery& delivery);
+std::string to_json(const std::vector<Delivery>& deliveries);
+std::string to_json(const Attempt& attempt);
+std::string to_json(const std::vector<Attempt>& attempts);
+std::string to_json(const ApiKey& key);
+std::string to_json(const std::vector<ApiKey>& keys);
+
+/// `{"name":"value",...}` with every value a string, escaped.
+std::string json_strings(const std::vector<std::pair<std::string, std::string>>& fields);
+
+/// Prints rows as aligned columns under `header`.
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace runhooks::cli
