@@ -72,5 +72,17 @@ run "$bin/delivery_bench" throughput memory: "$slow_url/slow" 1000 "$slow_events
 run "$bin/delivery_bench" latency memory: "$nginx_url/h" 100 "$slow_url/hole" 0 "$lat_events" 256
 run "$bin/delivery_bench" latency memory: "$nginx_url/h" 100 "$slow_url/hole" 20 "$lat_events" 256
 run "$bin/delivery_bench" pending "sqlite:$work/pending.db" "$pending_n"
+# The management API over HTTP (issue 4): runhooks serve on SQLite, wrk at 16 connections.
+cli=${CLI_BIN:-$(dirname "$bin")/tools/runhooks/runhooks}
+if [[ -x "$cli" ]] && command -v wrk >/dev/null; then
+  api_store="sqlite:$work/api.db"
+  key=$("$cli" --store "$api_store" keys create --all-projects --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+  hook=$("$cli" --store "$api_store" hooks create --project bench --url https://example.com/h --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["hookId"])')
+  api_port=$(free_port)
+  "$cli" --store "$api_store" serve --listen "127.0.0.1:$api_port" --no-worker > "$work/serve.log" & pids+=($!)
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$api_port/openapi.json" && break; sleep 0.1; done
+  run wrk -t2 -c16 -d"${wrk_secs}s" -H "Authorization: Bearer $key" "http://127.0.0.1:$api_port/webhooks/$hook"
+  RUNHOOKS_KEY=$key run wrk -t2 -c16 -d"${wrk_secs}s" -s bench/post_hooks.lua "http://127.0.0.1:$api_port"
+fi
 [[ -x "$bin/registry_bench" && $smoke -eq 0 ]] && run "$bin/registry_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 echo "results: $log"

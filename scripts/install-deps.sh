@@ -9,16 +9,24 @@ packages=(
   catch2 libbenchmark-dev libcpp-httplib-dev
   nginx-light wrk python3 curl   # receivers and load for bench/ (smoke-tested)
 )
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -gt 0 ]]; then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 
-sudo=""
-[[ $(id -u) -eq 0 ]] || sudo="sudo"
-echo "installing: ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The OpenAPI validator the tests use, from the npm registry (pinned by its lock file).
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [[ ! -d "$here/tests/openapi/node_modules/@apidevtools/swagger-parser" ]]; then
+  (cd "$here/tests/openapi" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+

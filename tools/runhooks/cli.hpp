@@ -36,6 +36,7 @@ int run_deliveries(const Context& context, const std::vector<std::string>& argv)
 int run_attempts(const Context& context, const std::vector<std::string>& argv);
 int run_redeliver(const Context& context, const std::vector<std::string>& argv);
 int run_verify(const Context& context, const std::vector<std::string>& argv);
+int run_openapi(const Context& context, const std::vector<std::string>& argv);
 
 /// The --help text of a command ("" = the overview).
 const char* help_text(const std::string& command);

@@ -1,4 +1,5 @@
 // runhooks verify --secret whsec_... --id ID --timestamp TS [--signature SIG] < body
+// runhooks openapi: print the OpenAPI document of the management API
 
 #include "cli.hpp"
 
@@ -34,6 +35,12 @@ int run_verify(const Context&, const std::vector<std::string>& argv) {
     return kFailed;
   }
   std::printf("valid\n");
+  return kOk;
+}
+
+int run_openapi(const Context&, const std::vector<std::string>& argv) {
+  Args(argv, {}, {}).at_most(0);
+  std::printf("%s\n", openapi_document().c_str());
   return kOk;
 }
 

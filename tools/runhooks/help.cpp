@@ -28,6 +28,7 @@ COMMANDS
   attempts           list the attempts of one delivery
   redeliver          send a delivery again, with the same webhook-id
   verify             check a Standard Webhooks signature, as a receiver would
+  openapi            print the OpenAPI 3 document of the management API
 
 Every command that prints data takes --json and then prints one JSON document.
 Errors go to stderr. Exit status: 0 success, 1 failure, 2 bad usage or invalid input.
@@ -127,6 +128,14 @@ USAGE
 
 Makes the delivery pending and due now, whatever its status; a worker sends
 it with the same webhook-id, and records the attempt as manual.
+)"},
+    {"openapi", R"(runhooks openapi - the OpenAPI document
+
+USAGE
+  runhooks openapi
+
+Prints the OpenAPI 3.0 document describing what `runhooks serve` (HttpApi)
+serves, the same as GET /openapi.json.
 )"},
     {"verify", R"(runhooks verify - check a Standard Webhooks signature
 

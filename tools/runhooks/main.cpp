@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
       {"serve", run_serve},           {"worker", run_worker},     {"keys", run_keys},
       {"hooks", run_hooks},           {"fire", run_fire},         {"deliveries", run_deliveries},
       {"attempts", run_attempts},     {"redeliver", run_redeliver}, {"verify", run_verify},
+      {"openapi", run_openapi},
   };
   const auto found = commands.find(command);
   if (found == commands.end()) {
