@@ -105,9 +105,9 @@ TEST_CASE("GET, PUT, DELETE one hook", "[http]") {
 
   auto deleted = f.call("DELETE", "/webhooks/" + id, f.rw);
   REQUIRE(deleted.status == 200);
-  auto data = ApiFixture::json(deleted)["data"].GetObject();
-  CHECK(std::string(data["hookId"].GetString()) == id);
-  CHECK(std::string(data["projectId"].GetString()) == "proj_a");
+  const auto doc = ApiFixture::json(deleted);
+  CHECK(std::string(doc["data"]["hookId"].GetString()) == id);
+  CHECK(std::string(doc["data"]["projectId"].GetString()) == "proj_a");
   CHECK(f.call("GET", "/webhooks/" + id, f.rw).status == 404);
   CHECK(ApiFixture::error_of(f.call("DELETE", "/webhooks/" + id, f.rw)) == "Not found");
 }

@@ -14,6 +14,12 @@ std::string url_of_length(std::size_t n) {
   return url;
 }
 
+std::string repeat_char(const std::string& s, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
 // A headers JSON string of exactly n characters: {"X-Pad":"aaa..."}.
 std::string headers_of_length(std::size_t n) {
   const std::string head = "{\"X-Pad\":\"";
@@ -42,6 +48,10 @@ TEST_CASE("url: absolute http(s) with a host, at most 2048 characters", "[valida
   CHECK(validate_url("https://[::1]/hook"));
   CHECK(validate_url(url_of_length(2048)));
   check_invalid(validate_url(url_of_length(2049)), "url", "at most 2048 characters");
+  // Characters, not bytes: 2048 characters of which some take two bytes.
+  CHECK(validate_url("https://example.com/" + repeat_char("\xc3\xa9", 2028)));
+  check_invalid(validate_url("https://example.com/" + repeat_char("\xc3\xa9", 2029)), "url", "at most 2048");
+  check_invalid(validate_url("https://example.com/\xc3"), "url", "valid UTF-8");
   check_invalid(validate_url(""), "url", "must not be empty");
   check_invalid(validate_url("example.com/hook"), "url", "not a valid absolute URL");
   check_invalid(validate_url("/relative/path"), "url", "not a valid absolute URL");

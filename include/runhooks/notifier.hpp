@@ -42,7 +42,7 @@ struct EndpointStateChange {
 struct NotifierOptions {
   /// Requests in flight at once, over all endpoints.
   std::size_t max_concurrency = 256;  ///< per delivery thread
-  /// Requests in flight at once to one hook.
+  /// Requests in flight at once to one hook; 0 means max_concurrency.
   std::size_t per_endpoint_concurrency = 8;
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds total_timeout{std::chrono::seconds(15)};

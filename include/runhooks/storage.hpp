@@ -133,8 +133,9 @@ class RUNHOOKS_EXPORT Storage {
   /// Deletes attempts started before `before`; returns how many.
   virtual Result<std::size_t> purge_attempts(Timestamp before) = 0;
 
-  /// The earliest `next_attempt_at` of the pending deliveries (leased ones
-  /// included), or nothing when none is pending: when there may next be work.
+  /// The earliest `next_attempt_at` of the pending deliveries that the
+  /// ordering rule lets go (leased ones included), or nothing when none is
+  /// pending: when there may next be work.
   virtual Result<std::optional<Timestamp>> next_due_at() = 0;
 };
 

@@ -32,6 +32,7 @@ struct Transfer {
   std::size_t capture_limit = 0;
   bool truncated = false;
   std::string blocked_reason;
+  int sockets_opened = 0;  ///< addresses the policy let through
   const NetworkPolicy* policy = nullptr;
   SteadyClock::time_point started;
   char error_buffer[CURL_ERROR_SIZE] = {};
@@ -90,6 +91,7 @@ curl_socket_t on_open_socket(void* user, curlsocktype, curl_sockaddr* address) {
     t->blocked_reason = *denial;
     return CURL_SOCKET_BAD;
   }
+  ++t->sockets_opened;
   return socket(address->family, address->socktype, address->protocol);
 }
 
@@ -187,7 +189,10 @@ class CurlTransport final : public Transport {
   void configure(Transfer& t) {
     CURL* e = t.easy;
     for (const auto& [name, value] : t.request.headers) {
-      t.headers = curl_slist_append(t.headers, (name + ": " + value).c_str());
+      // "Name;" is how libcurl is told to send a header with an empty value
+      // ("Name:" would remove it).
+      const std::string line = value.empty() ? name + ";" : name + ": " + value;
+      t.headers = curl_slist_append(t.headers, line.c_str());
     }
     t.headers = curl_slist_append(t.headers, "Expect:");  // no 100-continue round trip
     curl_easy_setopt(e, CURLOPT_URL, t.request.url.c_str());
@@ -244,7 +249,9 @@ class CurlTransport final : public Transport {
       if (r.error_class == AttemptErrorClass::http_status) r.error_message = "HTTP " + std::to_string(status);
       return;
     }
-    if (!t.blocked_reason.empty()) {
+    // Blocked only if no address was let through: with happy eyeballs a
+    // denied ::1 may be followed by an allowed 127.0.0.1 that then fails.
+    if (!t.blocked_reason.empty() && t.sockets_opened == 0) {
       r.error_class = AttemptErrorClass::blocked_by_policy;
       r.error_message = "blocked by network policy: " + t.blocked_reason;
       return;

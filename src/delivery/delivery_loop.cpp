@@ -60,19 +60,20 @@ void DeliveryLoop::wake() {
 }
 
 FlushResult DeliveryLoop::flush(std::chrono::milliseconds timeout) {
-  const std::int64_t deadline = (clock_.now() + timeout).time_since_epoch().count();
-  std::int64_t seen = flush_deadline_ms_.load();
-  while (seen < deadline && !flush_deadline_ms_.compare_exchange_weak(seen, deadline)) {
-  }
+  // Work due after this flush gives up does not keep it waiting.
+  const Timestamp deadline = clock_.now() + timeout;
+  ++flushers_;
   const std::uint64_t target = ++flush_requested_;
   wake();
   std::unique_lock lock(mutex_);
-  const bool done = idle_changed_.wait_for(lock, timeout, [&] {
-    return idle_generation_ >= target || finished_running_;
-  });
-  if (idle_generation_ >= target) return FlushResult::idle;
+  const auto idle = [&] {
+    return idle_generation_ >= target && (!idle_next_due_ || *idle_next_due_ > deadline);
+  };
+  idle_changed_.wait_for(lock, timeout, [&] { return idle() || finished_running_; });
+  --flushers_;
+  if (idle()) return FlushResult::idle;
   if (finished_running_) return FlushResult::stopped;
-  return done ? FlushResult::idle : FlushResult::timed_out;
+  return FlushResult::timed_out;
 }
 
 void DeliveryLoop::request_stop(std::chrono::milliseconds deadline) {
@@ -127,11 +128,7 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
   // Recorded attempts free slots and may have made a run's next event due.
   const bool recorded = !results_.empty();
   write_records();
-  bool flush_waiting = false;
-  {
-    std::lock_guard lock(mutex_);
-    flush_waiting = idle_generation_ < flush_generation;
-  }
+  const bool flush_waiting = flushers_ > 0;
 
   bool claimed_all_due = false;
   bool claim_was_full = false;
@@ -156,13 +153,7 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
     }
   }
 
-  if (claimed_all_due && idle_until_flush_deadline(now)) {
-    std::lock_guard lock(mutex_);
-    if (idle_generation_ < flush_generation) {
-      idle_generation_ = flush_generation;
-      idle_changed_.notify_all();
-    }
-  }
+  if (claimed_all_due && flush_waiting) publish_idle(flush_generation, now);
   in_flight_count_ = in_flight_.size();
 
   std::chrono::milliseconds wait = options_.poll_interval;
@@ -175,23 +166,20 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
   options_.transport->poll(wait);
 }
 
-bool DeliveryLoop::idle_until_flush_deadline(Timestamp now) {
-  if (!in_flight_.empty() || waiting_count_ != 0 || !results_.empty() || !finished_->empty()) {
-    return false;
-  }
+void DeliveryLoop::publish_idle(std::uint64_t flush_generation, Timestamp now) {
+  if (!in_flight_.empty() || waiting_count_ != 0 || !results_.empty() || !finished_->empty()) return;
   auto next_due = storage_->next_due_at();
   if (!next_due) {
     ++counters_.storage_errors;
     report(std::move(next_due).error());
-    return false;
+    return;
   }
-  if (!*next_due) return true;
-  const Timestamp deadline{std::chrono::milliseconds(flush_deadline_ms_.load())};
-  if (**next_due > deadline) return true;
-  // Due before a flush gives up (a retry, another worker's expiring lease):
-  // look again then.
-  next_claim_at_ = std::max(now, std::min(next_claim_at_, **next_due));
-  return false;
+  // Due later (a retry, another worker's lease running out): look again then.
+  if (*next_due && **next_due > now) next_claim_at_ = std::min(next_claim_at_, **next_due);
+  std::lock_guard lock(mutex_);
+  idle_generation_ = flush_generation;
+  idle_next_due_ = *next_due;
+  idle_changed_.notify_all();
 }
 
 bool DeliveryLoop::claim(Timestamp now) {
@@ -218,7 +206,10 @@ bool DeliveryLoop::claim(Timestamp now) {
   const bool full = claimed->size() == room;
   // Nothing more is due now; look again after the poll interval, or sooner
   // when a retry this loop scheduled comes due (see collect_finished).
-  if (!full) next_claim_at_ = now + options_.poll_interval;
+  if (!full) {
+    const Timestamp poll_at = now + options_.poll_interval;
+    next_claim_at_ = next_claim_at_ > now ? std::min(next_claim_at_, poll_at) : poll_at;
+  }
   for (ClaimedDelivery& c : *claimed) start(std::move(c), now);
   return full;
 }
@@ -257,12 +248,27 @@ void DeliveryLoop::start(ClaimedDelivery claimed, Timestamp now) {
     fail_without_sending(claimed, now, "endpoint disabled: " + (*hook)->hook.disabled_reason);
     return;
   }
-  if (in_flight_per_hook_[hook_id] >= options_.per_endpoint_concurrency) {
+  const auto busy = in_flight_per_hook_.find(hook_id);
+  if (busy != in_flight_per_hook_.end() && busy->second >= options_.per_endpoint_concurrency) {
     waiting_[hook_id].push_back(std::move(claimed));
     ++waiting_count_;
     return;
   }
   send(std::move(claimed), **hook, now);
+}
+
+void DeliveryLoop::start_waiting(ClaimedDelivery claimed, Timestamp now) {
+  // Sent only while our lease outlasts the request; otherwise another worker
+  // may take it over mid-flight (a duplicate, and out of order for its run).
+  const auto margin = options_.total_timeout + std::chrono::seconds(1);
+  if (!claimed.delivery.lease_expires_at || *claimed.delivery.lease_expires_at - now < margin) {
+    if (auto released = storage_->release_leases(owner_, {claimed.delivery.delivery_id}); !released) {
+      report(std::move(released).error());
+    }
+    woken_ = true;  // claim it again, with a fresh lease
+    return;
+  }
+  start(std::move(claimed), now);
 }
 
 void DeliveryLoop::fail_without_sending(const ClaimedDelivery& claimed, Timestamp now,
@@ -287,15 +293,25 @@ void DeliveryLoop::send(ClaimedDelivery claimed, const CachedHook& cached, Times
     return;
   }
   const std::uint64_t token = next_token_++;
+  const std::string delivery_id = claimed.delivery.delivery_id;
   ++in_flight_per_hook_[hook.hook_id];
   in_flight_.emplace(token, InFlight{std::move(claimed), now});
   ++counters_.attempts;
   // The completion may outlive this loop (a transport the app keeps): it only
   // touches the shared list.
   std::weak_ptr<std::vector<Finished>> sink = finished_;
-  options_.transport->send(std::move(*request), [sink, token](HttpResult result) {
-    if (auto list = sink.lock()) list->push_back(Finished{token, std::move(result)});
-  });
+  try {
+    options_.transport->send(std::move(*request), [sink, token](HttpResult result) {
+      if (auto list = sink.lock()) list->push_back(Finished{token, std::move(result)});
+    });
+  } catch (...) {
+    // A transport that throws (an application's own) leaves nothing behind:
+    // the delivery goes back to the outbox for another try.
+    in_flight_.erase(token);
+    if (--in_flight_per_hook_[hook.hook_id] == 0) in_flight_per_hook_.erase(hook.hook_id);
+    (void)storage_->release_leases(owner_, {delivery_id});
+    report(Error{ErrorCode::internal, {}, "transport send threw; the delivery was released"});
+  }
 }
 
 void DeliveryLoop::collect_finished(Timestamp now) {
@@ -346,7 +362,7 @@ void DeliveryLoop::collect_finished(Timestamp now) {
       queue->second.pop_front();
       --waiting_count_;
       if (queue->second.empty()) waiting_.erase(queue);
-      start(std::move(next), now);
+      start_waiting(std::move(next), now);
     }
   }
 }
@@ -423,6 +439,7 @@ void DeliveryLoop::disable_hook(const std::string& hook_id, const std::string& r
     if (!h.enabled) return {};
     h.enabled = false;
     h.disabled_reason = reason;
+    h.failing_since.reset();  // a fresh health window once it is enabled again
     flipped = true;
     return {};
   });

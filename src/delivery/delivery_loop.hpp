@@ -10,6 +10,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -70,11 +71,13 @@ class DeliveryLoop {
 
   void run();
   void iterate(std::uint64_t flush_generation);
-  /// True when nothing is in flight or waiting and nothing pending in storage
-  /// comes due before the flush deadline.
-  bool idle_until_flush_deadline(Timestamp now);
+  /// When nothing is in flight or waiting: tells waiting flushes, with the
+  /// time the next pending delivery comes due.
+  void publish_idle(std::uint64_t flush_generation, Timestamp now);
   bool claim(Timestamp now);  // true when the claim came back full
   void start(ClaimedDelivery claimed, Timestamp now);
+  /// Starts a delivery that waited for a slot of its hook, if its lease allows.
+  void start_waiting(ClaimedDelivery claimed, Timestamp now);
   void send(ClaimedDelivery claimed, const CachedHook& hook, Timestamp now);
   /// Fails a delivery for good without a request (hook disabled, bad secret).
   void fail_without_sending(const ClaimedDelivery& claimed, Timestamp now, std::string reason);
@@ -117,12 +120,14 @@ class DeliveryLoop {
   std::atomic<bool> stop_requested_{false};
   std::atomic<std::int64_t> stop_deadline_ns_{0};  // steady clock
   std::atomic<std::uint64_t> flush_requested_{0};
-  /// The latest deadline of the flushes waiting, on `clock_`: work due
-  /// before it keeps them waiting.
-  std::atomic<std::int64_t> flush_deadline_ms_{0};
+  std::atomic<std::size_t> flushers_{0};  ///< flush calls waiting now
   std::mutex mutex_;
   std::condition_variable idle_changed_;
-  std::uint64_t idle_generation_ = 0;  // guarded by mutex_
+  // The last time the loop found nothing in flight and nothing due: the
+  // flush generation it had seen, and when the next pending delivery comes
+  // due (each waiting flush compares that with its own deadline).
+  std::uint64_t idle_generation_ = 0;       // guarded by mutex_
+  std::optional<Timestamp> idle_next_due_;  // guarded by mutex_
   bool finished_running_ = false;      // guarded by mutex_
   std::mutex stop_mutex_;
   std::thread thread_;

@@ -41,6 +41,9 @@ constexpr Range kDeniedV4[] = {
 
 constexpr Range kDeniedV6[] = {
     {{}, 128, "unspecified", "::/128"},
+    {{0x01, 0x00}, 64, "discard-only", "100::/64"},
+    {{0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48, "local-use NAT64", "64:ff9b:1::/48"},
+    {{0x20, 0x01, 0x00, 0x00}, 32, "Teredo", "2001::/32"},
     {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128, "loopback", "::1/128"},
     {{0xfc}, 7, "unique local (ULA)", "fc00::/7"},
     {{0xfe, 0x80}, 10, "link-local", "fe80::/10"},
@@ -83,12 +86,15 @@ Bytes mapped(const std::uint8_t* v4_bytes) {
 }
 
 // The IPv4 address an IPv6 address carries, with the form's name: IPv4-mapped
-// (::ffff:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96), 6to4 (2002::/16).
+// (::ffff:0:0/96), IPv4-compatible (::/96), SIIT (::ffff:0:0:0/96), NAT64
+// (64:ff9b::/96), 6to4 (2002::/16).
 std::optional<std::pair<Bytes, const char*>> embedded_v4(const Bytes& a) {
   static constexpr Bytes kNat64 = {0x00, 0x64, 0xff, 0x9b};
   static constexpr Bytes k6to4 = {0x20, 0x02};
+  static constexpr Bytes kSiit = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
   if (in_subnet(a, v4(0, 0, 0, 0), 96)) return std::nullopt;  // plain IPv4 already
   if (in_subnet(a, Bytes{}, 96)) return std::make_pair(mapped(a.data() + 12), "IPv4-compatible");
+  if (in_subnet(a, kSiit, 96)) return std::make_pair(mapped(a.data() + 12), "IPv4-translated");
   if (in_subnet(a, kNat64, 96)) return std::make_pair(mapped(a.data() + 12), "NAT64");
   if (in_subnet(a, k6to4, 16)) return std::make_pair(mapped(a.data() + 2), "6to4");
   return std::nullopt;
@@ -129,6 +135,9 @@ Result<void> NetworkPolicy::allow(std::string_view cidr) {
     }
     const int bits = std::stoi(digits);
     if (bits > (is_v4 ? 32 : 128)) return invalid();
+    // An IPv4-mapped subnet written in IPv6 (::ffff:10.0.0.0/104) counts its
+    // prefix over all 128 bits; shorter than 96 it would open other ranges.
+    if (!is_v4 && in_subnet(*bytes, v4(0, 0, 0, 0), 96) && bits < 96) return invalid();
     prefix = is_v4 ? 96 + bits : bits;
   }
   allowed_.push_back(Subnet{*bytes, prefix});

@@ -15,6 +15,9 @@ class Notifier::Impl {
   Impl(std::shared_ptr<Storage> storage, NotifierOptions options)
       : storage_(std::move(storage)), options_(std::move(options)) {
     clock_ = options_.clock ? options_.clock.get() : &Clock::system();
+    // 0 would park every delivery: read it as "no cap of its own".
+    if (options_.max_concurrency == 0) options_.max_concurrency = 1;
+    if (options_.per_endpoint_concurrency == 0) options_.per_endpoint_concurrency = options_.max_concurrency;
     if (!options_.deliver) return;
     const std::size_t threads = options_.transport ? 1 : std::max<std::size_t>(1, options_.delivery_threads);
     for (std::size_t i = 0; i < threads; ++i) {

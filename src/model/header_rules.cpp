@@ -2,6 +2,8 @@
 
 #include <runhooks/validation.hpp>
 
+#include "core/utf8.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
@@ -21,7 +23,8 @@ Error headers_error(std::string message) {
 
 // RFC 9110 §5.6.2: token = 1*tchar.
 bool is_tchar(unsigned char c) {
-  if (std::isalnum(c)) return true;
+  // ASCII only, whatever the locale.
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
   static constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
   return c < 0x80 && kSymbols.find(static_cast<char>(c)) != std::string_view::npos;
 }
@@ -55,7 +58,9 @@ bool has_forbidden_value_byte(std::string_view value) {
 }  // namespace
 
 Result<void> validate_headers(std::string_view headers) {
-  if (headers.size() > kMaxHeadersLength) {
+  // Counted in characters; invalid UTF-8 is refused by the parser below.
+  const auto characters = detail::count_utf8_characters(headers);
+  if (characters && *characters > kMaxHeadersLength) {
     return headers_error("headers must be at most " + std::to_string(kMaxHeadersLength) +
                          " characters");
   }

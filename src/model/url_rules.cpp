@@ -2,6 +2,8 @@
 
 #include <runhooks/validation.hpp>
 
+#include "core/utf8.hpp"
+
 #include <curl/curl.h>
 
 #include <memory>
@@ -42,7 +44,10 @@ CurlString get_part(CURLU* handle, CURLUPart part) {
 
 Result<void> validate_url(std::string_view url) {
   if (url.empty()) return url_error("url must not be empty");
-  if (url.size() > kMaxUrlLength) {
+  // The limit is in characters, as the wire format counts them.
+  const auto characters = detail::count_utf8_characters(url);
+  if (!characters) return url_error("url must be valid UTF-8");
+  if (*characters > kMaxUrlLength) {
     return url_error("url must be at most " + std::to_string(kMaxUrlLength) + " characters");
   }
   if (has_space_or_control(url)) {

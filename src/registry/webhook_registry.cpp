@@ -110,6 +110,7 @@ Result<Webhook> WebhookRegistry::enable(std::string_view hook_id) {
   return modify(hook_id, [](Webhook& hook) -> Result<void> {
     hook.enabled = true;
     hook.disabled_reason.clear();
+    hook.failing_since.reset();  // the health window starts afresh
     return {};
   });
 }
@@ -119,6 +120,7 @@ Result<Webhook> WebhookRegistry::disable(std::string_view hook_id, std::string r
   return modify(hook_id, [&](Webhook& hook) -> Result<void> {
     hook.enabled = false;
     hook.disabled_reason = reason;
+    hook.failing_since.reset();
     return {};
   });
 }

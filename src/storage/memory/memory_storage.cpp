@@ -317,8 +317,13 @@ Result<std::size_t> MemoryStorage::purge_attempts(Timestamp before) {
 
 Result<std::optional<Timestamp>> MemoryStorage::next_due_at() {
   std::lock_guard lock(mutex_);
-  if (due_.empty()) return std::optional<Timestamp>();
-  return std::optional<Timestamp>(due_.begin()->first);
+  for (const auto& [at, seq] : due_) {
+    const Delivery& d = deliveries_.find(seq)->second;
+    if (d.ordering_key.empty() || *runs_.find({d.hook_id, d.ordering_key})->second.begin() == seq) {
+      return std::optional<Timestamp>(at);
+    }
+  }
+  return std::optional<Timestamp>();
 }
 
 }  // namespace runhooks::detail

@@ -374,11 +374,15 @@ Result<std::size_t> SqliteStorage::purge_attempts(Timestamp before) {
 Result<std::optional<Timestamp>> SqliteStorage::next_due_at() {
   std::lock_guard lock(mutex_);
   auto stmt = connection_->prepare(
-      "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 0");
+      "SELECT d.next_attempt_at FROM deliveries d WHERE d.status = 0"
+      "   AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"
+      "        WHERE p.status = 0 AND p.ordering_key != '' AND p.ordering_key = d.ordering_key"
+      "          AND p.hook_id = d.hook_id AND p.seq < d.seq))"
+      " ORDER BY d.next_attempt_at LIMIT 1");
   if (!stmt) return std::move(stmt).error();
   auto row = stmt->step();
   if (!row) return std::move(row).error();
-  if (stmt->column_is_null(0)) return std::optional<Timestamp>();
+  if (!*row) return std::optional<Timestamp>();
   return std::optional<Timestamp>(from_millis(stmt->column_int(0)));
 }
 
