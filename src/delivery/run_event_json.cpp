@@ -4,18 +4,15 @@
 
 #include "delivery/payload.hpp"
 
+#include "core/json_writer.hpp"
+
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 namespace runhooks {
 
 namespace {
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void write_string(JsonWriter& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+using detail::JsonWriter;
+using detail::write_string;
 
 void write_commit(JsonWriter& w, const Commit& c) {
   w.StartObject();
@@ -59,7 +56,7 @@ std::string to_json(const RunEvent& e) {
   w.Key("retries"); w.Int64(e.retries);
   w.Key("flaky"); w.Int64(e.flaky);
   w.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
+  return detail::json_text(buffer);
 }
 
 namespace detail {

@@ -1,15 +1,8 @@
 #include "http/envelope.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "core/json_writer.hpp"
 
 namespace runhooks::detail {
-
-namespace {
-void write(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-}  // namespace
 
 ApiResponse ok_response(int status, std::string_view data_json) {
   ApiResponse response;
@@ -21,16 +14,16 @@ ApiResponse ok_response(int status, std::string_view data_json) {
 
 ApiResponse failed_response(int status, std::string_view message) {
   rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
   w.Key("status");
   w.String("FAILED");
   w.Key("error");
-  write(w, message);
+  write_string(w, message);
   w.EndObject();
   ApiResponse response;
   response.status = status;
-  response.body.assign(buffer.GetString(), buffer.GetSize());
+  response.body = json_text(buffer);
   return response;
 }
 
@@ -50,12 +43,12 @@ ApiResponse error_response(const Error& error, bool from_body) {
 
 std::string json_object_with(std::string_view name, std::string_view value) {
   rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  JsonWriter w(buffer);
   w.StartObject();
-  write(w, name);
-  write(w, value);
+  write_string(w, name);
+  write_string(w, value);
   w.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
+  return json_text(buffer);
 }
 
 }  // namespace runhooks::detail

@@ -3,20 +3,18 @@
 #include <runhooks/validation.hpp>
 #include <runhooks/webhook_json.hpp>
 
+#include "core/json_writer.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 namespace runhooks {
 
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void write_string(JsonWriter& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+using detail::JsonWriter;
+using detail::json_text;
+using detail::write_string;
 
 void write_nullable(JsonWriter& w, const std::optional<std::string>& s) {
   if (s) write_string(w, *s); else w.Null();
@@ -92,7 +90,7 @@ std::string to_json(const Webhook& hook) {
   rapidjson::StringBuffer buffer;
   JsonWriter writer(buffer);
   write_hook(writer, hook);
-  return {buffer.GetString(), buffer.GetSize()};
+  return json_text(buffer);
 }
 
 std::string to_json(const std::vector<Webhook>& hooks) {
@@ -101,7 +99,7 @@ std::string to_json(const std::vector<Webhook>& hooks) {
   writer.StartArray();
   for (const Webhook& hook : hooks) write_hook(writer, hook);
   writer.EndArray();
-  return {buffer.GetString(), buffer.GetSize()};
+  return json_text(buffer);
 }
 
 std::string to_json(const DeletedWebhook& deleted) {
@@ -111,7 +109,7 @@ std::string to_json(const DeletedWebhook& deleted) {
   writer.Key("hookId"); write_string(writer, deleted.hook_id);
   writer.Key("projectId"); write_string(writer, deleted.project_id);
   writer.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
+  return json_text(buffer);
 }
 
 Result<NewWebhook> parse_create_request(std::string_view body) {

@@ -1,7 +1,6 @@
 #include "storage/record_codec.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "core/json_writer.hpp"
 
 #include <cstdlib>
 
@@ -81,13 +80,11 @@ std::vector<std::string> decode_projects(std::string_view text) {
 
 std::string json_string_array(const std::vector<std::string>& items) {
   rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  JsonWriter writer(buffer);
   writer.StartArray();
-  for (const std::string& item : items) {
-    writer.String(item.data(), static_cast<rapidjson::SizeType>(item.size()));
-  }
+  for (const std::string& item : items) write_string(writer, item);
   writer.EndArray();
-  return {buffer.GetString(), buffer.GetSize()};
+  return json_text(buffer);
 }
 
 std::int64_t to_millis(Timestamp t) { return t.time_since_epoch().count(); }
