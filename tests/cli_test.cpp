@@ -49,7 +49,8 @@ HttpReply http(const std::string& method, const std::string& url, const std::str
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  if (!body.empty()) curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  // Like `curl -d ''`: methods with a body send its length, 0 when empty.
+  if (method != "GET" && method != "DELETE") curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* out) {
     static_cast<std::string*>(out)->append(d, s * n);
     return s * n;
@@ -220,7 +221,56 @@ TEST_CASE("cli: serve answers the API over real HTTP and stops on SIGTERM", "[cl
   CHECK(http("GET", base + "/webhooks/not-a-uuid", key).status == 400);
   CHECK(http("POST", base + "/webhooks?projectId=proj_a", key, std::string(70000, 'x')).status == 413);
   CHECK(http("GET", base + "/openapi.json").status == 200);
+
+  // Every route of the contract, over the wire.
+  rapidjson::Document doc;
+  doc.Parse(created.body.c_str());
+  const std::string id = doc["data"]["hookId"].GetString();
+  CHECK(http("GET", base + "/webhooks/" + id, key).status == 200);
+  auto updated = http("PUT", base + "/webhooks/" + id, key, R"({"label":"over http"})");
+  CHECK(updated.status == 200);
+  CHECK_THAT(updated.body, Catch::Contains(R"("label":"over http")"));
+  auto empty = http("PUT", base + "/webhooks/" + id, key, "{}");
+  CHECK(empty.status == 400);
+  CHECK_THAT(empty.body, Catch::Contains("At least one field to update must be provided"));
+  auto secret = http("GET", base + "/webhooks/" + id + "/secret", key);
+  CHECK(secret.status == 200);
+  CHECK_THAT(secret.body, Catch::Contains(R"({"status":"OK","data":{"secret":"whsec_)"));
+  CHECK(http("POST", base + "/webhooks/" + id + "/secret/rotate", key).status == 200);
+  CHECK(http("PATCH", base + "/webhooks/" + id, key).status == 405);
+  // Without a Content-Length cpp-httplib refuses a POST; the answer keeps the envelope.
+  CURL* bare = curl_easy_init();
+  std::string bare_body;
+  curl_easy_setopt(bare, CURLOPT_URL, (base + "/webhooks/" + id + "/secret/rotate").c_str());
+  curl_easy_setopt(bare, CURLOPT_CUSTOMREQUEST, "POST");
+  curl_easy_setopt(bare, CURLOPT_WRITEFUNCTION, +[](char* d, size_t sz, size_t n, void* out) {
+    static_cast<std::string*>(out)->append(d, sz * n);
+    return sz * n;
+  });
+  curl_easy_setopt(bare, CURLOPT_WRITEDATA, &bare_body);
+  curl_easy_perform(bare);
+  curl_easy_cleanup(bare);
+  CHECK_THAT(bare_body, Catch::StartsWith(R"({"status":"FAILED","error":")"));
+  const std::string ro = cli.json({"keys", "create", "--project", "proj_a", "--read-only", "--json"})["key"].GetString();
+  CHECK(http("DELETE", base + "/webhooks/" + id, ro).status == 403);
+  auto deleted = http("DELETE", base + "/webhooks/" + id, key);
+  CHECK(deleted.status == 200);
+  CHECK(deleted.body == R"({"status":"OK","data":{"hookId":")" + id + R"(","projectId":"proj_a"}})");
+  CHECK(http("GET", base + "/webhooks/" + id, key).status == 404);
   CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("cli: a worker delivers what fire stored, and drains on SIGINT", "[cli][serve]") {
+  Cli cli;
+  TestReceiver receiver;
+  cli.json({"hooks", "create", "--project", "p", "--url", receiver.url(), "--json"});
+  RunningProcess worker({RUNHOOKS_CLI, "--store", cli.store, "worker", "--allow-network", "127.0.0.0/8"});
+  CHECK_THAT(worker.read_line(), Catch::StartsWith("delivering from sqlite:"));
+  REQUIRE(cli({"fire", "RUN_START", "--project", "p"}).exit_code == 0);
+  REQUIRE(cli({"fire", "RUN_FINISH", "--project", "p"}).exit_code == 0);
+  CHECK(receiver.wait_for(2, 20s));
+  CHECK(worker.stop(SIGINT) == 0);
+  CHECK(cli.json({"deliveries", "--project", "p", "--status", "succeeded", "--json"}).Size() == 2);
 }
 
 TEST_CASE("cli: --help for every command", "[cli]") {

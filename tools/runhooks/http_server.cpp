@@ -50,6 +50,14 @@ HttpServer::HttpServer(std::shared_ptr<HttpApi> api, const std::string& host, in
     s.Patch(pattern, handler);
     s.Options(pattern, handler);
   }
+  // Requests cpp-httplib refuses before routing (e.g. a POST without a
+  // Content-Length) still answer in the API's envelope.
+  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const std::string reason = res.status == 400 ? "Bad request (a POST or PUT needs a Content-Length, 0 when empty)"
+                                                 : "HTTP error " + std::to_string(res.status);
+    res.set_content(R"({"status":"FAILED","error":")" + reason + R"("})", "application/json");
+  });
   impl_->port = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
   if (impl_->port < 0) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port));
 }
