@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ clang cmake make pkg-config
   libcurl4-openssl-dev libsqlite3-dev libssl-dev rapidjson-dev
-  catch2 libbenchmark-dev libcpp-httplib-dev
+  catch2 libbenchmark-dev libcpp-httplib-dev libmicrohttpd-dev
   nginx-light wrk python3 curl   # receivers and load for bench/ (smoke-tested)
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

@@ -6,7 +6,6 @@
 #include <csignal>
 #include <cstdio>
 #include <pthread.h>
-#include <thread>
 
 namespace runhooks::cli {
 
@@ -64,11 +63,9 @@ int run_serve(const Context& context, const std::vector<std::string>& argv) {
   HttpServer server(std::make_shared<HttpApi>(*store), host, port, threads);
   std::printf("listening on http://%s:%d\n", listen.substr(0, colon).c_str(), server.port());
   std::fflush(stdout);
-  std::thread serving([&] { server.run(); });
   const int signal = wait_for_stop_signal(signals);
   std::fprintf(stderr, "runhooks serve: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
   server.stop();
-  serving.join();
   if (worker) worker->stop(std::chrono::seconds(10));
   return kOk;
 }

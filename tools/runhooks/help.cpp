@@ -53,8 +53,8 @@ OPTIONS
   --allow-network CIDR   open a subnet the delivery network policy denies (e.g. 127.0.0.0/8);
                          repeatable
 
-Requests: keep-alive, bodies up to 64 KiB (413 above), 5 s read and write
-timeouts. SIGTERM or SIGINT stops accepting, finishes requests in progress,
+Requests: keep-alive, bodies up to 64 KiB (413 above), connections idle or
+slow for 5 s are closed. SIGTERM or SIGINT stops accepting, finishes requests in progress,
 and drains deliveries in flight (10 s) before exiting.
 )"},
     {"worker", R"(runhooks worker - deliver pending events

@@ -1,73 +1,149 @@
 #include "http_server.hpp"
 
-#include <httplib.h>
+#include <microhttpd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 namespace runhooks::cli {
 
+namespace {
+
+// Bodies beyond this are not kept: the API answers 413 from the size alone.
+constexpr std::size_t kBodyCap = 64 * 1024 + 1;
+
+struct Upload {
+  std::string body;
+  std::size_t received = 0;
+};
+
+std::string percent_encode(const char* text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char* p = text; *p != '\0'; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+// libmicrohttpd hands over the query already split and decoded; HttpApi
+// takes it as sent, so it is encoded back.
+MHD_Result append_query(void* cls, MHD_ValueKind, const char* key, const char* value) {
+  auto* query = static_cast<std::string*>(cls);
+  if (!query->empty()) *query += '&';
+  *query += percent_encode(key);
+  if (value != nullptr) *query += "=" + percent_encode(value);
+  return MHD_YES;
+}
+
+std::string header(MHD_Connection* connection, const char* name) {
+  const char* value = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+  return value != nullptr ? value : "";
+}
+
+MHD_Result answer(void* cls, MHD_Connection* connection, const char* url, const char* method,
+                  const char*, const char* data, size_t* size, void** state) {
+  auto* api = static_cast<HttpApi*>(cls);
+  if (*state == nullptr) {  // headers read; the body (if any) follows
+    *state = new Upload;
+    return MHD_YES;
+  }
+  auto* upload = static_cast<Upload*>(*state);
+  if (*size != 0) {
+    upload->received += *size;
+    if (upload->body.size() < kBodyCap) upload->body.append(data, std::min(*size, kBodyCap - upload->body.size()));
+    *size = 0;
+    return MHD_YES;
+  }
+  ApiRequest request;
+  request.method = method;
+  request.path = url;
+  MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, append_query, &request.query);
+  request.authorization = header(connection, MHD_HTTP_HEADER_AUTHORIZATION);
+  request.content_type = header(connection, MHD_HTTP_HEADER_CONTENT_TYPE);
+  request.body = std::move(upload->body);
+  const ApiResponse response = api->handle(request);
+  MHD_Response* reply = MHD_create_response_from_buffer(
+      response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
+  MHD_add_response_header(reply, MHD_HTTP_HEADER_CONTENT_TYPE, response.content_type.c_str());
+  for (const auto& [name, value] : response.headers) MHD_add_response_header(reply, name.c_str(), value.c_str());
+  const MHD_Result queued = MHD_queue_response(connection, static_cast<unsigned>(response.status), reply);
+  MHD_destroy_response(reply);
+  return queued;
+}
+
+void request_done(void*, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
+  delete static_cast<Upload*>(*state);
+  *state = nullptr;
+}
+
+}  // namespace
+
 struct HttpServer::Impl {
   std::shared_ptr<HttpApi> api;
-  httplib::Server server;
+  MHD_Daemon* daemon = nullptr;
+  std::mutex mutex;
   int port = 0;
 };
 
 HttpServer::HttpServer(std::shared_ptr<HttpApi> api, const std::string& host, int port, int threads)
     : impl_(std::make_unique<Impl>()) {
   impl_->api = std::move(api);
-  httplib::Server& s = impl_->server;
-  // Without TCP_NODELAY keep-alive clients stall 40 ms per request (Nagle
-  // against delayed ACKs).
-  s.set_tcp_nodelay(true);
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  s.set_keep_alive_max_count(1000);
-  s.set_keep_alive_timeout(5);
-  // A slow client cannot hold a worker for longer than these.
-  s.set_read_timeout(5, 0);
-  s.set_write_timeout(5, 0);
-  // Larger than the API's own 64 KiB limit, so the API answers 413 in its envelope.
-  s.set_payload_max_length(1024 * 1024);
-
-  auto handler = [api = impl_->api](const httplib::Request& req, httplib::Response& res) {
-    ApiRequest request;
-    request.method = req.method;
-    const auto q = req.target.find('?');
-    request.path = req.target.substr(0, q);
-    request.query = q == std::string::npos ? "" : req.target.substr(q + 1);
-    request.authorization = req.get_header_value("Authorization");
-    request.content_type = req.get_header_value("Content-Type");
-    request.body = req.body;
-    ApiResponse response = api->handle(request);
-    res.status = response.status;
-    for (const auto& [name, value] : response.headers) res.set_header(name, value);
-    res.set_content(response.body, response.content_type.c_str());
-  };
-  for (const char* pattern : {".*"}) {
-    s.Get(pattern, handler);
-    s.Post(pattern, handler);
-    s.Put(pattern, handler);
-    s.Delete(pattern, handler);
-    s.Patch(pattern, handler);
-    s.Options(pattern, handler);
+  sockaddr_in v4{};
+  sockaddr_in6 v6{};
+  const sockaddr* address = nullptr;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+  if (inet_pton(AF_INET, host.c_str(), &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(static_cast<uint16_t>(port));
+    address = reinterpret_cast<const sockaddr*>(&v4);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) == 1) {
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(static_cast<uint16_t>(port));
+    address = reinterpret_cast<const sockaddr*>(&v6);
+    flags |= MHD_USE_IPv6;
+  } else {
+    throw std::runtime_error("--listen needs an IP address, not '" + host + "'");
   }
-  // Requests cpp-httplib refuses before routing (e.g. a POST without a
-  // Content-Length) still answer in the API's envelope.
-  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    const std::string reason = res.status == 400 ? "Bad request (a POST or PUT needs a Content-Length, 0 when empty)"
-                                                 : "HTTP error " + std::to_string(res.status);
-    res.set_content(R"({"status":"FAILED","error":")" + reason + R"("})", "application/json");
-  });
-  impl_->port = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
-  if (impl_->port < 0) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port));
+  impl_->daemon = MHD_start_daemon(
+      flags, static_cast<uint16_t>(port), nullptr, nullptr, answer, impl_->api.get(),
+      MHD_OPTION_SOCK_ADDR, address,
+      MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned>(threads),
+      MHD_OPTION_CONNECTION_TIMEOUT, 5u,       // idle or slow clients are dropped after 5 s
+      MHD_OPTION_CONNECTION_LIMIT, 1024u,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(128 * 1024),
+      MHD_OPTION_NOTIFY_COMPLETED, request_done, nullptr,
+      MHD_OPTION_END);
+  if (impl_->daemon == nullptr) {
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port));
+  }
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(impl_->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  impl_->port = info != nullptr ? info->port : port;
 }
 
 HttpServer::~HttpServer() { stop(); }
 
 int HttpServer::port() const { return impl_->port; }
 
-void HttpServer::run() { impl_->server.listen_after_bind(); }
-
-void HttpServer::stop() { impl_->server.stop(); }
+void HttpServer::stop() {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->daemon == nullptr) return;
+  MHD_quiesce_daemon(impl_->daemon);  // no new connections
+  MHD_stop_daemon(impl_->daemon);     // requests in progress complete first
+  impl_->daemon = nullptr;
+}
 
 }  // namespace runhooks::cli

@@ -1,6 +1,8 @@
 #pragma once
-// HttpApi on a real HTTP server: cpp-httplib (Debian's libcpp-httplib) with a
-// worker pool, keep-alive, TCP_NODELAY and request size and time limits.
+// HttpApi on a real HTTP server: GNU libmicrohttpd (Debian's
+// libmicrohttpd-dev), chosen over cpp-httplib by measurement (bench/README.md):
+// an epoll thread pool, keep-alive, a per-connection idle timeout so a slow
+// client cannot hold a worker, and request bodies capped.
 
 #include <runhooks/http_api.hpp>
 
@@ -11,17 +13,15 @@ namespace runhooks::cli {
 
 class HttpServer {
  public:
-  /// Binds `host:port` (port 0 picks a free one); the port is `port()`.
-  /// Throws std::runtime_error when it cannot bind.
+  /// Listens on `host:port` (IPv4 or IPv6 literal; port 0 picks a free one)
+  /// with `threads` workers. Throws std::runtime_error when it cannot.
   HttpServer(std::shared_ptr<HttpApi> api, const std::string& host, int port, int threads);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   int port() const;
-  /// Serves until `stop`; returns then. Call from one thread.
-  void run();
-  /// Stops accepting and returns from `run` after requests in progress end. Any thread.
+  /// Stops accepting, lets requests in progress finish, and closes. Idempotent.
   void stop();
 
  private:
