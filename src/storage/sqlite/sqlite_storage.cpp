@@ -5,6 +5,8 @@
 #include "storage/record_codec.hpp"
 #include "storage/sqlite/sqlite_schema.hpp"
 
+#include <thread>
+
 namespace runhooks::detail {
 
 namespace {
@@ -59,13 +61,22 @@ Result<std::shared_ptr<Storage>> SqliteStorage::open(const std::string& path, bo
     // WAL lets readers work while a writer commits; NORMAL sync in WAL mode
     // survives a process crash (kill -9) without losing a commit, and loses
     // at most the last commits on power loss.
-    if (auto wal = db.exec("PRAGMA journal_mode = WAL"); !wal) return std::move(wal).error();
     if (auto sync = db.exec("PRAGMA synchronous = NORMAL"); !sync) return std::move(sync).error();
     if (auto manual = db.exec("PRAGMA wal_autocheckpoint = 0"); !manual) return std::move(manual).error();
   }
   if (auto fk = db.exec("PRAGMA foreign_keys = ON"); !fk) return std::move(fk).error();
-  if (auto migrated = migrate_sqlite_schema(db, read_only); !migrated) {
-    return std::move(migrated).error();
+  // Processes opening a new file at once contend for switching it to WAL,
+  // which SQLite refuses at once (no busy handler) rather than waiting: so
+  // the setup is retried, for up to the busy timeout.
+  const auto give_up = std::chrono::steady_clock::now() + options.busy_timeout;
+  for (;;) {
+    Result<void> ready = read_only ? Result<void>() : db.exec("PRAGMA journal_mode = WAL");
+    if (ready) ready = migrate_sqlite_schema(db, read_only);
+    if (ready) break;
+    if (ready.error().code != ErrorCode::unavailable || std::chrono::steady_clock::now() >= give_up) {
+      return std::move(ready).error();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   std::shared_ptr<SqliteStorage> storage(new SqliteStorage(std::move(*connection)));
   if (!read_only) storage->start_checkpointer(path);
