@@ -7,3 +7,10 @@ find_package(OpenSSL 3.0 REQUIRED COMPONENTS Crypto)
 # public headers, so it is an include path, not a target a consumer inherits.
 find_package(RapidJSON 1.1 REQUIRED CONFIG)
 set(RUNHOOKS_RAPIDJSON_INCLUDE_DIRS ${RapidJSON_INCLUDE_DIRS} ${RAPIDJSON_INCLUDE_DIRS})
+
+# PostgreSQL (libpq) for the postgresql:// backend: on when libpq is found.
+find_package(PostgreSQL QUIET)
+option(RUNHOOKS_WITH_POSTGRES "Build the PostgreSQL storage backend" ${PostgreSQL_FOUND})
+if(RUNHOOKS_WITH_POSTGRES)
+  find_package(PostgreSQL REQUIRED)
+endif()

@@ -38,6 +38,11 @@ install(FILES
 # pkg-config: `pkg-config --static --libs runhooks` adds what a static archive
 # needs; the dependencies are Requires.private either way.
 set(RUNHOOKS_PC_LIBS_PRIVATE "-lpthread")
+if(RUNHOOKS_WITH_POSTGRES)
+  set(RUNHOOKS_PC_PQ "libpq")
+else()
+  set(RUNHOOKS_PC_PQ "")
+endif()
 if(BUILD_SHARED_LIBS)
   set(RUNHOOKS_PC_CFLAGS "")
 else()

@@ -7,6 +7,7 @@ packages=(
   g++ clang cmake make pkg-config
   libcurl4-openssl-dev libsqlite3-dev libssl-dev rapidjson-dev
   catch2 libbenchmark-dev libcpp-httplib-dev libmicrohttpd-dev
+  libpq-dev postgresql            # the PostgreSQL backend and the private server its tests start
   nginx-light wrk python3 curl   # receivers and load for bench/ (smoke-tested)
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

@@ -52,7 +52,7 @@ TEST_CASE("a store URI names the backend", "[sqlite]") {
   auto unknown = open_storage("mysql://localhost/x");
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().code == ErrorCode::invalid_argument);
-  CHECK_THAT(unknown.error().message, Catch::Contains("expected sqlite:PATH or memory:"));
+  CHECK_THAT(unknown.error().message, Catch::Contains("expected sqlite:PATH, memory: or postgresql://"));
   CHECK(open_storage("sqlite:").error().code == ErrorCode::invalid_argument);
   CHECK(open_storage("sqlite:" + dir.file("c.db") + "?cache=huge").error().code ==
         ErrorCode::invalid_argument);

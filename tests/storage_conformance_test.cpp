@@ -67,7 +67,7 @@ std::vector<ClaimedDelivery> claim(Storage& s, const std::string& owner, Timesta
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("hooks round-trip every field", "[conformance]", MemoryBackend, SqliteBackend) {
+TEMPLATE_TEST_CASE("hooks round-trip every field", "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   Webhook hook = make_hook("1", "p", {EventType::run_finish, EventType::run_start});
@@ -85,7 +85,7 @@ TEMPLATE_TEST_CASE("hooks round-trip every field", "[conformance]", MemoryBacken
   CHECK(store->get_hook("00000000-0000-4000-8000-999999999999").error().code == ErrorCode::not_found);
 }
 
-TEMPLATE_TEST_CASE("hooks list per project in creation order", "[conformance]", MemoryBackend, SqliteBackend) {
+TEMPLATE_TEST_CASE("hooks list per project in creation order", "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   for (const char* id : {"5", "3", "9", "1"}) REQUIRE(store->insert_hook(make_hook(id, "p"), 100));
@@ -100,7 +100,7 @@ TEMPLATE_TEST_CASE("hooks list per project in creation order", "[conformance]", 
 }
 
 TEMPLATE_TEST_CASE("insert refuses the cap and duplicate ids, storing nothing", "[conformance]",
-                   MemoryBackend, SqliteBackend) {
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 2));
@@ -116,7 +116,7 @@ TEMPLATE_TEST_CASE("insert refuses the cap and duplicate ids, storing nothing", 
   CHECK(store->get_hook(make_hook("1", "p").hook_id)->project_id == "p");
 }
 
-TEMPLATE_TEST_CASE("modify is all or nothing", "[conformance]", MemoryBackend, SqliteBackend) {
+TEMPLATE_TEST_CASE("modify is all or nothing", "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   const Webhook hook = make_hook("1", "p");
@@ -145,7 +145,7 @@ TEMPLATE_TEST_CASE("modify is all or nothing", "[conformance]", MemoryBackend, S
 }
 
 TEMPLATE_TEST_CASE("delete returns the hook and takes its deliveries", "[conformance]",
-                   MemoryBackend, SqliteBackend) {
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   const Webhook hook = make_hook("1", "p");
@@ -164,7 +164,7 @@ TEMPLATE_TEST_CASE("delete returns the hook and takes its deliveries", "[conform
   CHECK(remaining->front().hook_id == make_hook("2", "p").hook_id);
 }
 
-TEMPLATE_TEST_CASE("API keys are stored by hash", "[conformance]", MemoryBackend, SqliteBackend) {
+TEMPLATE_TEST_CASE("API keys are stored by hash", "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   ApiKey scoped{"key1", std::string(64, 'a'), "ci", {"p1", "p2"}, false, true, kT0};
@@ -185,7 +185,7 @@ TEMPLATE_TEST_CASE("API keys are stored by hash", "[conformance]", MemoryBackend
 }
 
 TEMPLATE_TEST_CASE("enqueue fans out to the enabled hooks that accept the event", "[conformance]",
-                   MemoryBackend, SqliteBackend) {
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   const Webhook all = make_hook("1", "p");
@@ -234,7 +234,7 @@ TEMPLATE_TEST_CASE("enqueue fans out to the enabled hooks that accept the event"
 }
 
 TEMPLATE_TEST_CASE("an idempotency key makes enqueue happen once per project", "[conformance]",
-                   MemoryBackend, SqliteBackend) {
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -260,7 +260,7 @@ TEMPLATE_TEST_CASE("an idempotency key makes enqueue happen once per project", "
 }
 
 TEMPLATE_TEST_CASE("claims lease due deliveries to one owner at a time", "[conformance]",
-                   MemoryBackend, SqliteBackend) {
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   for (const char* id : {"1", "2", "3"}) REQUIRE(store->insert_hook(make_hook(id, "p"), 100));
@@ -300,7 +300,7 @@ TEMPLATE_TEST_CASE("claims lease due deliveries to one owner at a time", "[confo
 }
 
 TEMPLATE_TEST_CASE("claims honour a per-hook limit and skip hooks", "[conformance]", MemoryBackend,
-                   SqliteBackend) {
+                   SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   const std::string busy = make_hook("1", "p").hook_id;
@@ -331,7 +331,7 @@ TEMPLATE_TEST_CASE("claims honour a per-hook limit and skip hooks", "[conformanc
 }
 
 TEMPLATE_TEST_CASE("a batch of completions applies item by item", "[conformance]", MemoryBackend,
-                   SqliteBackend) {
+                   SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -354,7 +354,7 @@ TEMPLATE_TEST_CASE("a batch of completions applies item by item", "[conformance]
 }
 
 TEMPLATE_TEST_CASE("attempts complete, retry or fail deliveries", "[conformance]", MemoryBackend,
-                   SqliteBackend) {
+                   SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -399,7 +399,7 @@ TEMPLATE_TEST_CASE("attempts complete, retry or fail deliveries", "[conformance]
 }
 
 TEMPLATE_TEST_CASE("deliveries list by project, hook, event and status", "[conformance]",
-                   MemoryBackend, SqliteBackend) {
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   const Webhook h1 = make_hook("1", "p");
@@ -430,7 +430,7 @@ TEMPLATE_TEST_CASE("deliveries list by project, hook, event and status", "[confo
 }
 
 TEMPLATE_TEST_CASE("a run's deliveries to one hook go out in order, across retries", "[conformance]",
-                   MemoryBackend, SqliteBackend) {
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -479,7 +479,7 @@ TEMPLATE_TEST_CASE("a run's deliveries to one hook go out in order, across retri
 }
 
 TEMPLATE_TEST_CASE("leases can be released; deliveries rescheduled by hand", "[conformance]",
-                   MemoryBackend, SqliteBackend) {
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -515,7 +515,7 @@ TEMPLATE_TEST_CASE("leases can be released; deliveries rescheduled by hand", "[c
         ErrorCode::not_found);
 }
 
-TEMPLATE_TEST_CASE("old attempts are purged", "[conformance]", MemoryBackend, SqliteBackend) {
+TEMPLATE_TEST_CASE("old attempts are purged", "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -537,7 +537,7 @@ TEMPLATE_TEST_CASE("old attempts are purged", "[conformance]", MemoryBackend, Sq
 }
 
 TEMPLATE_TEST_CASE("concurrent creators never overshoot the cap", "[conformance][threads]",
-                   MemoryBackend, SqliteBackend) {
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   WebhookRegistry registry(store, RegistryOptions{50, 24h, nullptr});
@@ -561,7 +561,7 @@ TEMPLATE_TEST_CASE("concurrent creators never overshoot the cap", "[conformance]
 }
 
 TEMPLATE_TEST_CASE("concurrent claimers never share a delivery", "[conformance][threads]",
-                   MemoryBackend, SqliteBackend) {
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
   for (int h = 0; h < 4; ++h) REQUIRE(store->insert_hook(make_hook(std::to_string(h + 1), "p"), 100));

@@ -137,12 +137,26 @@ class RUNHOOKS_EXPORT Storage {
   /// ordering rule lets go (leased ones included), or nothing when none is
   /// pending: when there may next be work.
   virtual Result<std::optional<Timestamp>> next_due_at() = 0;
+
+  /// Asks to be told when another process enqueues, so an idle worker need
+  /// not wait for its next poll: `wake` is then called, from any thread, and
+  /// must be cheap. The subscription lasts as long as the returned handle.
+  /// Backends that cannot tell return null (the default): workers poll.
+  virtual std::shared_ptr<void> subscribe_enqueues(std::function<void()> wake) {
+    (void)wake;
+    return nullptr;
+  }
 };
 
 /// Tuning of the built-in backends.
 struct StorageOptions {
-  /// How long a write waits for another process's lock before `unavailable`.
+  /// How long a write waits for another process's lock before `unavailable`
+  /// (SQLite), or a statement may run (PostgreSQL statement_timeout).
   std::chrono::milliseconds busy_timeout{std::chrono::seconds(5)};
+  /// PostgreSQL: the schema runhooks' tables live in (created if missing).
+  std::string schema = "runhooks";
+  /// PostgreSQL: connections in the pool.
+  std::size_t pool_size = 4;
 };
 
 /// The store used when none is named.
@@ -152,6 +166,9 @@ inline constexpr std::string_view kDefaultStorageUri = "sqlite:runhooks.db";
 /// - `sqlite:PATH` — a SQLite file (created on first use); `sqlite:PATH?mode=ro`
 ///   opens it read-only.
 /// - `memory:` — an in-process store, gone when the last reference is.
+/// - `postgresql://...` or `postgres://...` — any libpq connection URI (when
+///   built with PostgreSQL); tables live in the schema `StorageOptions::schema`,
+///   or the one named by a `runhooks_schema=NAME` parameter of the URI.
 /// Returns `invalid_argument` for an unknown scheme, `internal` when the file
 /// is not a database or was written by a newer runhooks, `unavailable` when
 /// it stays locked. The storage is shared by everything built on it.

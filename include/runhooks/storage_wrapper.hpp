@@ -77,6 +77,9 @@ class StorageWrapper : public Storage {
     return target_->purge_attempts(before);
   }
   Result<std::optional<Timestamp>> next_due_at() override { return target_->next_due_at(); }
+  std::shared_ptr<void> subscribe_enqueues(std::function<void()> wake) override {
+    return target_->subscribe_enqueues(std::move(wake));
+  }
 
  private:
   std::shared_ptr<Storage> target_;

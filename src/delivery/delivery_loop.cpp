@@ -49,10 +49,15 @@ DeliveryLoop::DeliveryLoop(std::shared_ptr<Storage> storage, NotifierOptions opt
       clock_(clock),
       counters_(counters),
       owner_(make_owner()) {
+  // Backends that can tell (PostgreSQL) wake us when another process enqueues.
+  enqueue_subscription_ = storage_->subscribe_enqueues([this] { wake(); });
   thread_ = std::thread([this] { run(); });
 }
 
-DeliveryLoop::~DeliveryLoop() { stop(std::chrono::seconds(5)); }
+DeliveryLoop::~DeliveryLoop() {
+  enqueue_subscription_.reset();  // no wake() into a loop being torn down
+  stop(std::chrono::seconds(5));
+}
 
 void DeliveryLoop::wake() {
   woken_ = true;

@@ -97,6 +97,7 @@ class DeliveryLoop {
   const Clock& clock_;
   NotifierCounters& counters_;
   std::string owner_;
+  std::shared_ptr<void> enqueue_subscription_;  // dropped before storage_ (declared after it)
 
   // Loop-thread state.
   std::uint64_t next_token_ = 1;

@@ -4,6 +4,9 @@
 
 #include "storage/memory/memory_storage.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
+#if RUNHOOKS_WITH_POSTGRES
+#include "storage/postgres/pg_storage.hpp"
+#endif
 
 namespace runhooks {
 
@@ -43,10 +46,39 @@ Result<std::shared_ptr<Storage>> open_sqlite(std::string_view spec, const Storag
   return detail::SqliteStorage::open(std::string(path), read_only, options);
 }
 
+// `runhooks_schema=NAME` is ours, not libpq's: taken out of the URI's query.
+Result<std::shared_ptr<Storage>> open_postgres(std::string_view uri, const StorageOptions& options) {
+#if RUNHOOKS_WITH_POSTGRES
+  std::string conninfo(uri);
+  std::string schema = options.schema;
+  static constexpr std::string_view kParam = "runhooks_schema=";
+  if (const auto q = conninfo.find('?'); q != std::string::npos) {
+    std::string query = conninfo.substr(q + 1);
+    std::string kept;
+    std::size_t start = 0;
+    while (start <= query.size()) {
+      const auto amp = query.find('&', start);
+      const std::string pair = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+      if (pair.rfind(kParam, 0) == 0) schema = pair.substr(kParam.size());
+      else if (!pair.empty()) kept += (kept.empty() ? "" : "&") + pair;
+      if (amp == std::string::npos) break;
+      start = amp + 1;
+    }
+    conninfo = conninfo.substr(0, q) + (kept.empty() ? "" : "?" + kept);
+  }
+  return detail::PostgresStorage::open(conninfo, schema, options);
+#else
+  (void)uri;
+  (void)options;
+  return Error::invalid("store", "this runhooks was built without PostgreSQL (RUNHOOKS_WITH_POSTGRES)");
+#endif
+}
+
 }  // namespace
 
 Result<std::shared_ptr<Storage>> open_storage(std::string_view uri, const StorageOptions& options) {
   if (starts_with(uri, "sqlite:")) return open_sqlite(uri.substr(7), options);
+  if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://")) return open_postgres(uri, options);
   if (uri == "memory:") return std::shared_ptr<Storage>(std::make_shared<detail::MemoryStorage>());
   return Error::invalid("store", "unknown store '" + std::string(uri.substr(0, 64)) +
                                      "' (expected sqlite:PATH or memory:)");

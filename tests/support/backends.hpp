@@ -3,6 +3,7 @@
 // backend type has `std::shared_ptr<Storage> open()`; each instance is a fresh,
 // empty store. The PostgreSQL backend joins this list when it lands.
 
+#include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
 
 #include <runhooks/storage.hpp>
@@ -27,6 +28,17 @@ struct SqliteBackend {
   std::string uri() const { return "sqlite:" + dir.file("runhooks.db"); }
   std::shared_ptr<Storage> open() {
     auto store = open_storage(uri());
+    REQUIRE(store);
+    return *store;
+  }
+};
+
+struct PostgresBackend {
+  std::string schema = unique_schema();
+  std::string uri() const { return PostgresCluster::shared().uri(schema); }
+  std::shared_ptr<Storage> open() {
+    auto store = open_storage(uri());
+    INFO((store ? std::string() : store.error().message));
     REQUIRE(store);
     return *store;
   }

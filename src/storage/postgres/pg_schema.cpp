@@ -1,0 +1,133 @@
+#include "storage/postgres/pg_schema.hpp"
+
+#include <array>
+#include <string>
+
+namespace runhooks::detail {
+
+namespace {
+
+// Migration i brings a schema from version i to i + 1. Append; never edit one
+// that has been released.
+constexpr std::array<const char*, 1> kMigrations = {
+    R"sql(
+CREATE TABLE hooks (
+  seq             BIGSERIAL PRIMARY KEY,
+  hook_id         TEXT NOT NULL UNIQUE,
+  project_id      TEXT NOT NULL,
+  url             TEXT NOT NULL,
+  headers         TEXT,
+  label           TEXT,
+  hook_events     TEXT NOT NULL,
+  event_mask      INTEGER NOT NULL,
+  secret          TEXT NOT NULL,
+  retired_secrets TEXT NOT NULL,
+  enabled         BOOLEAN NOT NULL,
+  disabled_reason TEXT NOT NULL,
+  created_at      BIGINT NOT NULL,
+  updated_at      BIGINT NOT NULL,
+  failing_since   BIGINT
+);
+CREATE INDEX hooks_by_project ON hooks(project_id, seq);
+
+CREATE TABLE api_keys (
+  seq          BIGSERIAL PRIMARY KEY,
+  key_id       TEXT NOT NULL UNIQUE,
+  key_hash     TEXT NOT NULL UNIQUE,
+  label        TEXT NOT NULL,
+  projects     TEXT NOT NULL,
+  all_projects BOOLEAN NOT NULL,
+  read_only    BOOLEAN NOT NULL,
+  created_at   BIGINT NOT NULL
+);
+
+CREATE TABLE events (
+  event_id        TEXT PRIMARY KEY,
+  project_id      TEXT NOT NULL,
+  event_type      TEXT NOT NULL,
+  payload         TEXT NOT NULL,
+  idempotency_key TEXT,
+  ordering_key    TEXT NOT NULL,
+  created_at      BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX events_idempotency ON events(project_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+
+CREATE TABLE deliveries (
+  seq              BIGSERIAL PRIMARY KEY,
+  delivery_id      TEXT NOT NULL UNIQUE,
+  event_id         TEXT NOT NULL,
+  hook_id          TEXT NOT NULL,
+  project_id       TEXT NOT NULL,
+  ordering_key     TEXT NOT NULL,
+  status           SMALLINT NOT NULL,
+  attempt_count    INTEGER NOT NULL,
+  next_attempt_at  BIGINT NOT NULL,
+  created_at       BIGINT NOT NULL,
+  completed_at     BIGINT,
+  last_error       TEXT NOT NULL,
+  next_trigger     SMALLINT NOT NULL,
+  lease_owner      TEXT NOT NULL,
+  lease_expires_at BIGINT
+);
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at, seq) WHERE status = 0;
+CREATE INDEX deliveries_by_run ON deliveries(ordering_key, hook_id, seq)
+  WHERE status = 0 AND ordering_key <> '';
+CREATE INDEX deliveries_by_event ON deliveries(event_id, seq);
+CREATE INDEX deliveries_by_hook ON deliveries(hook_id, seq);
+
+CREATE TABLE attempts (
+  seq           BIGSERIAL PRIMARY KEY,
+  attempt_id    TEXT NOT NULL UNIQUE,
+  delivery_id   TEXT NOT NULL REFERENCES deliveries(delivery_id) ON DELETE CASCADE,
+  hook_id       TEXT NOT NULL,
+  started_at    BIGINT NOT NULL,
+  duration_ms   BIGINT NOT NULL,
+  status_code   INTEGER NOT NULL,
+  error_class   SMALLINT NOT NULL,
+  error_message TEXT NOT NULL,
+  trigger       SMALLINT NOT NULL,
+  response_body BYTEA NOT NULL
+);
+CREATE INDEX attempts_by_delivery ON attempts(delivery_id, seq);
+)sql",
+};
+
+// Any constant: every runhooks process migrating any schema takes this lock.
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7268531640293)";
+
+}  // namespace
+
+int postgres_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+Result<void> migrate_postgres_schema(PgConnection& conn, const std::string& schema) {
+  auto tx = PgTransaction::begin(conn);
+  if (!tx) return std::move(tx).error();
+  // Two processes starting at once: the second waits here, then finds the
+  // schema current.
+  if (auto locked = conn.exec(kMigrationLock); !locked) return std::move(locked).error();
+  const std::string create = "CREATE SCHEMA IF NOT EXISTS " + pg_identifier(schema) +
+                             "; CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)";
+  if (auto created = conn.exec_script(create); !created) return created;
+  auto row = conn.exec("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  if (!row) return std::move(row).error();
+  const int version = static_cast<int>(row->integer(0, 0));
+  if (version > postgres_schema_version()) {
+    return Error{ErrorCode::internal, {},
+                 "the PostgreSQL schema '" + schema + "' was written by a newer runhooks (version " +
+                     std::to_string(version) + "; this build supports up to " +
+                     std::to_string(postgres_schema_version()) + ")"};
+  }
+  for (int v = version; v < postgres_schema_version(); ++v) {
+    if (auto applied = conn.exec_script(kMigrations[static_cast<std::size_t>(v)]); !applied) return applied;
+  }
+  if (version != postgres_schema_version()) {
+    if (auto cleared = conn.exec("DELETE FROM schema_version"); !cleared) return std::move(cleared).error();
+    auto set = conn.exec("INSERT INTO schema_version (version) VALUES ($1)",
+                         {PgParam(std::int64_t{postgres_schema_version()})});
+    if (!set) return std::move(set).error();
+  }
+  return tx->commit();
+}
+
+}  // namespace runhooks::detail

@@ -1,0 +1,593 @@
+// PostgresStorage: hooks, API keys and the outbox on PostgreSQL.
+
+#include "storage/postgres/pg_storage.hpp"
+
+#include "core/random.hpp"
+#include "storage/outbox_rules.hpp"
+#include "storage/postgres/pg_schema.hpp"
+#include "storage/record_codec.hpp"
+
+#include <poll.h>
+
+#include <unordered_map>
+
+namespace runhooks::detail {
+
+namespace {
+
+using Params = std::vector<PgParam>;
+
+constexpr const char* kNotifyChannel = "runhooks_enqueued";
+
+#define PG_HOOK_COLUMNS                                                                  \
+  "hook_id, project_id, url, headers, label, hook_events, secret, retired_secrets, "    \
+  "enabled, disabled_reason, created_at, updated_at, failing_since"
+#define PG_DELIVERY_COLUMNS                                                              \
+  "d.delivery_id, d.event_id, d.hook_id, d.project_id, d.ordering_key, d.status, "       \
+  "d.attempt_count, d.next_attempt_at, d.created_at, d.completed_at, d.last_error, "     \
+  "d.next_trigger, d.lease_owner, d.lease_expires_at"
+constexpr int kDeliveryColumns = 14;
+#define PG_EVENT_COLUMNS                                                                 \
+  "e.event_id, e.project_id, e.event_type, e.payload, e.idempotency_key, e.ordering_key, " \
+  "e.created_at"
+#define PG_ATTEMPT_COLUMNS                                                               \
+  "attempt_id, delivery_id, hook_id, started_at, duration_ms, status_code, error_class, "  \
+  "error_message, trigger, response_body"
+#define PG_KEY_COLUMNS "key_id, key_hash, label, projects, all_projects, read_only, created_at"
+
+PgParam boolean(bool b) { return PgParam(b ? "true" : "false"); }
+PgParam millis(Timestamp t) { return PgParam(to_millis(t)); }
+PgParam optional_millis(const std::optional<Timestamp>& t) { return t ? millis(*t) : PgParam(); }
+bool is_true(const PgResult& r, int row, int column) { return r.text(row, column) == "t"; }
+
+Webhook read_hook(const PgResult& r, int i) {
+  Webhook h;
+  h.hook_id = r.text(i, 0);
+  h.project_id = r.text(i, 1);
+  h.url = r.text(i, 2);
+  h.headers = r.nullable_text(i, 3);
+  h.label = r.nullable_text(i, 4);
+  h.hook_events = decode_events(r.text(i, 5));
+  h.secret = r.text(i, 6);
+  h.retired_secrets = decode_retired_secrets(r.text(i, 7));
+  h.enabled = is_true(r, i, 8);
+  h.disabled_reason = r.text(i, 9);
+  h.created_at = from_millis(r.integer(i, 10));
+  h.updated_at = from_millis(r.integer(i, 11));
+  if (!r.is_null(i, 12)) h.failing_since = from_millis(r.integer(i, 12));
+  return h;
+}
+
+Delivery read_delivery(const PgResult& r, int i) {
+  Delivery d;
+  d.delivery_id = r.text(i, 0);
+  d.event_id = r.text(i, 1);
+  d.hook_id = r.text(i, 2);
+  d.project_id = r.text(i, 3);
+  d.ordering_key = r.text(i, 4);
+  d.status = static_cast<DeliveryStatus>(r.integer(i, 5));
+  d.attempt_count = static_cast<int>(r.integer(i, 6));
+  d.next_attempt_at = from_millis(r.integer(i, 7));
+  d.created_at = from_millis(r.integer(i, 8));
+  if (!r.is_null(i, 9)) d.completed_at = from_millis(r.integer(i, 9));
+  d.last_error = r.text(i, 10);
+  d.next_trigger = static_cast<AttemptTrigger>(r.integer(i, 11));
+  d.lease_owner = r.text(i, 12);
+  if (!r.is_null(i, 13)) d.lease_expires_at = from_millis(r.integer(i, 13));
+  return d;
+}
+
+OutboxEvent read_event(const PgResult& r, int i, int first) {
+  OutboxEvent e;
+  e.event_id = r.text(i, first);
+  e.project_id = r.text(i, first + 1);
+  e.type = parse_event_type(r.text(i, first + 2)).value_or(EventType::run_finish);
+  e.payload = r.text(i, first + 3);
+  e.idempotency_key = r.nullable_text(i, first + 4).value_or("");
+  e.ordering_key = r.text(i, first + 5);
+  e.created_at = from_millis(r.integer(i, first + 6));
+  return e;
+}
+
+Attempt read_attempt(const PgResult& r, int i) {
+  Attempt a;
+  a.attempt_id = r.text(i, 0);
+  a.delivery_id = r.text(i, 1);
+  a.hook_id = r.text(i, 2);
+  a.started_at = from_millis(r.integer(i, 3));
+  a.duration = std::chrono::milliseconds(r.integer(i, 4));
+  a.status_code = static_cast<int>(r.integer(i, 5));
+  a.error_class = static_cast<AttemptErrorClass>(r.integer(i, 6));
+  a.error_message = r.text(i, 7);
+  a.trigger = static_cast<AttemptTrigger>(r.integer(i, 8));
+  a.response_body = r.bytes(i, 9);
+  return a;
+}
+
+ApiKey read_key(const PgResult& r, int i) {
+  ApiKey k;
+  k.key_id = r.text(i, 0);
+  k.key_hash = r.text(i, 1);
+  k.label = r.text(i, 2);
+  k.projects = decode_projects(r.text(i, 3));
+  k.all_projects = is_true(r, i, 4);
+  k.read_only = is_true(r, i, 5);
+  k.created_at = from_millis(r.integer(i, 6));
+  return k;
+}
+
+template <class T, class Reader>
+std::vector<T> read_rows(const PgResult& r, Reader read) {
+  std::vector<T> rows;
+  rows.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) rows.push_back(read(r, i));
+  return rows;
+}
+
+Error hook_not_found() { return Error::not_found("webhook not found"); }
+Error delivery_not_found() { return Error::not_found("delivery not found"); }
+
+Params hook_params(const Webhook& h) {
+  return {h.hook_id,
+          h.project_id,
+          h.url,
+          h.headers,
+          h.label,
+          encode_events(h.hook_events),
+          PgParam(std::int64_t{event_mask(h.hook_events)}),
+          h.secret,
+          encode_retired_secrets(h.retired_secrets),
+          boolean(h.enabled),
+          h.disabled_reason,
+          millis(h.created_at),
+          millis(h.updated_at),
+          optional_millis(h.failing_since)};
+}
+
+Result<Webhook> load_hook(PgConnection& c, std::string_view id, bool for_update) {
+  auto r = c.exec(for_update ? "SELECT " PG_HOOK_COLUMNS " FROM hooks WHERE hook_id = $1 FOR UPDATE"
+                             : "SELECT " PG_HOOK_COLUMNS " FROM hooks WHERE hook_id = $1",
+                  {std::string(id)});
+  if (!r) return std::move(r).error();
+  if (r->rows() == 0) return hook_not_found();
+  return read_hook(*r, 0);
+}
+
+Result<Delivery> load_delivery(PgConnection& c, std::string_view id, bool for_update) {
+  auto r = c.exec(for_update ? "SELECT " PG_DELIVERY_COLUMNS " FROM deliveries d WHERE d.delivery_id = $1 FOR UPDATE"
+                             : "SELECT " PG_DELIVERY_COLUMNS " FROM deliveries d WHERE d.delivery_id = $1",
+                  {std::string(id)});
+  if (!r) return std::move(r).error();
+  if (r->rows() == 0) return delivery_not_found();
+  return read_delivery(*r, 0);
+}
+
+Result<void> store_delivery(PgConnection& c, const Delivery& d) {
+  auto r = c.exec(
+      "UPDATE deliveries SET status = $2, attempt_count = $3, next_attempt_at = $4, completed_at = $5, "
+      "last_error = $6, next_trigger = $7, lease_owner = $8, lease_expires_at = $9 WHERE delivery_id = $1",
+      {d.delivery_id, PgParam(std::int64_t{static_cast<int>(d.status)}), PgParam(std::int64_t{d.attempt_count}),
+       millis(d.next_attempt_at), optional_millis(d.completed_at), d.last_error,
+       PgParam(std::int64_t{static_cast<int>(d.next_trigger)}), d.lease_owner, optional_millis(d.lease_expires_at)});
+  if (!r) return std::move(r).error();
+  return {};
+}
+
+Result<std::vector<std::string>> delivery_ids_of(PgConnection& c, const std::string& event_id) {
+  auto r = c.exec("SELECT delivery_id FROM deliveries WHERE event_id = $1 ORDER BY seq", {event_id});
+  if (!r) return std::move(r).error();
+  return read_rows<std::string>(*r, [](const PgResult& row, int i) { return row.text(i, 0); });
+}
+
+}  // namespace
+
+PostgresStorage::PostgresStorage(std::string conninfo, std::string schema, const StorageOptions& options)
+    : conninfo_(std::move(conninfo)),
+      schema_(std::move(schema)),
+      pool_(conninfo_, schema_, options.busy_timeout * 2, std::max<std::size_t>(1, options.pool_size)) {}
+
+Result<std::shared_ptr<Storage>> PostgresStorage::open(const std::string& conninfo, const std::string& schema,
+                                                      const StorageOptions& options) {
+  if (schema.empty() || schema.size() > 63) {
+    return Error::invalid("schema", "the PostgreSQL schema name must be 1 to 63 characters");
+  }
+  std::shared_ptr<PostgresStorage> storage(new PostgresStorage(conninfo, schema, options));
+  auto conn = storage->pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  if (auto migrated = migrate_postgres_schema(**conn, schema); !migrated) return std::move(migrated).error();
+  return std::shared_ptr<Storage>(std::move(storage));
+}
+
+PostgresStorage::~PostgresStorage() {
+  stopping_ = true;
+  if (listener_.joinable()) listener_.join();
+}
+
+// ---- hooks -----------------------------------------------------------------
+
+Result<void> PostgresStorage::insert_hook(const Webhook& hook, std::size_t max_per_project) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto tx = PgTransaction::begin(**conn);
+  if (!tx) return std::move(tx).error();
+  // Serializes creators of one project (in every process) for the cap check.
+  if (auto locked = (*conn)->exec("SELECT pg_advisory_xact_lock(hashtext($1))", {hook.project_id}); !locked) {
+    return std::move(locked).error();
+  }
+  auto count = (*conn)->exec("SELECT COUNT(*) FROM hooks WHERE project_id = $1", {hook.project_id});
+  if (!count) return std::move(count).error();
+  if (static_cast<std::uint64_t>(count->integer(0, 0)) >= max_per_project) {
+    return Error{ErrorCode::conflict, "projectId",
+                 "project already has the maximum of " + std::to_string(max_per_project) +
+                     " webhooks (max_hooks_per_project)"};
+  }
+  auto inserted = (*conn)->exec(
+      "INSERT INTO hooks (hook_id, project_id, url, headers, label, hook_events, event_mask, secret, "
+      "retired_secrets, enabled, disabled_reason, created_at, updated_at, failing_since) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+      hook_params(hook));
+  if (!inserted) return std::move(inserted).error();
+  return tx->commit();
+}
+
+Result<Webhook> PostgresStorage::get_hook(std::string_view hook_id) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  return load_hook(**conn, hook_id, false);
+}
+
+Result<std::vector<Webhook>> PostgresStorage::list_hooks(std::string_view project_id) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec("SELECT " PG_HOOK_COLUMNS " FROM hooks WHERE project_id = $1 ORDER BY seq",
+                         {std::string(project_id)});
+  if (!r) return std::move(r).error();
+  return read_rows<Webhook>(*r, read_hook);
+}
+
+Result<Webhook> PostgresStorage::modify_hook(std::string_view hook_id,
+                                             const std::function<Result<void>(Webhook&)>& change) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto tx = PgTransaction::begin(**conn);
+  if (!tx) return std::move(tx).error();
+  auto hook = load_hook(**conn, hook_id, true);
+  if (!hook) return hook;
+  if (auto changed = change(*hook); !changed) return std::move(changed).error();
+  auto stored = (*conn)->exec(
+      "UPDATE hooks SET url = $3, headers = $4, label = $5, hook_events = $6, event_mask = $7, secret = $8, "
+      "retired_secrets = $9, enabled = $10, disabled_reason = $11, updated_at = $13, failing_since = $14 "
+      "WHERE hook_id = $1 AND project_id = $2 AND created_at = $12",
+      hook_params(*hook));
+  if (!stored) return std::move(stored).error();
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return hook;
+}
+
+Result<Webhook> PostgresStorage::delete_hook(std::string_view hook_id) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto tx = PgTransaction::begin(**conn);
+  if (!tx) return std::move(tx).error();
+  auto hook = load_hook(**conn, hook_id, true);
+  if (!hook) return hook;
+  for (const char* sql : {"DELETE FROM deliveries WHERE hook_id = $1", "DELETE FROM hooks WHERE hook_id = $1"}) {
+    if (auto done = (*conn)->exec(sql, {std::string(hook_id)}); !done) return std::move(done).error();
+  }
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return hook;
+}
+
+// ---- API keys ----------------------------------------------------------------
+
+Result<void> PostgresStorage::insert_api_key(const ApiKey& key) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec("INSERT INTO api_keys (" PG_KEY_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                         {key.key_id, key.key_hash, key.label, encode_projects(key.projects),
+                          boolean(key.all_projects), boolean(key.read_only), millis(key.created_at)});
+  if (!r) return std::move(r).error();
+  return {};
+}
+
+Result<ApiKey> PostgresStorage::find_api_key(std::string_view key_hash) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec("SELECT " PG_KEY_COLUMNS " FROM api_keys WHERE key_hash = $1", {std::string(key_hash)});
+  if (!r) return std::move(r).error();
+  if (r->rows() == 0) return Error::not_found("API key not found");
+  return read_key(*r, 0);
+}
+
+Result<std::vector<ApiKey>> PostgresStorage::list_api_keys() {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec("SELECT " PG_KEY_COLUMNS " FROM api_keys ORDER BY seq");
+  if (!r) return std::move(r).error();
+  return read_rows<ApiKey>(*r, read_key);
+}
+
+Result<void> PostgresStorage::delete_api_key(std::string_view key_id) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec("DELETE FROM api_keys WHERE key_id = $1", {std::string(key_id)});
+  if (!r) return std::move(r).error();
+  if (r->affected() == 0) return Error::not_found("API key not found");
+  return {};
+}
+
+// ---- the outbox ----------------------------------------------------------------
+
+Result<EnqueueResult> PostgresStorage::enqueue(const OutboxEvent& event) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto tx = PgTransaction::begin(**conn);
+  if (!tx) return std::move(tx).error();
+  // With a key, the unique index decides who was first, across processes.
+  auto inserted = (*conn)->exec(
+      "INSERT INTO events (event_id, project_id, event_type, payload, idempotency_key, ordering_key, created_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+      "ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING event_id",
+      {event.event_id, event.project_id, std::string(to_string(event.type)), event.payload,
+       event.idempotency_key.empty() ? PgParam() : PgParam(event.idempotency_key), event.ordering_key,
+       millis(event.created_at)});
+  if (!inserted) return std::move(inserted).error();
+  if (inserted->rows() == 0) {
+    auto first = (*conn)->exec("SELECT event_id FROM events WHERE project_id = $1 AND idempotency_key = $2",
+                               {event.project_id, event.idempotency_key});
+    if (!first) return std::move(first).error();
+    if (first->rows() == 0) return Error{ErrorCode::unavailable, {}, "idempotency race, try again"};
+    EnqueueResult result{first->text(0, 0), {}, true};
+    auto ids = delivery_ids_of(**conn, result.event_id);
+    if (!ids) return std::move(ids).error();
+    result.delivery_ids = std::move(*ids);
+    return result;
+  }
+  auto targets = (*conn)->exec(
+      "SELECT hook_id FROM hooks WHERE project_id = $1 AND enabled AND (event_mask = 0 OR (event_mask & $2) <> 0) "
+      "ORDER BY seq",
+      {event.project_id, PgParam(std::int64_t{event_bit(event.type)})});
+  if (!targets) return std::move(targets).error();
+  EnqueueResult result{event.event_id, {}, false};
+  std::vector<std::string> hook_ids;
+  for (int i = 0; i < targets->rows(); ++i) {
+    auto id = time_ordered_uuid(to_millis(event.created_at));
+    if (!id) return std::move(id).error();
+    result.delivery_ids.push_back(std::move(*id));
+    hook_ids.push_back(targets->text(i, 0));
+  }
+  if (!hook_ids.empty()) {
+    // One statement for the fan-out, in hook order (seq follows ordinality).
+    auto fanned = (*conn)->exec(
+        "INSERT INTO deliveries (delivery_id, event_id, hook_id, project_id, ordering_key, status, attempt_count, "
+        "next_attempt_at, created_at, last_error, next_trigger, lease_owner) "
+        "SELECT t.delivery_id, $3, t.hook_id, $4, $5, 0, 0, $6, $6, '', 0, '' "
+        "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(delivery_id, hook_id, n) ORDER BY t.n",
+        {pg_text_array(result.delivery_ids), pg_text_array(hook_ids), event.event_id, event.project_id,
+         event.ordering_key, millis(event.created_at)});
+    if (!fanned) return std::move(fanned).error();
+    // Delivered to listeners at commit: idle workers elsewhere wake now.
+    if (auto told = (*conn)->exec("SELECT pg_notify($1, '')", {kNotifyChannel}); !told) {
+      return std::move(told).error();
+    }
+  }
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return result;
+}
+
+Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimRequest& request) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto tx = PgTransaction::begin(**conn);
+  if (!tx) return std::move(tx).error();
+  const std::size_t scan = request.per_hook_limit == 0 ? request.limit : request.limit * 4 + 64;
+  // SKIP LOCKED: rows another worker is claiming right now are passed over,
+  // so workers never wait on each other nor take the same delivery.
+  auto due = (*conn)->exec(
+      "SELECT " PG_DELIVERY_COLUMNS ", " PG_EVENT_COLUMNS ", d.seq"
+      " FROM deliveries d JOIN events e ON e.event_id = d.event_id"
+      " WHERE d.status = 0 AND d.next_attempt_at <= $1"
+      "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)"
+      "   AND NOT (d.hook_id = ANY($3::text[]))"
+      "   AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"
+      "        WHERE p.status = 0 AND p.ordering_key <> '' AND p.ordering_key = d.ordering_key"
+      "          AND p.hook_id = d.hook_id AND p.seq < d.seq))"
+      " ORDER BY d.next_attempt_at, d.seq LIMIT $2"
+      " FOR UPDATE OF d SKIP LOCKED",
+      {millis(request.now), PgParam(static_cast<std::int64_t>(scan)), pg_text_array(request.skip_hooks)});
+  if (!due) return std::move(due).error();
+  std::unordered_map<std::string, std::size_t> per_hook;
+  std::vector<ClaimedDelivery> claimed;
+  std::vector<std::string> ids;
+  for (int i = 0; i < due->rows() && claimed.size() < request.limit; ++i) {
+    std::size_t& taken = per_hook[due->text(i, 2)];
+    if (request.per_hook_limit != 0 && taken >= request.per_hook_limit) continue;
+    ++taken;
+    claimed.push_back(ClaimedDelivery{read_delivery(*due, i), read_event(*due, i, kDeliveryColumns)});
+    ids.push_back(claimed.back().delivery.delivery_id);
+  }
+  const Timestamp expires = request.now + request.lease;
+  if (!ids.empty()) {
+    auto leased = (*conn)->exec(
+        "UPDATE deliveries SET lease_owner = $2, lease_expires_at = $3 WHERE delivery_id = ANY($1::text[])",
+        {pg_text_array(ids), request.owner, millis(expires)});
+    if (!leased) return std::move(leased).error();
+  }
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  for (ClaimedDelivery& c : claimed) {
+    c.delivery.lease_owner = request.owner;
+    c.delivery.lease_expires_at = expires;
+  }
+  return claimed;
+}
+
+Result<std::vector<Result<Delivery>>> PostgresStorage::complete_attempts(
+    std::string_view owner, const std::vector<AttemptResult>& results) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto tx = PgTransaction::begin(**conn);
+  if (!tx) return std::move(tx).error();
+  std::vector<Result<Delivery>> outcomes;
+  outcomes.reserve(results.size());
+  for (const AttemptResult& r : results) {
+    auto delivery = load_delivery(**conn, r.attempt.delivery_id, true);
+    if (!delivery) {
+      if (delivery.error().code != ErrorCode::not_found) return std::move(delivery).error();
+      outcomes.push_back(std::move(delivery));
+      continue;
+    }
+    if (delivery->lease_owner != owner) {
+      outcomes.emplace_back(Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"});
+      continue;
+    }
+    const Attempt& a = r.attempt;
+    auto inserted = (*conn)->exec(
+        "INSERT INTO attempts (" PG_ATTEMPT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        {a.attempt_id, a.delivery_id, a.hook_id, millis(a.started_at), PgParam(std::int64_t{a.duration.count()}),
+         PgParam(std::int64_t{a.status_code}), PgParam(std::int64_t{static_cast<int>(a.error_class)}),
+         a.error_message, PgParam(std::int64_t{static_cast<int>(a.trigger)}), PgParam::bytes(a.response_body)});
+    if (!inserted) return std::move(inserted).error();
+    apply_outcome(*delivery, a, r.outcome);
+    if (auto stored = store_delivery(**conn, *delivery); !stored) return std::move(stored).error();
+    outcomes.push_back(std::move(delivery));
+  }
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return outcomes;
+}
+
+Result<void> PostgresStorage::release_leases(std::string_view owner, const std::vector<std::string>& ids) {
+  if (ids.empty()) return {};
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec(
+      "UPDATE deliveries SET lease_owner = '', lease_expires_at = NULL "
+      "WHERE delivery_id = ANY($1::text[]) AND lease_owner = $2",
+      {pg_text_array(ids), std::string(owner)});
+  if (!r) return std::move(r).error();
+  return {};
+}
+
+Result<Delivery> PostgresStorage::reschedule_delivery(std::string_view delivery_id, Timestamp at,
+                                                      AttemptTrigger trigger) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto tx = PgTransaction::begin(**conn);
+  if (!tx) return std::move(tx).error();
+  auto delivery = load_delivery(**conn, delivery_id, true);
+  if (!delivery) return delivery;
+  apply_reschedule(*delivery, at, trigger);
+  if (auto stored = store_delivery(**conn, *delivery); !stored) return std::move(stored).error();
+  if (auto told = (*conn)->exec("SELECT pg_notify($1, '')", {kNotifyChannel}); !told) return std::move(told).error();
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return delivery;
+}
+
+Result<Delivery> PostgresStorage::get_delivery(std::string_view delivery_id) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  return load_delivery(**conn, delivery_id, false);
+}
+
+Result<std::vector<Delivery>> PostgresStorage::list_deliveries(const DeliveryFilter& filter) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec(
+      "SELECT " PG_DELIVERY_COLUMNS " FROM deliveries d"
+      " WHERE ($1 = '' OR d.project_id = $1) AND ($2 = '' OR d.hook_id = $2)"
+      "   AND ($3 = '' OR d.event_id = $3) AND ($4::int < 0 OR d.status = $4::int)"
+      " ORDER BY d.seq DESC LIMIT $5",
+      {filter.project_id, filter.hook_id, filter.event_id,
+       PgParam(filter.status ? std::int64_t{static_cast<int>(*filter.status)} : std::int64_t{-1}),
+       PgParam(static_cast<std::int64_t>(filter.limit))});
+  if (!r) return std::move(r).error();
+  return read_rows<Delivery>(*r, read_delivery);
+}
+
+Result<OutboxEvent> PostgresStorage::get_event(std::string_view event_id) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec("SELECT " PG_EVENT_COLUMNS " FROM events e WHERE e.event_id = $1", {std::string(event_id)});
+  if (!r) return std::move(r).error();
+  if (r->rows() == 0) return Error::not_found("event not found");
+  return read_event(*r, 0, 0);
+}
+
+Result<std::vector<Attempt>> PostgresStorage::list_attempts(const AttemptFilter& filter) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec(
+      "SELECT " PG_ATTEMPT_COLUMNS " FROM attempts WHERE ($1 = '' OR delivery_id = $1) AND ($2 = '' OR hook_id = $2)"
+      " ORDER BY seq DESC LIMIT $3",
+      {filter.delivery_id, filter.hook_id, PgParam(static_cast<std::int64_t>(filter.limit))});
+  if (!r) return std::move(r).error();
+  return read_rows<Attempt>(*r, read_attempt);
+}
+
+Result<std::size_t> PostgresStorage::purge_attempts(Timestamp before) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec("DELETE FROM attempts WHERE started_at < $1", {millis(before)});
+  if (!r) return std::move(r).error();
+  return static_cast<std::size_t>(r->affected());
+}
+
+Result<std::optional<Timestamp>> PostgresStorage::next_due_at() {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec(
+      "SELECT d.next_attempt_at FROM deliveries d WHERE d.status = 0"
+      "   AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"
+      "        WHERE p.status = 0 AND p.ordering_key <> '' AND p.ordering_key = d.ordering_key"
+      "          AND p.hook_id = d.hook_id AND p.seq < d.seq))"
+      " ORDER BY d.next_attempt_at LIMIT 1");
+  if (!r) return std::move(r).error();
+  if (r->rows() == 0) return std::optional<Timestamp>();
+  return std::optional<Timestamp>(from_millis(r->integer(0, 0)));
+}
+
+// ---- LISTEN/NOTIFY ---------------------------------------------------------------
+
+std::shared_ptr<void> PostgresStorage::subscribe_enqueues(std::function<void()> wake) {
+  std::lock_guard lock(subscribers_mutex_);
+  const std::uint64_t id = next_subscriber_++;
+  subscribers_.emplace(id, std::move(wake));
+  if (!listener_.joinable()) listener_ = std::thread([this] { listen_loop(); });
+  // The handle unsubscribes when dropped. It must not outlive the storage,
+  // which its owner (the delivery loop) guarantees by holding both.
+  return std::shared_ptr<void>(nullptr, [this, id](void*) {
+    std::lock_guard unlock(subscribers_mutex_);
+    subscribers_.erase(id);
+  });
+}
+
+void PostgresStorage::notify_subscribers() {
+  std::lock_guard lock(subscribers_mutex_);
+  for (auto& [id, wake] : subscribers_) wake();
+}
+
+void PostgresStorage::listen_loop() {
+  std::unique_ptr<PgConnection> conn;
+  while (!stopping_) {
+    if (!conn || !conn->healthy()) {
+      conn.reset();
+      auto opened = PgConnection::open(conninfo_, schema_, std::chrono::seconds(10));
+      if (!opened || !(*opened)->exec_script(std::string("LISTEN ") + kNotifyChannel)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the server may be restarting
+        continue;
+      }
+      conn = std::move(*opened);
+      notify_subscribers();  // anything enqueued while we were away
+    }
+    pollfd fd{PQsocket(conn->handle()), POLLIN, 0};
+    if (poll(&fd, 1, 200) <= 0) continue;
+    if (PQconsumeInput(conn->handle()) == 0) continue;  // broken: reconnect above
+    bool told = false;
+    while (PGnotify* n = PQnotifies(conn->handle())) {
+      told = true;
+      PQfreemem(n);
+    }
+    if (told) notify_subscribers();
+  }
+}
+
+}  // namespace runhooks::detail
