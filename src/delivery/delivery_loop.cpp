@@ -265,7 +265,7 @@ void DeliveryLoop::start(ClaimedDelivery claimed, Timestamp now) {
 void DeliveryLoop::start_waiting(ClaimedDelivery claimed, Timestamp now) {
   // Sent only while our lease outlasts the request; otherwise another worker
   // may take it over mid-flight (a duplicate, and out of order for its run).
-  const auto margin = options_.total_timeout + std::chrono::seconds(1);
+  const auto margin = options_.total_timeout;
   if (!claimed.delivery.lease_expires_at || *claimed.delivery.lease_expires_at - now < margin) {
     if (auto released = storage_->release_leases(owner_, {claimed.delivery.delivery_id}); !released) {
       report(std::move(released).error());

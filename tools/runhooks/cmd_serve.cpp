@@ -28,9 +28,23 @@ int wait_for_stop_signal(const sigset_t& set) {
   return signal;
 }
 
+int positive(const Args& args, const std::string& name, int fallback) {
+  const auto text = args.value(name);
+  if (!text) return fallback;
+  try {
+    const int value = std::stoi(*text);
+    if (value > 0) return value;
+  } catch (const std::exception&) {
+  }
+  throw UsageError("--" + name + " needs a positive number");
+}
+
 std::unique_ptr<Notifier> start_worker(const std::shared_ptr<Storage>& store, const Args& args) {
   NotifierOptions options;
   options.network = network_policy(args);
+  options.max_concurrency = static_cast<std::size_t>(positive(args, "concurrency", 256));
+  options.lease = std::chrono::seconds(positive(args, "lease", 60));
+  if (options.lease <= options.total_timeout) options.total_timeout = options.lease / 2;
   options.on_error = [](const Error& e) { std::fprintf(stderr, "runhooks worker: %s\n", e.message.c_str()); };
   return std::make_unique<Notifier>(store, options);
 }
@@ -38,7 +52,7 @@ std::unique_ptr<Notifier> start_worker(const std::shared_ptr<Storage>& store, co
 }  // namespace
 
 int run_serve(const Context& context, const std::vector<std::string>& argv) {
-  const Args args(argv, {"listen", "threads", "allow-network"}, {"no-worker"});
+  const Args args(argv, {"listen", "threads", "allow-network", "concurrency", "lease"}, {"no-worker"});
   args.at_most(0);
   const std::string listen = args.value("listen").value_or("127.0.0.1:8080");
   const auto colon = listen.rfind(':');
@@ -71,7 +85,7 @@ int run_serve(const Context& context, const std::vector<std::string>& argv) {
 }
 
 int run_worker(const Context& context, const std::vector<std::string>& argv) {
-  const Args args(argv, {"allow-network"}, {});
+  const Args args(argv, {"allow-network", "concurrency", "lease"}, {});
   args.at_most(0);
   const sigset_t signals = block_stop_signals();
   auto store = context.store();

@@ -40,6 +40,7 @@ const std::map<std::string, const char*> kHelp = {
 
 USAGE
   runhooks serve [--listen HOST:PORT] [--threads N] [--no-worker] [--allow-network CIDR]...
+                 [--concurrency N] [--lease SECONDS]
 
 Serves GET/POST /webhooks?projectId=P, GET/PUT/DELETE /webhooks/{hookId},
 GET /webhooks/{hookId}/secret, POST /webhooks/{hookId}/secret/rotate and
@@ -60,11 +61,18 @@ and drains deliveries in flight (10 s) before exiting.
     {"worker", R"(runhooks worker - deliver pending events
 
 USAGE
-  runhooks worker [--allow-network CIDR]...
+  runhooks worker [--allow-network CIDR]... [--concurrency N] [--lease SECONDS]
 
 Claims due deliveries from the store, sends them (signed, with retries) until
 SIGTERM or SIGINT, then drains what is in flight (10 s) and gives back the
-rest. Several workers, in one or many processes, share a store safely.
+rest. Several workers, in one or many processes, on one or many hosts (with a
+postgresql:// store), share a store safely.
+
+OPTIONS
+  --allow-network CIDR   open a subnet the network policy denies; repeatable
+  --concurrency N        requests in flight at once (default 256)
+  --lease SECONDS        how long a claimed delivery is this worker's (default
+                         60); what a killed worker held is taken over after it
 )"},
     {"keys", R"(runhooks keys - API keys of the management API
 

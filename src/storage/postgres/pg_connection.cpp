@@ -70,6 +70,24 @@ std::string pg_text_array(const std::vector<std::string>& items) {
   return out + "}";
 }
 
+std::string pg_nullable_array(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i != 0) out += ',';
+    if (!items[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char c : *items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 std::string pg_identifier(std::string_view name) {
   std::string out = "\"";
   for (char c : name) {

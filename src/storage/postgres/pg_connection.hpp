@@ -58,6 +58,8 @@ struct PgParam {
 
 /// A Postgres array literal of text items: {"a","b"}.
 std::string pg_text_array(const std::vector<std::string>& items);
+/// The same with NULL elements (nullopt), for arrays of nullable values.
+std::string pg_nullable_array(const std::vector<std::optional<std::string>>& items);
 
 class PgConnection {
  public:

@@ -2,6 +2,7 @@
 
 #include "storage/postgres/pg_storage.hpp"
 
+#include "core/encoding.hpp"
 #include "core/random.hpp"
 #include "storage/outbox_rules.hpp"
 #include "storage/postgres/pg_schema.hpp"
@@ -383,17 +384,21 @@ Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimReque
   const std::size_t scan = request.per_hook_limit == 0 ? request.limit : request.limit * 4 + 64;
   // SKIP LOCKED: rows another worker is claiming right now are passed over,
   // so workers never wait on each other nor take the same delivery.
+  // The candidates come from the due index alone, in its order, so the scan
+  // stops at the limit; their events are joined afterwards.
   auto due = (*conn)->exec(
-      "SELECT " PG_DELIVERY_COLUMNS ", " PG_EVENT_COLUMNS ", d.seq"
-      " FROM deliveries d JOIN events e ON e.event_id = d.event_id"
-      " WHERE d.status = 0 AND d.next_attempt_at <= $1"
-      "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)"
-      "   AND NOT (d.hook_id = ANY($3::text[]))"
-      "   AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"
-      "        WHERE p.status = 0 AND p.ordering_key <> '' AND p.ordering_key = d.ordering_key"
-      "          AND p.hook_id = d.hook_id AND p.seq < d.seq))"
-      " ORDER BY d.next_attempt_at, d.seq LIMIT $2"
-      " FOR UPDATE OF d SKIP LOCKED",
+      "WITH c AS (SELECT d.seq FROM deliveries d"
+      "   WHERE d.status = 0 AND d.next_attempt_at <= $1"
+      "     AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)"
+      "     AND NOT (d.hook_id = ANY($3::text[]))"
+      "     AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"
+      "          WHERE p.status = 0 AND p.ordering_key <> '' AND p.ordering_key = d.ordering_key"
+      "            AND p.hook_id = d.hook_id AND p.seq < d.seq))"
+      "   ORDER BY d.next_attempt_at, d.seq LIMIT $2"
+      "   FOR UPDATE SKIP LOCKED)"
+      " SELECT " PG_DELIVERY_COLUMNS ", " PG_EVENT_COLUMNS
+      " FROM c JOIN deliveries d ON d.seq = c.seq JOIN events e ON e.event_id = d.event_id"
+      " ORDER BY d.next_attempt_at, d.seq",
       {millis(request.now), PgParam(static_cast<std::int64_t>(scan)), pg_text_array(request.skip_hooks)});
   if (!due) return std::move(due).error();
   std::unordered_map<std::string, std::size_t> per_hook;
@@ -427,29 +432,73 @@ Result<std::vector<Result<Delivery>>> PostgresStorage::complete_attempts(
   if (!conn) return std::move(conn).error();
   auto tx = PgTransaction::begin(**conn);
   if (!tx) return std::move(tx).error();
+  // Three statements for the whole batch: lock the deliveries, insert the
+  // attempts, update the deliveries.
+  std::vector<std::string> ids;
+  for (const AttemptResult& r : results) ids.push_back(r.attempt.delivery_id);
+  auto locked = (*conn)->exec("SELECT " PG_DELIVERY_COLUMNS " FROM deliveries d WHERE d.delivery_id = ANY($1::text[])"
+                              " ORDER BY d.seq FOR UPDATE",
+                              {pg_text_array(ids)});
+  if (!locked) return std::move(locked).error();
+  std::unordered_map<std::string, Delivery> current;
+  for (int i = 0; i < locked->rows(); ++i) {
+    Delivery d = read_delivery(*locked, i);
+    current.emplace(d.delivery_id, std::move(d));
+  }
+
   std::vector<Result<Delivery>> outcomes;
-  outcomes.reserve(results.size());
+  std::vector<std::string> a_id, a_delivery, a_hook, a_started, a_duration, a_status, a_class, a_error, a_trigger, a_body;
+  std::vector<std::optional<std::string>> d_id, d_status, d_count, d_next, d_completed, d_error;
   for (const AttemptResult& r : results) {
-    auto delivery = load_delivery(**conn, r.attempt.delivery_id, true);
-    if (!delivery) {
-      if (delivery.error().code != ErrorCode::not_found) return std::move(delivery).error();
-      outcomes.push_back(std::move(delivery));
+    const auto found = current.find(r.attempt.delivery_id);
+    if (found == current.end()) {
+      outcomes.emplace_back(delivery_not_found());
       continue;
     }
-    if (delivery->lease_owner != owner) {
+    Delivery& d = found->second;
+    if (d.lease_owner != owner) {
       outcomes.emplace_back(Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"});
       continue;
     }
     const Attempt& a = r.attempt;
+    a_id.push_back(a.attempt_id);
+    a_delivery.push_back(a.delivery_id);
+    a_hook.push_back(a.hook_id);
+    a_started.push_back(std::to_string(to_millis(a.started_at)));
+    a_duration.push_back(std::to_string(a.duration.count()));
+    a_status.push_back(std::to_string(a.status_code));
+    a_class.push_back(std::to_string(static_cast<int>(a.error_class)));
+    a_error.push_back(a.error_message);
+    a_trigger.push_back(std::to_string(static_cast<int>(a.trigger)));
+    a_body.push_back("\\x" + hex_encode(a.response_body));  // bytea's hex input form
+    apply_outcome(d, a, r.outcome);
+    d_id.push_back(d.delivery_id);
+    d_status.push_back(std::to_string(static_cast<int>(d.status)));
+    d_count.push_back(std::to_string(d.attempt_count));
+    d_next.push_back(std::to_string(to_millis(d.next_attempt_at)));
+    d_completed.push_back(d.completed_at ? std::optional<std::string>(std::to_string(to_millis(*d.completed_at)))
+                                         : std::nullopt);
+    d_error.push_back(d.last_error);
+    outcomes.emplace_back(d);
+  }
+  if (!a_id.empty()) {
     auto inserted = (*conn)->exec(
-        "INSERT INTO attempts (" PG_ATTEMPT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        {a.attempt_id, a.delivery_id, a.hook_id, millis(a.started_at), PgParam(std::int64_t{a.duration.count()}),
-         PgParam(std::int64_t{a.status_code}), PgParam(std::int64_t{static_cast<int>(a.error_class)}),
-         a.error_message, PgParam(std::int64_t{static_cast<int>(a.trigger)}), PgParam::bytes(a.response_body)});
+        "INSERT INTO attempts (" PG_ATTEMPT_COLUMNS ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
+        "$4::bigint[], $5::bigint[], $6::int[], $7::smallint[], $8::text[], $9::smallint[], $10::bytea[])",
+        {pg_text_array(a_id), pg_text_array(a_delivery), pg_text_array(a_hook), pg_text_array(a_started),
+         pg_text_array(a_duration), pg_text_array(a_status), pg_text_array(a_class), pg_text_array(a_error),
+         pg_text_array(a_trigger), pg_text_array(a_body)});
     if (!inserted) return std::move(inserted).error();
-    apply_outcome(*delivery, a, r.outcome);
-    if (auto stored = store_delivery(**conn, *delivery); !stored) return std::move(stored).error();
-    outcomes.push_back(std::move(delivery));
+    auto updated = (*conn)->exec(
+        "UPDATE deliveries SET status = u.status, attempt_count = u.attempt_count, next_attempt_at = u.next_at, "
+        "completed_at = u.completed_at, last_error = u.last_error, next_trigger = 0, lease_owner = '', "
+        "lease_expires_at = NULL "
+        "FROM unnest($1::text[], $2::smallint[], $3::int[], $4::bigint[], $5::bigint[], $6::text[]) "
+        "AS u(delivery_id, status, attempt_count, next_at, completed_at, last_error) "
+        "WHERE deliveries.delivery_id = u.delivery_id",
+        {pg_nullable_array(d_id), pg_nullable_array(d_status), pg_nullable_array(d_count), pg_nullable_array(d_next),
+         pg_nullable_array(d_completed), pg_nullable_array(d_error)});
+    if (!updated) return std::move(updated).error();
   }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return outcomes;
