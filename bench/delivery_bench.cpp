@@ -14,6 +14,9 @@
 //   delivery_bench latency STORE HEALTHY_URL HOOKS HOLE_URL HOLE_PERCENT EVENTS [CONCURRENCY]
 //       healthy deliveries' latency (p50/p99) while HOLE_PERCENT % of the
 //       hooks point at a black hole; also throughput.
+//   delivery_bench workers STORE URL_PREFIX HOOKS EVENTS PROCESSES
+//       PROCESSES worker processes share one store (PostgreSQL, or a SQLite
+//       file); also the CPU seconds of the workers and of the postgres server.
 //   delivery_bench pending STORE COUNT
 //       peak RSS while COUNT deliveries are pending (stored, then claimed).
 //
@@ -24,7 +27,15 @@
 #include <curl/curl.h>
 #include <sys/resource.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -188,6 +199,69 @@ int throughput(const std::string& uri, const std::string& prefix, int hooks, int
   return stats.succeeded == static_cast<std::uint64_t>(total) ? 0 : 1;
 }
 
+// CPU seconds used so far by every process whose name is `name` (from /proc).
+double cpu_seconds_of(const std::string& name) {
+  double total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    if (line.substr(open + 1, close - open - 1) != name) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    std::vector<std::string> fields;
+    while (rest >> field) fields.push_back(field);
+    if (fields.size() > 13) total += (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  return total;
+}
+
+// WORKERS processes (fork: each opens its own store and Notifier) share one
+// store, as `runhooks worker` processes would; the parent times them.
+int workers(const std::string& uri, const std::string& prefix, int hooks, int events, int processes) {
+  {
+    auto store = open(uri);
+    create_hooks(store, prefix, hooks);
+    enqueue_events(store, events);
+  }  // closed before forking: the children start from a clean process
+  const double pg_before = cpu_seconds_of("postgres");
+  const auto start = Clock::now();
+  std::vector<pid_t> children;
+  for (int i = 0; i < processes; ++i) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      auto store = runhooks::open_storage(uri);
+      if (!store) _exit(3);
+      runhooks::Notifier notifier(*store, bench_options(64));
+      for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    children.push_back(pid);
+  }
+  auto store = open(uri);
+  for (;;) {
+    auto pending = store->list_deliveries(runhooks::DeliveryFilter{"", "", "", runhooks::DeliveryStatus::pending, 1});
+    if (pending && pending->empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double elapsed = seconds_since(start);
+  const double pg_cpu = cpu_seconds_of("postgres") - pg_before;  // before its backends exit with the workers
+  for (pid_t pid : children) kill(pid, SIGKILL);
+  for (pid_t pid : children) waitpid(pid, nullptr, 0);
+  rusage usage{};
+  getrusage(RUSAGE_CHILDREN, &usage);
+  const double workers_cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                             static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  const double total = static_cast<double>(hooks) * events;
+  std::printf("mode=workers store=%s processes=%d deliveries=%.0f seconds=%.3f rate=%.0f "
+              "cpu_workers_s=%.2f cpu_postgres_s=%.2f\n",
+              uri.substr(0, uri.find(':')).c_str(), processes, total, elapsed, total / elapsed, workers_cpu, pg_cpu);
+  return 0;
+}
+
 int notify_latency(const std::string& uri, int hooks, int count) {
   auto store = open(uri);
   create_hooks(store, "http://127.0.0.1:9/h", hooks);
@@ -273,6 +347,7 @@ int main(int argc, char** argv) {
     return latency(arg(1), arg(2), num(3, 100), arg(4), num(5, 20), num(6, 100), static_cast<std::size_t>(num(7, 256)));
   }
   if (mode == "pending") return pending(arg(1), num(2, 100000));
+  if (mode == "workers") return workers(arg(1), arg(2), num(3, 64), num(4, 100), num(5, 1));
   std::fprintf(stderr, "usage: see the comment at the top of delivery_bench.cpp\n");
   return 2;
 }

@@ -29,6 +29,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  [[ -f "$work/pg.state" ]] && sh tests/postgres/cluster.sh stop "$work/pg.state" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,9 +49,9 @@ nginx_url="http://127.0.0.1:$nginx_port"
 slow_url="http://127.0.0.1:$slow_port"
 
 if [[ $smoke -eq 1 ]]; then
-  wrk_secs=1; serial_n=50; events=20; notify_n=200; slow_events=2; lat_events=5; pending_n=2000
+  wrk_secs=1; serial_n=50; events=20; notify_n=200; slow_events=2; lat_events=5; pending_n=2000; pg_events=5
 else
-  wrk_secs=10; serial_n=3000; events=1000; notify_n=20000; slow_events=10; lat_events=100; pending_n=100000
+  wrk_secs=10; serial_n=3000; events=1000; notify_n=20000; slow_events=10; lat_events=100; pending_n=100000; pg_events=300
 fi
 
 log="$out/delivery-$(date +%Y%m%d-%H%M%S).txt"
@@ -72,6 +73,17 @@ run "$bin/delivery_bench" throughput memory: "$slow_url/slow" 1000 "$slow_events
 run "$bin/delivery_bench" latency memory: "$nginx_url/h" 100 "$slow_url/hole" 0 "$lat_events" 256
 run "$bin/delivery_bench" latency memory: "$nginx_url/h" 100 "$slow_url/hole" 20 "$lat_events" 256
 run "$bin/delivery_bench" pending "sqlite:$work/pending.db" "$pending_n"
+# Several worker processes on one PostgreSQL (issue 5), next to SQLite.
+if [[ -x tests/postgres/cluster.sh ]] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  pg_url=$(sh tests/postgres/cluster.sh start "$work/pg.state")
+  pids_pg_state="$work/pg.state"
+  for n in 1 2 4; do
+    run "$bin/delivery_bench" workers "$pg_url?runhooks_schema=w$n" "$nginx_url/h" 64 "$pg_events" "$n"
+  done
+  run "$bin/delivery_bench" workers "sqlite:$work/workers.db" "$nginx_url/h" 64 "$pg_events" 2
+  sh tests/postgres/cluster.sh stop "$pids_pg_state"
+fi
+
 # The management API over HTTP (issue 4): runhooks serve on SQLite, wrk at 16 connections.
 cli=${CLI_BIN:-$(dirname "$bin")/tools/runhooks/runhooks}
 if [[ -x "$cli" ]] && command -v wrk >/dev/null; then

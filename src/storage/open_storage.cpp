@@ -81,7 +81,7 @@ Result<std::shared_ptr<Storage>> open_storage(std::string_view uri, const Storag
   if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://")) return open_postgres(uri, options);
   if (uri == "memory:") return std::shared_ptr<Storage>(std::make_shared<detail::MemoryStorage>());
   return Error::invalid("store", "unknown store '" + std::string(uri.substr(0, 64)) +
-                                     "' (expected sqlite:PATH or memory:)");
+                                     "' (expected sqlite:PATH, memory: or postgresql://...)");
 }
 
 }  // namespace runhooks
