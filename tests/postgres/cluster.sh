@@ -22,7 +22,7 @@ case "$command" in
     as_postgres "$bindir/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-sync >"$dir/initdb.log" 2>&1
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     as_postgres "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c autovacuum_naptime=1s -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
       start >/dev/null
     echo "$dir $port" > "$state"
     echo "postgresql://postgres@127.0.0.1:$port/postgres"
