@@ -7,6 +7,7 @@
 #include "storage/outbox_rules.hpp"
 #include "storage/postgres/pg_schema.hpp"
 #include "storage/record_codec.hpp"
+#include "storage/row_readers.hpp"
 
 #include <poll.h>
 
@@ -27,7 +28,6 @@ constexpr const char* kNotifyChannel = "runhooks_enqueued";
   "d.delivery_id, d.event_id, d.hook_id, d.project_id, d.ordering_key, d.status, "       \
   "d.attempt_count, d.next_attempt_at, d.created_at, d.completed_at, d.last_error, "     \
   "d.next_trigger, d.lease_owner, d.lease_expires_at"
-constexpr int kDeliveryColumns = 14;
 #define PG_EVENT_COLUMNS                                                                 \
   "e.event_id, e.project_id, e.event_type, e.payload, e.idempotency_key, e.ordering_key, " \
   "e.created_at"
@@ -39,83 +39,29 @@ constexpr int kDeliveryColumns = 14;
 PgParam boolean(bool b) { return PgParam(b ? "true" : "false"); }
 PgParam millis(Timestamp t) { return PgParam(to_millis(t)); }
 PgParam optional_millis(const std::optional<Timestamp>& t) { return t ? millis(*t) : PgParam(); }
-bool is_true(const PgResult& r, int row, int column) { return r.text(row, column) == "t"; }
+// One row of a result, with the Row interface of storage/row_readers.hpp.
+struct PgRow {
+  const PgResult& result;
+  int row;
+  std::string text(int c) const { return result.text(row, c); }
+  std::optional<std::string> nullable_text(int c) const { return result.nullable_text(row, c); }
+  std::int64_t integer(int c) const { return result.integer(row, c); }
+  bool boolean(int c) const { return result.text(row, c) == "t"; }
+  bool is_null(int c) const { return result.is_null(row, c); }
+  std::string bytes(int c) const { return result.bytes(row, c); }
+};
 
-Webhook read_hook(const PgResult& r, int i) {
-  Webhook h;
-  h.hook_id = r.text(i, 0);
-  h.project_id = r.text(i, 1);
-  h.url = r.text(i, 2);
-  h.headers = r.nullable_text(i, 3);
-  h.label = r.nullable_text(i, 4);
-  h.hook_events = decode_events(r.text(i, 5));
-  h.secret = r.text(i, 6);
-  h.retired_secrets = decode_retired_secrets(r.text(i, 7));
-  h.enabled = is_true(r, i, 8);
-  h.disabled_reason = r.text(i, 9);
-  h.created_at = from_millis(r.integer(i, 10));
-  h.updated_at = from_millis(r.integer(i, 11));
-  if (!r.is_null(i, 12)) h.failing_since = from_millis(r.integer(i, 12));
-  return h;
-}
+Webhook read_hook(const PgResult& r, int i) { return read_hook_row(PgRow{r, i}); }
 
-Delivery read_delivery(const PgResult& r, int i) {
-  Delivery d;
-  d.delivery_id = r.text(i, 0);
-  d.event_id = r.text(i, 1);
-  d.hook_id = r.text(i, 2);
-  d.project_id = r.text(i, 3);
-  d.ordering_key = r.text(i, 4);
-  d.status = static_cast<DeliveryStatus>(r.integer(i, 5));
-  d.attempt_count = static_cast<int>(r.integer(i, 6));
-  d.next_attempt_at = from_millis(r.integer(i, 7));
-  d.created_at = from_millis(r.integer(i, 8));
-  if (!r.is_null(i, 9)) d.completed_at = from_millis(r.integer(i, 9));
-  d.last_error = r.text(i, 10);
-  d.next_trigger = static_cast<AttemptTrigger>(r.integer(i, 11));
-  d.lease_owner = r.text(i, 12);
-  if (!r.is_null(i, 13)) d.lease_expires_at = from_millis(r.integer(i, 13));
-  return d;
-}
+Delivery read_delivery(const PgResult& r, int i) { return read_delivery_row(PgRow{r, i}); }
 
 OutboxEvent read_event(const PgResult& r, int i, int first) {
-  OutboxEvent e;
-  e.event_id = r.text(i, first);
-  e.project_id = r.text(i, first + 1);
-  e.type = parse_event_type(r.text(i, first + 2)).value_or(EventType::run_finish);
-  e.payload = r.text(i, first + 3);
-  e.idempotency_key = r.nullable_text(i, first + 4).value_or("");
-  e.ordering_key = r.text(i, first + 5);
-  e.created_at = from_millis(r.integer(i, first + 6));
-  return e;
+  return read_event_row(PgRow{r, i}, first);
 }
 
-Attempt read_attempt(const PgResult& r, int i) {
-  Attempt a;
-  a.attempt_id = r.text(i, 0);
-  a.delivery_id = r.text(i, 1);
-  a.hook_id = r.text(i, 2);
-  a.started_at = from_millis(r.integer(i, 3));
-  a.duration = std::chrono::milliseconds(r.integer(i, 4));
-  a.status_code = static_cast<int>(r.integer(i, 5));
-  a.error_class = static_cast<AttemptErrorClass>(r.integer(i, 6));
-  a.error_message = r.text(i, 7);
-  a.trigger = static_cast<AttemptTrigger>(r.integer(i, 8));
-  a.response_body = r.bytes(i, 9);
-  return a;
-}
+Attempt read_attempt(const PgResult& r, int i) { return read_attempt_row(PgRow{r, i}); }
 
-ApiKey read_key(const PgResult& r, int i) {
-  ApiKey k;
-  k.key_id = r.text(i, 0);
-  k.key_hash = r.text(i, 1);
-  k.label = r.text(i, 2);
-  k.projects = decode_projects(r.text(i, 3));
-  k.all_projects = is_true(r, i, 4);
-  k.read_only = is_true(r, i, 5);
-  k.created_at = from_millis(r.integer(i, 6));
-  return k;
-}
+ApiKey read_key(const PgResult& r, int i) { return read_api_key_row(PgRow{r, i}); }
 
 template <class T, class Reader>
 std::vector<T> read_rows(const PgResult& r, Reader read) {
@@ -408,7 +354,7 @@ Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimReque
     std::size_t& taken = per_hook[due->text(i, 2)];
     if (request.per_hook_limit != 0 && taken >= request.per_hook_limit) continue;
     ++taken;
-    claimed.push_back(ClaimedDelivery{read_delivery(*due, i), read_event(*due, i, kDeliveryColumns)});
+    claimed.push_back(ClaimedDelivery{read_delivery(*due, i), read_event(*due, i, kDeliveryColumnCount)});
     ids.push_back(claimed.back().delivery.delivery_id);
   }
   const Timestamp expires = request.now + request.lease;

@@ -62,6 +62,14 @@ class Statement {
   std::optional<std::string> column_nullable_text(int column) const;
   bool column_is_null(int column) const;
 
+  // The Row interface of storage/row_readers.hpp.
+  std::string text(int column) const { return column_text(column); }
+  std::optional<std::string> nullable_text(int column) const { return column_nullable_text(column); }
+  std::int64_t integer(int column) const { return column_int(column); }
+  bool boolean(int column) const { return column_int(column) != 0; }
+  bool is_null(int column) const { return column_is_null(column); }
+  std::string bytes(int column) const { return column_text(column); }
+
  private:
   SqliteConnection* connection_;
   sqlite3_stmt* stmt_;

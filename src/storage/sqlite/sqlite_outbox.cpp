@@ -5,6 +5,7 @@
 #include "core/random.hpp"
 #include "storage/outbox_rules.hpp"
 #include "storage/record_codec.hpp"
+#include "storage/row_readers.hpp"
 
 #include <unordered_map>
 
@@ -18,7 +19,6 @@ using Kind = Transaction::Kind;
   "d.delivery_id, d.event_id, d.hook_id, d.project_id, d.ordering_key, d.status, "        \
   "d.attempt_count, d.next_attempt_at, d.created_at, d.completed_at, d.last_error, "      \
   "d.next_trigger, d.lease_owner, d.lease_expires_at"
-constexpr int kDeliveryColumnCount = 14;
 
 #define RUNHOOKS_EVENT_COLUMNS                                                            \
   "e.event_id, e.project_id, e.event_type, e.payload, e.idempotency_key, e.ordering_key, " \
@@ -28,51 +28,11 @@ constexpr int kDeliveryColumnCount = 14;
   "attempt_id, delivery_id, hook_id, started_at, duration_ms, status_code, error_class, "  \
   "error_message, trigger, response_body"
 
-Delivery read_delivery(const Statement& row) {
-  Delivery d;
-  d.delivery_id = row.column_text(0);
-  d.event_id = row.column_text(1);
-  d.hook_id = row.column_text(2);
-  d.project_id = row.column_text(3);
-  d.ordering_key = row.column_text(4);
-  d.status = static_cast<DeliveryStatus>(row.column_int(5));
-  d.attempt_count = static_cast<int>(row.column_int(6));
-  d.next_attempt_at = from_millis(row.column_int(7));
-  d.created_at = from_millis(row.column_int(8));
-  if (!row.column_is_null(9)) d.completed_at = from_millis(row.column_int(9));
-  d.last_error = row.column_text(10);
-  d.next_trigger = static_cast<AttemptTrigger>(row.column_int(11));
-  d.lease_owner = row.column_text(12);
-  if (!row.column_is_null(13)) d.lease_expires_at = from_millis(row.column_int(13));
-  return d;
-}
+Delivery read_delivery(const Statement& row) { return read_delivery_row(row); }
 
-OutboxEvent read_event(const Statement& row, int first) {
-  OutboxEvent e;
-  e.event_id = row.column_text(first);
-  e.project_id = row.column_text(first + 1);
-  e.type = parse_event_type(row.column_text(first + 2)).value_or(EventType::run_finish);
-  e.payload = row.column_text(first + 3);
-  e.idempotency_key = row.column_nullable_text(first + 4).value_or("");
-  e.ordering_key = row.column_text(first + 5);
-  e.created_at = from_millis(row.column_int(first + 6));
-  return e;
-}
+OutboxEvent read_event(const Statement& row, int first) { return read_event_row(row, first); }
 
-Attempt read_attempt(const Statement& row) {
-  Attempt a;
-  a.attempt_id = row.column_text(0);
-  a.delivery_id = row.column_text(1);
-  a.hook_id = row.column_text(2);
-  a.started_at = from_millis(row.column_int(3));
-  a.duration = std::chrono::milliseconds(row.column_int(4));
-  a.status_code = static_cast<int>(row.column_int(5));
-  a.error_class = static_cast<AttemptErrorClass>(row.column_int(6));
-  a.error_message = row.column_text(7);
-  a.trigger = static_cast<AttemptTrigger>(row.column_int(8));
-  a.response_body = row.column_text(9);
-  return a;
-}
+Attempt read_attempt(const Statement& row) { return read_attempt_row(row); }
 
 template <class T, class Reader>
 Result<std::vector<T>> read_all(Statement& stmt, Reader read) {

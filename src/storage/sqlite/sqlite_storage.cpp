@@ -3,6 +3,7 @@
 #include "storage/sqlite/sqlite_storage.hpp"
 
 #include "storage/record_codec.hpp"
+#include "storage/row_readers.hpp"
 #include "storage/sqlite/sqlite_schema.hpp"
 
 #include <thread>
@@ -17,35 +18,9 @@ constexpr const char* kHookColumns =
     "hook_id, project_id, url, headers, label, hook_events, secret, retired_secrets, "
     "enabled, disabled_reason, created_at, updated_at, failing_since";
 
-Webhook read_hook(const Statement& row) {
-  Webhook hook;
-  hook.hook_id = row.column_text(0);
-  hook.project_id = row.column_text(1);
-  hook.url = row.column_text(2);
-  hook.headers = row.column_nullable_text(3);
-  hook.label = row.column_nullable_text(4);
-  hook.hook_events = decode_events(row.column_text(5));
-  hook.secret = row.column_text(6);
-  hook.retired_secrets = decode_retired_secrets(row.column_text(7));
-  hook.enabled = row.column_int(8) != 0;
-  hook.disabled_reason = row.column_text(9);
-  hook.created_at = from_millis(row.column_int(10));
-  hook.updated_at = from_millis(row.column_int(11));
-  if (!row.column_is_null(12)) hook.failing_since = from_millis(row.column_int(12));
-  return hook;
-}
+Webhook read_hook(const Statement& row) { return read_hook_row(row); }
 
-ApiKey read_api_key(const Statement& row) {
-  ApiKey key;
-  key.key_id = row.column_text(0);
-  key.key_hash = row.column_text(1);
-  key.label = row.column_text(2);
-  key.projects = decode_projects(row.column_text(3));
-  key.all_projects = row.column_int(4) != 0;
-  key.read_only = row.column_int(5) != 0;
-  key.created_at = from_millis(row.column_int(6));
-  return key;
-}
+ApiKey read_api_key(const Statement& row) { return read_api_key_row(row); }
 
 Error hook_not_found() { return Error::not_found("webhook not found"); }
 
