@@ -45,12 +45,7 @@ class Notifier::Impl {
   Result<NotifyReceipt> enqueue(std::string_view project_id, EventType type, std::string payload,
                                 std::string ordering_key, std::string_view idempotency_key) {
     if (auto valid = validate_project_id(project_id); !valid) return std::move(valid).error();
-    if (payload.size() > options_.max_payload_bytes) {
-      return Error::invalid("payload", "payload must be at most " +
-                                           std::to_string(options_.max_payload_bytes) +
-                                           " bytes (max_payload_bytes), got " +
-                                           std::to_string(payload.size()));
-    }
+    if (auto fits = check_payload_size(payload.size()); !fits) return std::move(fits).error();
     if (idempotency_key.size() > 255) {
       return Error::invalid("idempotencyKey", "idempotency key must be at most 255 characters");
     }
@@ -70,6 +65,12 @@ class Notifier::Impl {
     if (!stored->duplicate) ++counters_.notified;
     if (!stored->delivery_ids.empty()) wake();
     return NotifyReceipt{std::move(stored->event_id), std::move(stored->delivery_ids), stored->duplicate};
+  }
+
+  Result<void> check_payload_size(std::size_t bytes) const {
+    if (bytes <= options_.max_payload_bytes) return {};
+    return Error::invalid("payload", "payload must be at most " + std::to_string(options_.max_payload_bytes) +
+                                         " bytes (max_payload_bytes), got " + std::to_string(bytes));
   }
 
   std::shared_ptr<Storage> storage_;
@@ -95,9 +96,8 @@ Result<NotifyReceipt> Notifier::notify(std::string_view project_id, const RunEve
 
 Result<NotifyReceipt> Notifier::notify(std::string_view project_id, const Event& event,
                                        std::string_view idempotency_key) {
-  if (event.json.size() > impl_->options_.max_payload_bytes) {
-    return impl_->enqueue(project_id, event.type, event.json, {}, idempotency_key);  // refused there
-  }
+  // The cap first: a huge payload is refused before it is parsed.
+  if (auto fits = impl_->check_payload_size(event.json.size()); !fits) return std::move(fits).error();
   auto derived = detail::custom_payload_ordering_key(event.json);
   if (!derived) return std::move(derived).error();
   std::string ordering = event.ordering_key.empty() ? std::move(*derived) : event.ordering_key;
