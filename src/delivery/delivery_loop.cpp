@@ -158,8 +158,10 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
     }
   }
 
-  if (claimed_all_due && flush_waiting) publish_idle(flush_generation, now);
+  // Before publish_idle: a flush that returns idle must not then read a
+  // stale in-flight count in stats().
   in_flight_count_ = in_flight_.size();
+  if (claimed_all_due && flush_waiting) publish_idle(flush_generation, now);
 
   std::chrono::milliseconds wait = options_.poll_interval;
   if (claim_was_full && in_flight_.size() + waiting_count_ + results_.size() < options_.max_concurrency) {
