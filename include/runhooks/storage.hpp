@@ -157,6 +157,12 @@ struct StorageOptions {
   std::string schema = "runhooks";
   /// PostgreSQL: connections in the pool.
   std::size_t pool_size = 4;
+  /// SQLite: WAL frames (pages) past which, under a steady stream of writes
+  /// that a background checkpoint never catches up with, this process's
+  /// writers pause (milliseconds: the last frames and two fsyncs) so the WAL
+  /// can start over. About 64 MiB of 4 KiB pages; four times this and
+  /// another process's writers are made to wait too.
+  int wal_catch_up_frames = 16384;
 };
 
 /// The store used when none is named.

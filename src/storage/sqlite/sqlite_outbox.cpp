@@ -132,7 +132,7 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
   if (!tx) return std::move(tx).error();
   const std::int64_t now = to_millis(request.now);
   auto due = connection_->prepare(
-      "SELECT " RUNHOOKS_DELIVERY_COLUMNS ", " RUNHOOKS_EVENT_COLUMNS
+      "SELECT " RUNHOOKS_DELIVERY_COLUMNS ", " RUNHOOKS_EVENT_COLUMNS ", d.seq"
       " FROM deliveries d JOIN events e ON e.event_id = d.event_id"
       " WHERE d.status = 0 AND d.next_attempt_at <= ?1"
       "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?1)"
@@ -150,6 +150,7 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
   due->bind(3, json_string_array(request.skip_hooks));
   std::unordered_map<std::string, std::size_t> per_hook;
   std::vector<ClaimedDelivery> claimed;
+  std::vector<std::int64_t> seqs;
   while (claimed.size() < request.limit) {
     auto row = due->step();
     if (!row) return std::move(row).error();
@@ -158,14 +159,16 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
     if (request.per_hook_limit != 0 && taken >= request.per_hook_limit) continue;
     ++taken;
     claimed.push_back(ClaimedDelivery{read_delivery(*due), read_event(*due, kDeliveryColumnCount)});
+    seqs.push_back(due->column_int(kDeliveryColumnCount + kEventColumnCount));
   }
 
   const Timestamp expires = request.now + request.lease;
   auto lease = connection_->prepare(
-      "UPDATE deliveries SET lease_owner = ?2, lease_expires_at = ?3 WHERE delivery_id = ?1");
+      "UPDATE deliveries SET lease_owner = ?2, lease_expires_at = ?3 WHERE seq = ?1");
   if (!lease) return std::move(lease).error();
-  for (ClaimedDelivery& c : claimed) {
-    lease->bind(1, c.delivery.delivery_id).bind(2, request.owner).bind(3, to_millis(expires));
+  for (std::size_t i = 0; i < claimed.size(); ++i) {
+    ClaimedDelivery& c = claimed[i];
+    lease->bind(1, seqs[i]).bind(2, request.owner).bind(3, to_millis(expires));
     if (auto done = lease->run(); !done) return std::move(done).error();
     c.delivery.lease_owner = request.owner;
     c.delivery.lease_expires_at = expires;
@@ -174,24 +177,27 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
   return claimed;
 }
 
-Result<Delivery> SqliteStorage::load_delivery(std::string_view delivery_id) {
+Result<Delivery> SqliteStorage::load_delivery(std::string_view delivery_id, std::int64_t* seq) {
   auto stmt = connection_->prepare(
-      "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d WHERE d.delivery_id = ?1");
+      "SELECT " RUNHOOKS_DELIVERY_COLUMNS ", d.seq FROM deliveries d WHERE d.delivery_id = ?1");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, delivery_id);
   auto row = stmt->step();
   if (!row) return std::move(row).error();
   if (!*row) return delivery_not_found();
+  if (seq != nullptr) *seq = stmt->column_int(kDeliveryColumnCount);
   return read_delivery(*stmt);
 }
 
-Result<void> SqliteStorage::store_delivery(const Delivery& d) {
+// By seq, read with the delivery in the same transaction: the row itself,
+// without a second walk of the delivery_id index.
+Result<void> SqliteStorage::store_delivery(const Delivery& d, std::int64_t seq) {
   auto stmt = connection_->prepare(
       "UPDATE deliveries SET status = ?2, attempt_count = ?3, next_attempt_at = ?4, "
       "completed_at = ?5, last_error = ?6, next_trigger = ?7, lease_owner = ?8, "
-      "lease_expires_at = ?9 WHERE delivery_id = ?1");
+      "lease_expires_at = ?9 WHERE seq = ?1");
   if (!stmt) return std::move(stmt).error();
-  stmt->bind(1, d.delivery_id).bind(2, std::int64_t{static_cast<int>(d.status)});
+  stmt->bind(1, seq).bind(2, std::int64_t{static_cast<int>(d.status)});
   stmt->bind(3, std::int64_t{d.attempt_count}).bind(4, to_millis(d.next_attempt_at));
   if (d.completed_at) stmt->bind(5, to_millis(*d.completed_at)); else stmt->bind_null(5);
   stmt->bind(6, d.last_error).bind(7, std::int64_t{static_cast<int>(d.next_trigger)});
@@ -221,7 +227,8 @@ Result<std::vector<Result<Delivery>>> SqliteStorage::complete_attempts(
   std::vector<Result<Delivery>> outcomes;
   outcomes.reserve(results.size());
   for (const AttemptResult& r : results) {
-    auto delivery = load_delivery(r.attempt.delivery_id);
+    std::int64_t seq = 0;
+    auto delivery = load_delivery(r.attempt.delivery_id, &seq);
     if (!delivery) {
       if (delivery.error().code != ErrorCode::not_found) return std::move(delivery).error();
       outcomes.push_back(std::move(delivery));
@@ -234,7 +241,7 @@ Result<std::vector<Result<Delivery>>> SqliteStorage::complete_attempts(
     }
     if (auto stored = insert_attempt(r.attempt); !stored) return std::move(stored).error();
     apply_outcome(*delivery, r.attempt, r.outcome);
-    if (auto stored = store_delivery(*delivery); !stored) return std::move(stored).error();
+    if (auto stored = store_delivery(*delivery, seq); !stored) return std::move(stored).error();
     outcomes.push_back(std::move(delivery));
   }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
@@ -262,10 +269,11 @@ Result<Delivery> SqliteStorage::reschedule_delivery(std::string_view delivery_id
   std::lock_guard lock(mutex_);
   auto tx = Transaction::begin(*connection_, Kind::immediate);
   if (!tx) return std::move(tx).error();
-  auto delivery = load_delivery(delivery_id);
+  std::int64_t seq = 0;
+  auto delivery = load_delivery(delivery_id, &seq);
   if (!delivery) return delivery;
   apply_reschedule(*delivery, at, trigger);
-  if (auto stored = store_delivery(*delivery); !stored) return std::move(stored).error();
+  if (auto stored = store_delivery(*delivery, seq); !stored) return std::move(stored).error();
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return delivery;
 }

@@ -38,6 +38,8 @@ Result<std::shared_ptr<Storage>> SqliteStorage::open(const std::string& path, bo
     // at most the last commits on power loss.
     if (auto sync = db.exec("PRAGMA synchronous = NORMAL"); !sync) return std::move(sync).error();
     if (auto manual = db.exec("PRAGMA wal_autocheckpoint = 0"); !manual) return std::move(manual).error();
+    // A WAL that grew in a burst is cut back to 64 MiB when it starts over.
+    if (auto limit = db.exec("PRAGMA journal_size_limit = 67108864"); !limit) return std::move(limit).error();
   }
   if (auto fk = db.exec("PRAGMA foreign_keys = ON"); !fk) return std::move(fk).error();
   // Processes opening a new file at once contend for switching it to WAL,
@@ -54,37 +56,17 @@ Result<std::shared_ptr<Storage>> SqliteStorage::open(const std::string& path, bo
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   std::shared_ptr<SqliteStorage> storage(new SqliteStorage(std::move(*connection)));
-  if (!read_only) storage->start_checkpointer(path);
+  if (!read_only) {
+    storage->checkpointer_ = std::make_unique<WalCheckpointer>(path, options, storage->mutex_);
+    storage->checkpointer_->watch(storage->connection_->handle());
+  }
   return std::shared_ptr<Storage>(std::move(storage));
 }
 
-void SqliteStorage::start_checkpointer(const std::string& path) {
-  checkpointer_ = std::thread([this, path] {
-    // A failure to open only means the WAL grows until the next open; the
-    // storage itself works on.
-    auto connection = SqliteConnection::open(path, false);
-    std::unique_lock lock(checkpoint_mutex_);
-    while (!stopping_) {
-      checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(200));
-      if (stopping_ || !connection) break;
-      lock.unlock();
-      // PASSIVE: copies what it can without waiting for, or blocking,
-      // readers and writers (of this process or others).
-      sqlite3_wal_checkpoint_v2((*connection)->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                nullptr, nullptr);
-      lock.lock();
-    }
-  });
-}
-
 SqliteStorage::~SqliteStorage() {
-  if (!checkpointer_.joinable()) return;
-  {
-    std::lock_guard lock(checkpoint_mutex_);
-    stopping_ = true;
-  }
-  checkpoint_wake_.notify_all();
-  checkpointer_.join();
+  if (!checkpointer_) return;
+  sqlite3_wal_hook(connection_->handle(), nullptr, nullptr);
+  checkpointer_.reset();  // joins its thread, which may hold mutex_
 }
 
 Result<void> SqliteStorage::insert_hook(const Webhook& hook, std::size_t max_per_project) {

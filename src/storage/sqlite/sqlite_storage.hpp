@@ -7,11 +7,10 @@
 #include <runhooks/storage.hpp>
 
 #include "storage/sqlite/sqlite_connection.hpp"
+#include "storage/sqlite/wal_checkpointer.hpp"
 
-#include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 namespace runhooks::detail {
 
@@ -53,25 +52,17 @@ class SqliteStorage final : public Storage {
   explicit SqliteStorage(std::unique_ptr<SqliteConnection> connection)
       : connection_(std::move(connection)) {}
 
-  /// Checkpoints the WAL every so often on a connection of its own, so no
-  /// commit on the caller's path pays for copying the WAL into the database
-  /// (SQLite's automatic checkpoint would, at every 1000 pages).
-  void start_checkpointer(const std::string& path);
-
   // Helpers called with mutex_ held.
   Result<Webhook> load_hook(std::string_view hook_id);
   Result<void> store_hook(const Webhook& hook);
-  Result<Delivery> load_delivery(std::string_view delivery_id);
-  Result<void> store_delivery(const Delivery& delivery);
+  /// The delivery, and its row's seq when asked for (for store_delivery).
+  Result<Delivery> load_delivery(std::string_view delivery_id, std::int64_t* seq = nullptr);
+  Result<void> store_delivery(const Delivery& delivery, std::int64_t seq);
   Result<void> insert_attempt(const Attempt& attempt);
 
-  std::mutex mutex_;
+  std::mutex mutex_;  ///< held by every transaction of this Storage
   std::unique_ptr<SqliteConnection> connection_;
-
-  std::mutex checkpoint_mutex_;
-  std::condition_variable checkpoint_wake_;
-  bool stopping_ = false;  // guarded by checkpoint_mutex_
-  std::thread checkpointer_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // first to go: it uses mutex_
 };
 
 }  // namespace runhooks::detail

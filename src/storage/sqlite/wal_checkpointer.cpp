@@ -1,0 +1,98 @@
+#include "storage/sqlite/wal_checkpointer.hpp"
+
+#include "storage/sqlite/sqlite_connection.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+
+namespace runhooks::detail {
+
+namespace {
+
+// A checkpoint costs two fsyncs however little it copies: at most this often.
+constexpr std::chrono::milliseconds kMinInterval{20};
+// And at least this often, in case a wake-up was missed or another process wrote.
+constexpr std::chrono::milliseconds kMaxInterval{1000};
+
+}  // namespace
+
+WalCheckpointer::WalCheckpointer(const std::string& path, const StorageOptions& options,
+                                 std::mutex& writers)
+    : wake_frames_(std::clamp(options.wal_catch_up_frames / 4, 16, 1000)),
+      catch_up_frames_(std::max(16, options.wal_catch_up_frames)),
+      restart_frames_(4 * catch_up_frames_),
+      writers_(writers) {
+  thread_ = std::thread([this, path, timeout = options.busy_timeout] { run(path, timeout); });
+}
+
+WalCheckpointer::~WalCheckpointer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void WalCheckpointer::watch(sqlite3* db) { sqlite3_wal_hook(db, &WalCheckpointer::on_commit, this); }
+
+int WalCheckpointer::on_commit(void* self, sqlite3*, const char*, int frames) {
+  auto* checkpointer = static_cast<WalCheckpointer*>(self);
+  // Called after every commit, with the writer's lock held: only a flag and,
+  // once per request, a notify.
+  if (frames >= checkpointer->wake_frames_ && !checkpointer->requested_.exchange(true)) {
+    std::lock_guard lock(checkpointer->mutex_);
+    checkpointer->wake_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void WalCheckpointer::run(const std::string& path, std::chrono::milliseconds busy_timeout) {
+  // A failure to open only means the WAL grows until the file is next opened;
+  // the storage itself works on.
+  auto connection = SqliteConnection::open(path, false);
+  if (!connection) return;
+  sqlite3* db = (*connection)->handle();
+  sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+  // A connection that has read nothing has not opened the WAL yet, and a
+  // checkpoint on it does nothing at all (saying so only with -1s).
+  (void)(*connection)->exec("SELECT count(*) FROM sqlite_master");
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, kMaxInterval, [this] { return stopping_ || requested_.load(); });
+    if (stopping_) break;
+    requested_ = false;
+    lock.unlock();
+    checkpoint(db);
+    std::this_thread::sleep_for(kMinInterval);
+    lock.lock();
+  }
+}
+
+void WalCheckpointer::checkpoint(sqlite3* db) {
+  int frames = 0;
+  int copied = 0;
+  sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+  // Again while much was appended during the last pass, so that what is left
+  // for the catch-up below is little.
+  int appended = frames;
+  for (int pass = 0; pass < 4 && appended > wake_frames_; ++pass) {
+    const int before = frames;
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+    appended = frames - before;
+  }
+  if (frames >= restart_frames_ || (frames >= catch_up_frames_ && appended <= wake_frames_)) {
+    // With this process's writers held back, a pass copies every frame, and
+    // the next write starts the WAL over. They wait for the few frames left
+    // and two fsyncs.
+    std::lock_guard hold(writers_);
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+  }
+  if (frames >= restart_frames_ && copied < frames) {
+    // Another process keeps writing: its writers wait too (busy handler).
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+  }
+}
+
+}  // namespace runhooks::detail
