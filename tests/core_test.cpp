@@ -11,6 +11,9 @@
 #include <regex>
 #include <set>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 using namespace runhooks;
 using namespace std::chrono_literals;
 
@@ -106,4 +109,35 @@ TEST_CASE("ids are UUID v4 and secrets are whsec_ + 24 random bytes", "[core]") 
   const auto key = runhooks::detail::base64_decode(secret->substr(6));
   REQUIRE(key);
   CHECK(key->size() == 24);
+}
+
+TEST_CASE("time-ordered ids sort by time and carry version 7", "[core]") {
+  const std::regex uuid_v7("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  const auto early = runhooks::detail::time_ordered_uuid(1'700'000'000'000);
+  const auto late = runhooks::detail::time_ordered_uuid(1'700'000'000'001);
+  REQUIRE(early);
+  REQUIRE(late);
+  CHECK(std::regex_match(*early, uuid_v7));
+  CHECK(early->substr(0, 13) == "018bcfe5-6800");  // 48 bits of milliseconds
+  CHECK(*early < *late);
+}
+
+TEST_CASE("a forked child does not repeat the parent's ids", "[core]") {
+  (void)runhooks::detail::random_uuid();  // the parent holds a block of entropy
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const std::string id = runhooks::detail::random_uuid().value_or("");
+    (void)!write(fds[1], id.data(), id.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  char buffer[64] = {};
+  const ssize_t n = read(fds[0], buffer, sizeof buffer);
+  close(fds[0]);
+  waitpid(child, nullptr, 0);
+  REQUIRE(n == 36);
+  CHECK(std::string(buffer, 36) != runhooks::detail::random_uuid().value());
 }

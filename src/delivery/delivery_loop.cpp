@@ -294,7 +294,7 @@ void DeliveryLoop::record(AttemptResult result, AfterWrite after) {
 
 void DeliveryLoop::send(ClaimedDelivery claimed, const CachedHook& cached, Timestamp now) {
   const Webhook& hook = cached.hook;
-  auto request = build_request(hook, cached.secrets, claimed.delivery, claimed.event, now);
+  auto request = build_request(hook, cached.secrets, claimed.delivery, std::move(claimed.event.payload), now);
   if (!request) {
     fail_without_sending(claimed, now, "cannot sign: " + request.error().message);
     return;

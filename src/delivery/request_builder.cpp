@@ -9,10 +9,10 @@ namespace runhooks::detail {
 std::string webhook_id(const Delivery& delivery) { return "msg_" + delivery.delivery_id; }
 
 Result<HttpRequest> build_request(const Webhook& hook, const std::vector<std::string>& secrets,
-                                  const Delivery& delivery, const OutboxEvent& event, Timestamp now) {
+                                  const Delivery& delivery, std::string payload, Timestamp now) {
   HttpRequest request;
   request.url = hook.url;
-  request.body = event.payload;
+  request.body = std::move(payload);
   const std::string id = webhook_id(delivery);
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   auto signature = signature_header(secrets, id, seconds, request.body);

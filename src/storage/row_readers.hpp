@@ -71,6 +71,7 @@ OutboxEvent read_event_row(const Row& r, int first) {
   e.created_at = from_millis(r.integer(first + 6));
   return e;
 }
+inline constexpr int kEventColumnCount = 7;
 
 /// attempt_id, delivery_id, hook_id, started_at, duration_ms, status_code,
 /// error_class, error_message, trigger, response_body
