@@ -9,8 +9,9 @@
 //   delivery_bench throughput STORE URL_PREFIX HOOKS EVENTS [CONCURRENCY [THREADS]]
 //       runhooks: HOOKS hooks at URL_PREFIX0..N, EVENTS events stored first
 //       (not timed), then the notifier delivers all HOOKS x EVENTS.
-//   delivery_bench notify STORE HOOKS COUNT
-//       notify() latency, p50/p99, an event fanning out to HOOKS hooks.
+//   delivery_bench notify STORE HOOKS COUNT [RATE]
+//       notify() latency, p50/p99, an event fanning out to HOOKS hooks;
+//       back to back, or RATE notifies per second.
 //   delivery_bench latency STORE HEALTHY_URL HOOKS HOLE_URL HOLE_PERCENT EVENTS [CONCURRENCY]
 //       healthy deliveries' latency (p50/p99) while HOLE_PERCENT % of the
 //       hooks point at a black hole; also throughput.
@@ -262,7 +263,9 @@ int workers(const std::string& uri, const std::string& prefix, int hooks, int ev
   return 0;
 }
 
-int notify_latency(const std::string& uri, int hooks, int count) {
+// RATE 0: back to back, the store's saturation; otherwise notifies start at
+// RATE per second, as a busy fleet of test runners would send them.
+int notify_latency(const std::string& uri, int hooks, int count, int rate) {
   auto store = open(uri);
   create_hooks(store, "http://127.0.0.1:9/h", hooks);
   runhooks::NotifierOptions quiet;
@@ -270,15 +273,18 @@ int notify_latency(const std::string& uri, int hooks, int count) {
   runhooks::Notifier notifier(store, quiet);
   std::vector<double> micros;
   micros.reserve(static_cast<std::size_t>(count));
+  const auto t0 = Clock::now();
   for (int i = 0; i < count; ++i) {
+    if (rate > 0) std::this_thread::sleep_until(t0 + std::chrono::microseconds(1'000'000LL * i / rate));
     const runhooks::RunEvent e = event(i);
     const auto start = Clock::now();
     auto receipt = notifier.notify("bench", e);
     micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
     if (!receipt || receipt->delivery_ids.size() != static_cast<std::size_t>(hooks)) return 1;
   }
-  std::printf("mode=notify store=%s hooks=%d count=%d p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
-              uri.substr(0, uri.find(':')).c_str(), hooks, count, percentile(micros, 0.5),
+  std::printf("mode=notify store=%s hooks=%d count=%d rate=%s p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
+              uri.substr(0, uri.find(':')).c_str(), hooks, count,
+              rate > 0 ? std::to_string(rate).c_str() : "max", percentile(micros, 0.5),
               percentile(micros, 0.99), percentile(micros, 1.0));
   return 0;
 }
@@ -342,7 +348,7 @@ int main(int argc, char** argv) {
     return throughput(arg(1), arg(2), num(3, 64), num(4, 500), static_cast<std::size_t>(num(5, 64)),
                       static_cast<std::size_t>(std::max(1, num(6, 1))));
   }
-  if (mode == "notify") return notify_latency(arg(1), num(2, 10), num(3, 10000));
+  if (mode == "notify") return notify_latency(arg(1), num(2, 10), num(3, 10000), num(4, 0));
   if (mode == "latency") {
     return latency(arg(1), arg(2), num(3, 100), arg(4), num(5, 20), num(6, 100), static_cast<std::size_t>(num(7, 256)));
   }

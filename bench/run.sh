@@ -68,6 +68,7 @@ for threads in 1 2; do
   run "$bin/delivery_bench" throughput "sqlite:$work/tp$threads.db" "$nginx_url/h" 64 "$events" 64 "$threads"
 done
 run "$bin/delivery_bench" notify "sqlite:$work/notify.db" 10 "$notify_n"
+run "$bin/delivery_bench" notify "sqlite:$work/notify-paced.db" 10 "$notify_n" 1000
 run "$bin/delivery_bench" notify memory: 10 "$notify_n"
 run "$bin/delivery_bench" throughput memory: "$slow_url/slow" 1000 "$slow_events" 1000
 run "$bin/delivery_bench" latency memory: "$nginx_url/h" 100 "$slow_url/hole" 0 "$lat_events" 256
