@@ -561,6 +561,34 @@ TEST_CASE("a hook that only fails for the health window is disabled", "[notifier
   CHECK(disabled == 1);
 }
 
+TEST_CASE("a success another worker saw keeps the hook enabled despite this worker's cache", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver([](const ReceivedRequest&) { return Reply::status_only(500); });
+  const Webhook hook = f.hook(receiver.url());
+  auto clock = std::make_shared<FakeClock>(Timestamp(1795759200000ms));
+  NotifierOptions options = NotifierFixture::options();
+  options.clock = clock;
+  options.retry.schedule = {};
+  options.health_window = 500ms;
+  Notifier notifier(f.store, options);
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish, "a")));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  REQUIRE(f.registry.get(hook.hook_id)->failing_since);
+  clock->advance(100ms);  // this worker now caches the hook, failing since t0
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish, "b")));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  // Another worker's success clears the failure in storage.
+  REQUIRE(f.store->modify_hook(hook.hook_id, [](Webhook& h) -> Result<void> {
+    h.failing_since.reset();
+    return {};
+  }));
+  clock->advance(500ms);  // past the window by the cached value, cache still fresh
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish, "c")));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  REQUIRE(receiver.count() == 3);
+  CHECK(f.registry.get(hook.hook_id)->enabled);
+}
+
 TEST_CASE("a success resets the health window", "[notifier]") {
   NotifierFixture f;
   std::atomic<int> calls{0};

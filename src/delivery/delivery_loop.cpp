@@ -425,10 +425,17 @@ void DeliveryLoop::update_health(const Attempt& attempt, bool disable) {
   if (success && !failing_since) return;
   if (!success && failing_since) {
     if (attempt.started_at - *failing_since < options_.health_window) return;
+    // The cached hook may be up to a second old: another worker may have
+    // seen a success since. The stored one decides.
+    const auto window = options_.health_window;
+    const auto still_failing = [&](const Webhook& h) {
+      return h.failing_since && attempt.started_at - *h.failing_since >= window;
+    };
     disable_hook(attempt.hook_id, "only failed attempts since " + format_iso8601(*failing_since) +
                                       " (health window " +
                                       std::to_string(std::chrono::duration_cast<std::chrono::hours>(
-                                                         options_.health_window).count()) + " h)");
+                                                         options_.health_window).count()) + " h)",
+                 still_failing);
     return;
   }
   auto changed = storage_->modify_hook(attempt.hook_id, [&](Webhook& h) -> Result<void> {
@@ -440,10 +447,11 @@ void DeliveryLoop::update_health(const Attempt& attempt, bool disable) {
   else if (changed.error().code != ErrorCode::not_found) report(std::move(changed).error());
 }
 
-void DeliveryLoop::disable_hook(const std::string& hook_id, const std::string& reason) {
+void DeliveryLoop::disable_hook(const std::string& hook_id, const std::string& reason,
+                                const std::function<bool(const Webhook&)>& only_if) {
   bool flipped = false;
   auto changed = storage_->modify_hook(hook_id, [&](Webhook& h) -> Result<void> {
-    if (!h.enabled) return {};
+    if (!h.enabled || (only_if && !only_if(h))) return {};
     h.enabled = false;
     h.disabled_reason = reason;
     h.failing_since.reset();  // a fresh health window once it is enabled again

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -86,7 +87,9 @@ class DeliveryLoop {
   void record(AttemptResult result, AfterWrite after);
   void after_recorded(const AttemptResult& result, const AfterWrite& after, const Delivery& delivery);
   void update_health(const Attempt& attempt, bool disable);
-  void disable_hook(const std::string& hook_id, const std::string& reason);
+  /// Disables the hook, if `only_if` (when given) holds for it as stored.
+  void disable_hook(const std::string& hook_id, const std::string& reason,
+                    const std::function<bool(const Webhook&)>& only_if = {});
   /// The hook, from a cache refreshed every second; valid until the next call.
   Result<const CachedHook*> cached_hook(const std::string& hook_id, Timestamp now);
   void release_everything();
