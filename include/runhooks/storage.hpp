@@ -160,8 +160,8 @@ struct StorageOptions {
   /// SQLite: WAL frames (pages) past which, under a steady stream of writes
   /// that a background checkpoint never catches up with, this process's
   /// writers pause (milliseconds: the last frames and two fsyncs) so the WAL
-  /// can start over. About 64 MiB of 4 KiB pages; four times this and
-  /// another process's writers are made to wait too.
+  /// can start over. About 64 MiB of 4 KiB pages. At four times this, other
+  /// processes' writers are held back too, for at most 20 ms at a time.
   int wal_catch_up_frames = 16384;
 };
 

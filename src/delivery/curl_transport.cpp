@@ -233,11 +233,16 @@ class CurlTransport final : public Transport {
     }
     t.header_lines.append(kNoExpect, sizeof kNoExpect);  // no 100-continue round trip
     t.header_nodes.resize(t.request.headers.size() + 1);
+    // Walk by the known lengths, not by NULs: a NUL inside a value (refused
+    // when stored) must not shift the lines into separate headers.
     char* line = t.header_lines.data();
     for (std::size_t i = 0; i < t.header_nodes.size(); ++i) {
       t.header_nodes[i].data = line;
       t.header_nodes[i].next = i + 1 < t.header_nodes.size() ? &t.header_nodes[i + 1] : nullptr;
-      line += std::strlen(line) + 1;
+      if (i < t.request.headers.size()) {
+        const auto& [name, value] = t.request.headers[i];
+        line += name.size() + (value.empty() ? 1 : 2) + value.size() + 1;
+      }
     }
     curl_easy_setopt(e, CURLOPT_URL, t.request.url.c_str());
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.request.body.data());
@@ -296,7 +301,6 @@ class CurlTransport final : public Transport {
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::deque<std::unique_ptr<Transfer>> finished_early_;
   std::vector<CURL*> idle_;
-  std::string line_;  ///< scratch for building header lines
 };
 
 }  // namespace

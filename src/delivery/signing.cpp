@@ -5,6 +5,7 @@
 #include "core/encoding.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
 #include <openssl/params.h>
@@ -73,7 +74,10 @@ Result<std::string> hmac_base64(const std::string& key, std::string_view id, std
                                 std::string_view body) {
   thread_local HmacSha256 hmac;
   const std::string digest = hmac.mac(key, {id, ".", timestamp, ".", body});
-  if (digest.empty()) return Error{ErrorCode::internal, {}, "HMAC-SHA256 failed in OpenSSL"};
+  if (digest.empty()) {
+    ERR_clear_error();  // not left for this thread's next TLS error report
+    return Error{ErrorCode::internal, {}, "HMAC-SHA256 failed in OpenSSL"};
+  }
   return detail::base64_encode(digest);
 }
 

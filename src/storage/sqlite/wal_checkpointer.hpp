@@ -8,11 +8,13 @@
 // write after one that copied everything starts the WAL over. Under a steady
 // stream of commits that never happens (each pass misses the commits made
 // while it ran), so once the WAL passes `wal_catch_up_frames` the last few
-// frames are copied while this process's writers are held back.
+// frames are copied while this process's writers are held back (so the WAL
+// peaks somewhat above that: what is written while the passes run).
 
 #include <runhooks/storage.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -35,13 +37,15 @@ class WalCheckpointer {
 
  private:
   static int on_commit(void* self, sqlite3* db, const char* name, int frames);
-  void run(const std::string& path, std::chrono::milliseconds busy_timeout);
-  void checkpoint(sqlite3* db);
+  void run(const std::string& path);
+  /// One round; false when the connection turned out not to have the WAL open.
+  bool checkpoint(sqlite3* db);
 
   const int wake_frames_;      ///< a commit leaving this many frames wakes us
   const int catch_up_frames_;  ///< past this, our writers wait for the last frames
   const int restart_frames_;   ///< past this, other processes' writers wait too
   std::mutex& writers_;
+  std::chrono::steady_clock::time_point next_restart_{};  ///< after a RESTART gave up
   std::atomic<bool> requested_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
