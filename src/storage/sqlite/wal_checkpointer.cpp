@@ -91,7 +91,7 @@ bool WalCheckpointer::checkpoint(sqlite3* db) {
   // Again while much was appended during the last pass, so that what is left
   // for the catch-up below is little.
   int appended = frames;
-  for (int pass = 0; pass < 4 && appended > wake_frames_; ++pass) {
+  for (int pass = 0; pass < 2 && appended > wake_frames_; ++pass) {
     const int before = frames;
     sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
     appended = frames - before;
