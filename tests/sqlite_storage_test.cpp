@@ -299,18 +299,22 @@ namespace {
 // Stores events fanning out to `hooks` hooks of project "p", as notify does.
 struct EventWriter {
   std::shared_ptr<Storage> store;
-  explicit EventWriter(std::shared_ptr<Storage> s, int hooks) : store(std::move(s)) {
+  Notifier notifier;
+  int written = 0;
+  EventWriter(std::shared_ptr<Storage> s, int hooks) : store(std::move(s)), notifier(store, quiet()) {
     WebhookRegistry registry(store);
     for (int i = 0; i < hooks; ++i) REQUIRE(registry.create("p", simple_hook()));
   }
+  static NotifierOptions quiet() {
+    NotifierOptions options;
+    options.deliver = false;
+    return options;
+  }
   void write() {
-    NotifierOptions quiet;
-    quiet.deliver = false;
-    static thread_local int n = 0;
     RunEvent e;
     e.type = EventType::run_finish;
-    e.run_url = "https://app.example.com/run/" + std::to_string(++n);
-    REQUIRE(Notifier(store, quiet).notify("p", e));
+    e.run_url = "https://app.example.com/run/" + std::to_string(++written);
+    REQUIRE(notifier.notify("p", e));
   }
 };
 

@@ -51,17 +51,12 @@ class IdEntropy {
   unsigned generation_ = 0;
 };
 
-Result<std::string> uuid(unsigned char (&b)[16], int version) {
+std::string uuid(unsigned char (&b)[16], int version) {
   b[6] = static_cast<unsigned char>((b[6] & 0x0F) | (version << 4));
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // variant 10xx (RFC 9562)
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text(36, '-');
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;  // the dashes
-    text[at++] = kHex[b[i] >> 4];
-    text[at++] = kHex[b[i] & 0x0F];
-  }
+  std::string text = hex_encode(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
+  static constexpr std::size_t kDashes[] = {20, 16, 12, 8};  // from the back
+  for (std::size_t dash : kDashes) text.insert(dash, 1, '-');
   return text;
 }
 

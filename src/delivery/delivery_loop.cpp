@@ -424,18 +424,17 @@ void DeliveryLoop::update_health(const Attempt& attempt, bool disable) {
   const bool success = attempt.error_class == AttemptErrorClass::none;
   if (success && !failing_since) return;
   if (!success && failing_since) {
-    if (attempt.started_at - *failing_since < options_.health_window) return;
+    const auto failed_for_window = [&](const Webhook& h) {
+      return h.failing_since && attempt.started_at - *h.failing_since >= options_.health_window;
+    };
+    if (!failed_for_window((*cached)->hook)) return;
     // The cached hook may be up to a second old: another worker may have
     // seen a success since. The stored one decides.
-    const auto window = options_.health_window;
-    const auto still_failing = [&](const Webhook& h) {
-      return h.failing_since && attempt.started_at - *h.failing_since >= window;
-    };
     disable_hook(attempt.hook_id, "only failed attempts since " + format_iso8601(*failing_since) +
                                       " (health window " +
                                       std::to_string(std::chrono::duration_cast<std::chrono::hours>(
                                                          options_.health_window).count()) + " h)",
-                 still_failing);
+                 failed_for_window);
     return;
   }
   auto changed = storage_->modify_hook(attempt.hook_id, [&](Webhook& h) -> Result<void> {

@@ -57,17 +57,13 @@ Result<std::shared_ptr<Storage>> SqliteStorage::open(const std::string& path, bo
   }
   std::shared_ptr<SqliteStorage> storage(new SqliteStorage(std::move(*connection)));
   if (!read_only) {
-    storage->checkpointer_ = std::make_unique<WalCheckpointer>(path, options, storage->mutex_);
-    storage->checkpointer_->watch(storage->connection_->handle());
+    storage->checkpointer_ =
+        std::make_unique<WalCheckpointer>(path, options, storage->connection_->handle(), storage->mutex_);
   }
   return std::shared_ptr<Storage>(std::move(storage));
 }
 
-SqliteStorage::~SqliteStorage() {
-  if (!checkpointer_) return;
-  sqlite3_wal_hook(connection_->handle(), nullptr, nullptr);
-  checkpointer_.reset();  // joins its thread, which may hold mutex_
-}
+SqliteStorage::~SqliteStorage() = default;
 
 Result<void> SqliteStorage::insert_hook(const Webhook& hook, std::size_t max_per_project) {
   std::lock_guard lock(mutex_);

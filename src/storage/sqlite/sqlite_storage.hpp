@@ -62,7 +62,8 @@ class SqliteStorage final : public Storage {
 
   std::mutex mutex_;  ///< held by every transaction of this Storage
   std::unique_ptr<SqliteConnection> connection_;
-  std::unique_ptr<WalCheckpointer> checkpointer_;  // first to go: it uses mutex_
+  // Declared last, so destroyed first: its thread uses mutex_ and the connection.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace runhooks::detail

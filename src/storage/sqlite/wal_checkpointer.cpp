@@ -30,15 +30,18 @@ bool open_wal(SqliteConnection& connection) {
 }  // namespace
 
 WalCheckpointer::WalCheckpointer(const std::string& path, const StorageOptions& options,
-                                 std::mutex& writers)
+                                 sqlite3* writer, std::mutex& writers)
     : wake_frames_(std::clamp(options.wal_catch_up_frames / 4, 16, 1000)),
       catch_up_frames_(std::clamp(options.wal_catch_up_frames, 16, kMaxCatchUpFrames)),
       restart_frames_(4 * catch_up_frames_),
+      writer_(writer),
       writers_(writers) {
   thread_ = std::thread([this, path] { run(path); });
+  sqlite3_wal_hook(writer_, &WalCheckpointer::on_commit, this);
 }
 
 WalCheckpointer::~WalCheckpointer() {
+  sqlite3_wal_hook(writer_, nullptr, nullptr);
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -46,8 +49,6 @@ WalCheckpointer::~WalCheckpointer() {
   wake_.notify_all();
   thread_.join();
 }
-
-void WalCheckpointer::watch(sqlite3* db) { sqlite3_wal_hook(db, &WalCheckpointer::on_commit, this); }
 
 int WalCheckpointer::on_commit(void* self, sqlite3*, const char*, int frames) {
   auto* checkpointer = static_cast<WalCheckpointer*>(self);

@@ -26,14 +26,13 @@ namespace runhooks::detail {
 
 class WalCheckpointer {
  public:
+  /// Watches the writing connection `writer` (its WAL hook, until destroyed);
   /// `writers` is the mutex every write transaction of this process holds.
-  WalCheckpointer(const std::string& path, const StorageOptions& options, std::mutex& writers);
+  WalCheckpointer(const std::string& path, const StorageOptions& options, sqlite3* writer,
+                  std::mutex& writers);
   ~WalCheckpointer();
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;
-
-  /// Installs the WAL hook on the writing connection `db`.
-  void watch(sqlite3* db);
 
  private:
   static int on_commit(void* self, sqlite3* db, const char* name, int frames);
@@ -44,6 +43,7 @@ class WalCheckpointer {
   const int wake_frames_;      ///< a commit leaving this many frames wakes us
   const int catch_up_frames_;  ///< past this, our writers wait for the last frames
   const int restart_frames_;   ///< past this, other processes' writers wait too
+  sqlite3* const writer_;
   std::mutex& writers_;
   std::chrono::steady_clock::time_point next_restart_{};  ///< after a RESTART gave up
   std::atomic<bool> requested_{false};
