@@ -122,6 +122,21 @@ TEST_CASE("time-ordered ids sort by time and carry version 7", "[core]") {
   CHECK(*early < *late);
 }
 
+TEST_CASE("time-ordered ids made in one millisecond still sort in the order they were made", "[core]") {
+  // Ids in order append to an index's last page instead of random pages.
+  const std::int64_t now = 1'800'000'000'000;
+  std::string previous = runhooks::detail::time_ordered_uuid(now).value();
+  for (int i = 0; i < 10'000; ++i) {  // more than the 12-bit counter holds: it carries into the time
+    const std::string next = runhooks::detail::time_ordered_uuid(now).value();
+    REQUIRE(previous < next);
+    previous = next;
+  }
+  // An id for a time well in the past keeps its own time.
+  const auto old = runhooks::detail::time_ordered_uuid(1'700'000'000'000);
+  REQUIRE(old);
+  CHECK(old->substr(0, 13) == "018bcfe5-6800");
+}
+
 TEST_CASE("a forked child does not repeat the parent's ids", "[core]") {
   (void)runhooks::detail::random_uuid();  // the parent holds a block of entropy
   int fds[2];

@@ -39,6 +39,16 @@ void raw_exec(const std::string& path, const std::string& sql) {
   (void)message;
 }
 
+// Turns a current file back into a version-2 one: runs indexed by their text.
+const char* const kDowngradeToVersion2 = R"sql(
+DROP INDEX deliveries_by_run;
+ALTER TABLE deliveries DROP COLUMN run_key;
+ALTER TABLE deliveries DROP COLUMN hook_key;
+CREATE INDEX deliveries_by_run ON deliveries(ordering_key, hook_id, seq)
+  WHERE status = 0 AND ordering_key != '';
+PRAGMA user_version = 2;
+)sql";
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -96,7 +106,7 @@ TEST_CASE("the file is WAL with foreign keys and a schema version", "[sqlite]") 
     return value;
   };
   CHECK(pragma("PRAGMA journal_mode") == "wal");
-  CHECK(pragma("PRAGMA user_version") == "2");
+  CHECK(pragma("PRAGMA user_version") == "3");
   sqlite3_close(db);
 }
 
@@ -109,6 +119,7 @@ TEST_CASE("a file of an older schema is migrated forward, data kept", "[sqlite]"
     hook = registry.create("p", simple_hook()).value();
   }
   // Turn the file back into a version-1 file: no health column.
+  raw_exec(path, kDowngradeToVersion2);
   raw_exec(path, "ALTER TABLE hooks DROP COLUMN failing_since; PRAGMA user_version = 1;");
   auto reopened = open_storage("sqlite:" + path);
   REQUIRE(reopened);
@@ -119,6 +130,44 @@ TEST_CASE("a file of an older schema is migrated forward, data kept", "[sqlite]"
   });
   REQUIRE(failing);
   CHECK((*reopened)->get_hook(hook.hook_id)->failing_since == Timestamp(std::chrono::milliseconds(1234)));
+}
+
+TEST_CASE("a version-2 file keeps its pending runs in order after the migration", "[sqlite]") {
+  TempDir dir;
+  const std::string path = dir.file("v2.db");
+  const Timestamp t0 = Timestamp(std::chrono::milliseconds(1'700'000'000'000));
+  auto event = [&](const std::string& id, EventType type, const std::string& run) {
+    OutboxEvent e;
+    e.event_id = id;
+    e.project_id = "p";
+    e.type = type;
+    e.payload = "{}";
+    e.ordering_key = run;
+    e.created_at = t0;
+    return e;
+  };
+  {
+    auto store = open_storage("sqlite:" + path).value();
+    REQUIRE(WebhookRegistry(store).create("p", simple_hook()));
+    REQUIRE(store->enqueue(event("e1", EventType::run_start, "https://ci/run/1")));
+    REQUIRE(store->enqueue(event("e2", EventType::run_finish, "https://ci/run/1")));
+    REQUIRE(store->enqueue(event("e3", EventType::run_finish, "https://ci/run/2")));
+  }
+  raw_exec(path, kDowngradeToVersion2);
+  auto store = open_storage("sqlite:" + path).value();
+  // After the migration as before it: run 1's finish waits for its start,
+  // run 2 (nothing earlier) goes.
+  auto claimed = store->claim_due(ClaimRequest{"w", t0 + 1s, 30s, 10, 0, {}});
+  REQUIRE(claimed);
+  std::vector<std::string> events;
+  for (const ClaimedDelivery& c : *claimed) events.push_back(c.event.event_id);
+  std::sort(events.begin(), events.end());
+  CHECK(events == std::vector<std::string>{"e1", "e3"});
+  // A run enqueued after the migration is ordered against the migrated one.
+  REQUIRE(store->enqueue(event("e4", EventType::run_canceled, "https://ci/run/2")));
+  auto later = store->claim_due(ClaimRequest{"w2", t0 + 1s, 30s, 10, 0, {}});
+  REQUIRE(later);
+  CHECK(later->empty());  // e2 and e4 each wait for a delivery leased to w
 }
 
 TEST_CASE("a file from a newer runhooks is refused, untouched", "[sqlite][faults]") {

@@ -17,8 +17,9 @@ Result<std::string> random_bytes(std::size_t n);
 Result<std::string> random_uuid();
 
 /// A time-ordered (version 7, RFC 9562) UUID: 48 bits of unix milliseconds,
-/// then random bits. Ids made later sort later, so B-tree indexes on them
-/// append instead of writing a random page: used for events, deliveries and
+/// a 12-bit counter, then random bits. Ids made later in this process sort
+/// later, also within one millisecond, so B-tree indexes on them append
+/// instead of writing a random page: used for events, deliveries and
 /// attempts, which are written at high rates.
 Result<std::string> time_ordered_uuid(std::int64_t unix_millis);
 

@@ -6,6 +6,7 @@
 #include "storage/outbox_rules.hpp"
 #include "storage/record_codec.hpp"
 #include "storage/row_readers.hpp"
+#include "storage/sqlite/sqlite_schema.hpp"
 
 #include <unordered_map>
 
@@ -27,6 +28,14 @@ using Kind = Transaction::Kind;
 #define RUNHOOKS_ATTEMPT_COLUMNS                                                          \
   "attempt_id, delivery_id, hook_id, started_at, duration_ms, status_code, error_class, "  \
   "error_message, trigger, response_body"
+
+// A pending delivery of the same run and hook made before d: d waits for it.
+// The keys find those in a small index; comparing the text too makes a rare
+// hash collision harmless.
+#define RUNHOOKS_EARLIER_IN_RUN                                                           \
+  "SELECT 1 FROM deliveries p WHERE p.status = 0 AND p.run_key != 0"                      \
+  " AND p.run_key = d.run_key AND p.hook_key = d.hook_key AND p.seq < d.seq"              \
+  " AND p.hook_id = d.hook_id AND p.ordering_key = d.ordering_key"
 
 Delivery read_delivery(const Statement& row) { return read_delivery_row(row); }
 
@@ -95,16 +104,18 @@ Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
   EnqueueResult result{event.event_id, {}, false};
   auto insert_delivery = connection_->prepare(
       "INSERT INTO deliveries (delivery_id, event_id, hook_id, project_id, ordering_key, "
-      "status, attempt_count, next_attempt_at, created_at, last_error, next_trigger, "
-      "lease_owner) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?6, '', 0, '')");
+      "run_key, hook_key, status, attempt_count, next_attempt_at, created_at, last_error, "
+      "next_trigger, lease_owner) VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?8, 0, 0, ?6, ?6, '', 0, '')");
   if (!insert_delivery) return std::move(insert_delivery).error();
   std::int64_t first_seq = 0;
+  const std::int64_t run_key = text_key(event.ordering_key);
   for (const std::string& hook_id : *hook_ids) {
     auto delivery_id = time_ordered_uuid(to_millis(event.created_at));
     if (!delivery_id) return std::move(delivery_id).error();
     insert_delivery->bind(1, *delivery_id).bind(2, event.event_id).bind(3, hook_id);
     insert_delivery->bind(4, event.project_id).bind(5, event.ordering_key);
-    insert_delivery->bind(6, to_millis(event.created_at));
+    insert_delivery->bind(6, to_millis(event.created_at)).bind(7, run_key);
+    insert_delivery->bind(8, run_key == 0 ? 0 : text_key(hook_id));
     if (auto done = insert_delivery->run(); !done) return std::move(done).error();
     if (first_seq == 0) first_seq = sqlite3_last_insert_rowid(connection_->handle());
     result.delivery_ids.push_back(std::move(*delivery_id));
@@ -137,9 +148,7 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
       " WHERE d.status = 0 AND d.next_attempt_at <= ?1"
       "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?1)"
       "   AND d.hook_id NOT IN (SELECT value FROM json_each(?3))"
-      "   AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"
-      "        WHERE p.status = 0 AND p.ordering_key != '' AND p.ordering_key = d.ordering_key"
-      "          AND p.hook_id = d.hook_id AND p.seq < d.seq))"
+      "   AND (d.run_key = 0 OR NOT EXISTS (" RUNHOOKS_EARLIER_IN_RUN "))"
       " ORDER BY d.next_attempt_at, d.seq LIMIT ?2");
   if (!due) return std::move(due).error();
   // With a per-hook limit some rows are passed over, so read a few more than
@@ -343,9 +352,7 @@ Result<std::optional<Timestamp>> SqliteStorage::next_due_at() {
   std::lock_guard lock(mutex_);
   auto stmt = connection_->prepare(
       "SELECT d.next_attempt_at FROM deliveries d WHERE d.status = 0"
-      "   AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"
-      "        WHERE p.status = 0 AND p.ordering_key != '' AND p.ordering_key = d.ordering_key"
-      "          AND p.hook_id = d.hook_id AND p.seq < d.seq))"
+      "   AND (d.run_key = 0 OR NOT EXISTS (" RUNHOOKS_EARLIER_IN_RUN "))"
       " ORDER BY d.next_attempt_at LIMIT 1");
   if (!stmt) return std::move(stmt).error();
   auto row = stmt->step();
