@@ -4,8 +4,9 @@
 //   delivery_bench serial URL N
 //       a plain serial loop making a new libcurl handle per request (what
 //       users write by hand).
-//   delivery_bench multi URL N [CONCURRENCY]
-//       a plain libcurl multi loop reusing handles: the transport's ceiling.
+//   delivery_bench multi URL N [CONCURRENCY [THREADS]]
+//       a plain libcurl multi loop reusing handles (THREADS of them side by
+//       side, sharing N and CONCURRENCY): the transport's ceiling.
 //   delivery_bench throughput STORE URL_PREFIX HOOKS EVENTS [CONCURRENCY [THREADS]]
 //       runhooks: HOOKS hooks at URL_PREFIX0..N, EVENTS events stored first
 //       (not timed), then the notifier delivers all HOOKS x EVENTS.
@@ -142,11 +143,11 @@ int serial(const std::string& url, int n) {
 
 // A plain libcurl multi loop with reused handles and the same concurrency:
 // what the transport alone can do, without storage, signing or bookkeeping.
-int multi(const std::string& url, int n, int concurrency) {
-  const std::string body = runhooks::to_json(event(0));
+// One libcurl multi loop: n POSTs of body to url, concurrency at a time,
+// handles reused. Returns how many succeeded.
+int multi_loop(const std::string& url, const std::string& body, int n, int concurrency) {
   CURLM* m = curl_multi_init();
   curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  std::vector<CURL*> handles;
   auto start_one = [&](CURL* h) {
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
@@ -155,7 +156,6 @@ int multi(const std::string& url, int n, int concurrency) {
     curl_multi_add_handle(m, h);
   };
   int started = 0, done = 0, ok = 0;
-  const auto t0 = Clock::now();
   for (int i = 0; i < concurrency && started < n; ++i, ++started) start_one(curl_easy_init());
   while (done < n) {
     int running = 0;
@@ -171,12 +171,28 @@ int multi(const std::string& url, int n, int concurrency) {
     }
     if (done < n) curl_multi_poll(m, nullptr, 0, 100, nullptr);
   }
-  const double elapsed = seconds_since(t0);
   curl_slist_free_all(headers);
   curl_multi_cleanup(m);
-  std::printf("mode=multi requests=%d ok=%d concurrency=%d seconds=%.3f rate=%.0f\n", n, ok, concurrency,
-              elapsed, n / elapsed);
-  return ok == n ? 0 : 1;
+  return ok;
+}
+
+// THREADS loops side by side, each n / threads requests and concurrency /
+// threads connections: the most libcurl itself delivers on this machine,
+// to set runhooks' figures (one delivery thread per loop) against.
+int multi(const std::string& url, int n, int concurrency, int threads) {
+  const std::string body = runhooks::to_json(event(0));
+  std::atomic<int> ok{0};
+  const auto t0 = Clock::now();
+  std::vector<std::thread> loops;
+  for (int t = 0; t < threads; ++t) {
+    loops.emplace_back([&] { ok += multi_loop(url, body, n / threads, concurrency / threads); });
+  }
+  for (std::thread& loop : loops) loop.join();
+  const double elapsed = seconds_since(t0);
+  const int total = n / threads * threads;
+  std::printf("mode=multi threads=%d requests=%d ok=%d concurrency=%d seconds=%.3f rate=%.0f\n", threads, total,
+              ok.load(), concurrency, elapsed, total / elapsed);
+  return ok == total ? 0 : 1;
 }
 
 int throughput(const std::string& uri, const std::string& prefix, int hooks, int events, std::size_t concurrency,
@@ -343,7 +359,7 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const std::string mode = arg(0);
   if (mode == "serial") return serial(arg(1), num(2, 2000));
-  if (mode == "multi") return multi(arg(1), num(2, 100000), num(3, 64));
+  if (mode == "multi") return multi(arg(1), num(2, 100000), num(3, 64), std::max(1, num(4, 1)));
   if (mode == "throughput") {
     return throughput(arg(1), arg(2), num(3, 64), num(4, 500), static_cast<std::size_t>(num(5, 64)),
                       static_cast<std::size_t>(std::max(1, num(6, 1))));

@@ -63,6 +63,7 @@ if command -v wrk >/dev/null; then
 fi
 run "$bin/delivery_bench" serial "$nginx_url/h0" "$serial_n"
 run "$bin/delivery_bench" multi "$nginx_url/h0" $((events * 64)) 64
+run "$bin/delivery_bench" multi "$nginx_url/h0" $((events * 64)) 64 2
 for threads in 1 2; do
   run "$bin/delivery_bench" throughput memory: "$nginx_url/h" 64 "$events" 64 "$threads"
   run "$bin/delivery_bench" throughput "sqlite:$work/tp$threads.db" "$nginx_url/h" 64 "$events" 64 "$threads"
