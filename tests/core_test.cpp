@@ -124,7 +124,8 @@ TEST_CASE("time-ordered ids sort by time and carry version 7", "[core]") {
 
 TEST_CASE("time-ordered ids made in one millisecond still sort in the order they were made", "[core]") {
   // Ids in order append to an index's last page instead of random pages.
-  const std::int64_t now = 1'800'000'000'000;
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
   std::string previous = runhooks::detail::time_ordered_uuid(now).value();
   for (int i = 0; i < 10'000; ++i) {  // more than the 12-bit counter holds: it carries into the time
     const std::string next = runhooks::detail::time_ordered_uuid(now).value();
@@ -135,6 +136,10 @@ TEST_CASE("time-ordered ids made in one millisecond still sort in the order they
   const auto old = runhooks::detail::time_ordered_uuid(1'700'000'000'000);
   REQUIRE(old);
   CHECK(old->substr(0, 13) == "018bcfe5-6800");
+  // A time far ahead (a caller's mistake) does not hold back the ids after it.
+  REQUIRE(runhooks::detail::time_ordered_uuid(now + 86'400'000));
+  const std::string after = runhooks::detail::time_ordered_uuid(now + 10).value();
+  CHECK(previous < after);
 }
 
 TEST_CASE("a forked child does not repeat the parent's ids", "[core]") {

@@ -132,7 +132,7 @@ TEST_CASE("a file of an older schema is migrated forward, data kept", "[sqlite]"
   CHECK((*reopened)->get_hook(hook.hook_id)->failing_since == Timestamp(std::chrono::milliseconds(1234)));
 }
 
-TEST_CASE("a version-2 file keeps its pending runs in order after the migration", "[sqlite]") {
+TEST_CASE("a version-2 file keeps its runs in order after the migration", "[sqlite]") {
   TempDir dir;
   const std::string path = dir.file("v2.db");
   const Timestamp t0 = Timestamp(std::chrono::milliseconds(1'700'000'000'000));
@@ -146,28 +146,46 @@ TEST_CASE("a version-2 file keeps its pending runs in order after the migration"
     e.created_at = t0;
     return e;
   };
+  std::string finished_start;
   {
     auto store = open_storage("sqlite:" + path).value();
     REQUIRE(WebhookRegistry(store).create("p", simple_hook()));
+    // Run 3 started and its RUN_START was delivered before the upgrade.
+    REQUIRE(store->enqueue(event("e0", EventType::run_start, "https://ci/run/3")));
+    auto claimed = store->claim_due(ClaimRequest{"w0", t0, 30s, 10, 0, {}});
+    REQUIRE(claimed);
+    REQUIRE(claimed->size() == 1);
+    Attempt attempt;
+    attempt.attempt_id = "a0";
+    attempt.delivery_id = finished_start = claimed->front().delivery.delivery_id;
+    attempt.hook_id = claimed->front().delivery.hook_id;
+    attempt.started_at = t0;
+    attempt.status_code = 200;
+    REQUIRE(store->complete_attempt("w0", attempt, DeliveryOutcome{DeliveryStatus::succeeded, {}}));
     REQUIRE(store->enqueue(event("e1", EventType::run_start, "https://ci/run/1")));
     REQUIRE(store->enqueue(event("e2", EventType::run_finish, "https://ci/run/1")));
     REQUIRE(store->enqueue(event("e3", EventType::run_finish, "https://ci/run/2")));
+    REQUIRE(store->enqueue(event("e6", EventType::run_finish, "https://ci/run/3")));
+    REQUIRE(store->enqueue(event("e7", EventType::run_finish, "")));  // no run
   }
   raw_exec(path, kDowngradeToVersion2);
   auto store = open_storage("sqlite:" + path).value();
-  // After the migration as before it: run 1's finish waits for its start,
-  // run 2 (nothing earlier) goes.
+  // Run 3's start, delivered before the migration, is sent again after it:
+  // its finish must wait for it, so finished rows got their keys too.
+  REQUIRE(store->reschedule_delivery(finished_start, t0, AttemptTrigger::manual));
+  // Run 1's finish waits for its start; run 2 (nothing earlier) and the event
+  // without a run go.
   auto claimed = store->claim_due(ClaimRequest{"w", t0 + 1s, 30s, 10, 0, {}});
   REQUIRE(claimed);
   std::vector<std::string> events;
   for (const ClaimedDelivery& c : *claimed) events.push_back(c.event.event_id);
   std::sort(events.begin(), events.end());
-  CHECK(events == std::vector<std::string>{"e1", "e3"});
+  CHECK(events == std::vector<std::string>{"e0", "e1", "e3", "e7"});
   // A run enqueued after the migration is ordered against the migrated one.
   REQUIRE(store->enqueue(event("e4", EventType::run_canceled, "https://ci/run/2")));
   auto later = store->claim_due(ClaimRequest{"w2", t0 + 1s, 30s, 10, 0, {}});
   REQUIRE(later);
-  CHECK(later->empty());  // e2 and e4 each wait for a delivery leased to w
+  CHECK(later->empty());  // e2, e4 and e6 each wait for a delivery leased to w
 }
 
 TEST_CASE("a file from a newer runhooks is refused, untouched", "[sqlite][faults]") {

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -66,15 +67,24 @@ std::string uuid(unsigned char (&b)[16], int version) {
 // threads. Ids made in random order within a millisecond would land on
 // random pages of every index on them; in order they append to the last
 // page. A time far behind the latest id (an old event's time) keeps its own
-// milliseconds and a random counter: it is not on the hot path.
+// milliseconds and a random counter: it is not on the hot path. So does a
+// time out of range or well ahead of the system clock (a caller's mistake),
+// which would otherwise leave every later id behind the latest.
 std::uint64_t ordered_prefix(std::int64_t unix_millis, std::uint64_t random_counter) {
   static std::atomic<std::uint64_t> latest{0};
   constexpr std::uint64_t kCounterBits = 12;
   constexpr std::uint64_t kReorderWindow = std::uint64_t{1000} << kCounterBits;  // one second
+  constexpr std::int64_t kMaxAhead = 60'000;                                     // one minute
+  const std::uint64_t unordered =
+      (static_cast<std::uint64_t>(unix_millis) & 0xFFFF'FFFF'FFFFull) << kCounterBits | (random_counter & 0xFFF);
+  const std::int64_t system_now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  if (unix_millis < 0 || unix_millis > system_now + kMaxAhead) return unordered;
   const std::uint64_t wanted = static_cast<std::uint64_t>(unix_millis) << kCounterBits;
   std::uint64_t seen = latest.load(std::memory_order_relaxed);
   for (;;) {
-    if (wanted + kReorderWindow < seen) return wanted | (random_counter & 0xFFF);
+    if (wanted + kReorderWindow < seen) return unordered;
     // A counter running over 4,096 ids in one millisecond carries into the
     // milliseconds: the id is then a little ahead of the clock, as the RFC allows.
     const std::uint64_t next = wanted > seen ? wanted : seen + 1;

@@ -17,10 +17,12 @@ Result<std::string> random_bytes(std::size_t n);
 Result<std::string> random_uuid();
 
 /// A time-ordered (version 7, RFC 9562) UUID: 48 bits of unix milliseconds,
-/// a 12-bit counter, then random bits. Ids made later in this process sort
-/// later, also within one millisecond, so B-tree indexes on them append
-/// instead of writing a random page: used for events, deliveries and
-/// attempts, which are written at high rates.
+/// a 12-bit counter, then random bits. Ids made later in this process for
+/// the present time sort later, also within one millisecond, so B-tree
+/// indexes on them append instead of writing a random page: used for events,
+/// deliveries and attempts, which are written at high rates. An id for a
+/// time more than a second behind the latest one made, or over a minute
+/// ahead of the system clock, has a random counter instead.
 Result<std::string> time_ordered_uuid(std::int64_t unix_millis);
 
 /// A Standard Webhooks secret: `whsec_` + base64 of `bytes` random bytes.

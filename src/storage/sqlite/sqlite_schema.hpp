@@ -11,8 +11,8 @@ namespace runhooks::detail {
 /// The schema version this build writes.
 int sqlite_schema_version();
 
-/// deliveries.run_key and hook_key: a text as a 64-bit integer (FNV-1a,
-/// never 0), 0 for the empty text. Two texts may share a key: queries on
+/// deliveries.run_key and hook_key: a text as a 64-bit integer (FNV-1a and
+/// MurmurHash3's finalizer, never 0), 0 for the empty text. Two texts may share a key: queries on
 /// these keys also compare the text.
 std::int64_t text_key(std::string_view text);
 
