@@ -19,6 +19,9 @@
 //   delivery_bench workers STORE URL_PREFIX HOOKS EVENTS PROCESSES
 //       PROCESSES worker processes share one store (PostgreSQL, or a SQLite
 //       file); also the CPU seconds of the workers and of the postgres server.
+//   delivery_bench purge STORE HOOKS EVENTS
+//       purge_events over EVENTS delivered events (HOOKS deliveries each), in
+//       the delivery loop's batches: rate and longest batch.
 //   delivery_bench pending STORE COUNT
 //       peak RSS while COUNT deliveries are pending (stored, then claimed).
 //
@@ -350,6 +353,49 @@ int pending(const std::string& uri, int count) {
   return 0;
 }
 
+// EVENTS events to HOOKS hooks, all delivered (recorded straight through the
+// Storage API, not timed), then purged in the delivery loop's batches of
+// 100 events: the rate, and the longest batch (a notify in this process
+// waits for at most that).
+int purge(const std::string& uri, int hooks, int events) {
+  auto store = open(uri);
+  create_hooks(store, "http://127.0.0.1:9/h", hooks);
+  enqueue_events(store, events);
+  const auto now = runhooks::Clock::system().now();
+  for (;;) {
+    auto claimed = check(store->claim_due(runhooks::ClaimRequest{"bench", now, std::chrono::minutes(1), 1000, 0, {}}),
+                         "claim");
+    if (claimed.empty()) break;
+    std::vector<runhooks::AttemptResult> results;
+    for (const runhooks::ClaimedDelivery& c : claimed) {
+      runhooks::Attempt a;
+      a.attempt_id = c.delivery.delivery_id + "-a";
+      a.delivery_id = c.delivery.delivery_id;
+      a.hook_id = c.delivery.hook_id;
+      a.started_at = now;
+      a.status_code = 200;
+      a.response_body = "ok";
+      results.push_back({a, runhooks::DeliveryOutcome{runhooks::DeliveryStatus::succeeded, {}}});
+    }
+    check(store->complete_attempts("bench", results), "complete");
+  }
+  const auto t0 = Clock::now();
+  double longest_ms = 0;
+  std::size_t purged = 0;
+  for (;;) {
+    const auto batch_start = Clock::now();
+    const std::size_t n = check(store->purge_events(now + std::chrono::seconds(1), 100), "purge");
+    longest_ms = std::max(longest_ms, std::chrono::duration<double, std::milli>(Clock::now() - batch_start).count());
+    purged += n;
+    if (n < 100) break;
+  }
+  const double elapsed = seconds_since(t0);
+  std::printf("mode=purge store=%s hooks=%d events=%d purged=%zu seconds=%.3f events_per_s=%.0f "
+              "longest_batch_ms=%.1f\n",
+              uri.substr(0, uri.find(':')).c_str(), hooks, events, purged, elapsed, static_cast<double>(purged) / elapsed, longest_ms);
+  return purged == static_cast<std::size_t>(events) ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -369,6 +415,7 @@ int main(int argc, char** argv) {
     return latency(arg(1), arg(2), num(3, 100), arg(4), num(5, 20), num(6, 100), static_cast<std::size_t>(num(7, 256)));
   }
   if (mode == "pending") return pending(arg(1), num(2, 100000));
+  if (mode == "purge") return purge(arg(1), num(2, 10), num(3, 10000));
   if (mode == "workers") return workers(arg(1), arg(2), num(3, 64), num(4, 100), num(5, 1));
   std::fprintf(stderr, "usage: see the comment at the top of delivery_bench.cpp\n");
   return 2;

@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include <set>
+#include <thread>
 
 using namespace runhooks;
 using namespace runhooks::test;
@@ -559,6 +560,30 @@ TEST_CASE("a hook that only fails for the health window is disabled", "[notifier
   CHECK_FALSE(stored->enabled);
   CHECK_THAT(stored->disabled_reason, Catch::StartsWith("only failed attempts since 2026-11-27T06:00:00.000Z"));
   CHECK(disabled == 1);
+}
+
+TEST_CASE("the loop purges events that finished longer ago than the retention", "[notifier]") {
+  NotifierFixture f;
+  TestReceiver receiver([](const ReceivedRequest&) { return Reply::status_only(200); });
+  f.hook(receiver.url());
+  auto clock = std::make_shared<FakeClock>(Timestamp(1795759200000ms));
+  NotifierOptions options = NotifierFixture::options();
+  options.clock = clock;
+  options.event_retention = 1h;
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receipt);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(f.store->get_event(receipt->event_id));
+  clock->advance(61min);  // past the retention, and the hourly purge is due
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    auto event = f.store->get_event(receipt->event_id);
+    gone = !event && event.error().code == ErrorCode::not_found;
+    if (!gone) std::this_thread::sleep_for(10ms);
+  }
+  CHECK(gone);
+  CHECK(f.store->get_delivery(receipt->delivery_ids.at(0)).error().code == ErrorCode::not_found);
 }
 
 TEST_CASE("a success another worker saw keeps the hook enabled despite this worker's cache", "[notifier]") {

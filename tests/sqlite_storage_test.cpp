@@ -41,6 +41,7 @@ void raw_exec(const std::string& path, const std::string& sql) {
 
 // Turns a current file back into a version-2 one: runs indexed by their text.
 const char* const kDowngradeToVersion2 = R"sql(
+DROP INDEX events_undelivered;
 DROP INDEX deliveries_by_run;
 ALTER TABLE deliveries DROP COLUMN run_key;
 ALTER TABLE deliveries DROP COLUMN hook_key;
@@ -167,8 +168,16 @@ TEST_CASE("a version-2 file keeps its runs in order after the migration", "[sqli
     REQUIRE(store->enqueue(event("e3", EventType::run_finish, "https://ci/run/2")));
     REQUIRE(store->enqueue(event("e6", EventType::run_finish, "https://ci/run/3")));
     REQUIRE(store->enqueue(event("e7", EventType::run_finish, "")));  // no run
+    // An event whose only hook was deleted.
+    auto other = WebhookRegistry(store).create("q", simple_hook()).value();
+    auto e8 = event("e8", EventType::run_finish, "");
+    e8.project_id = "q";
+    REQUIRE(store->enqueue(e8));
+    REQUIRE(store->delete_hook(other.hook_id));
   }
   raw_exec(path, kDowngradeToVersion2);
+  // Version 2 left such an event's range pointing at its deleted delivery.
+  raw_exec(path, "UPDATE events SET first_seq = 1000, delivery_count = 1 WHERE event_id = 'e8'");
   auto store = open_storage("sqlite:" + path).value();
   // Run 3's start, delivered before the migration, is sent again after it:
   // its finish must wait for it, so finished rows got their keys too.
@@ -186,6 +195,11 @@ TEST_CASE("a version-2 file keeps its runs in order after the migration", "[sqli
   auto later = store->claim_due(ClaimRequest{"w2", t0 + 1s, 30s, 10, 0, {}});
   REQUIRE(later);
   CHECK(later->empty());  // e2, e4 and e6 each wait for a delivery leased to w
+  // The migration found the event no hook received any more: only it goes.
+  auto purged = store->purge_events(t0 + 1s, 100);
+  REQUIRE(purged);
+  CHECK(*purged == 1);
+  CHECK(store->get_event("e8").error().code == ErrorCode::not_found);
 }
 
 TEST_CASE("a file from a newer runhooks is refused, untouched", "[sqlite][faults]") {

@@ -536,6 +536,64 @@ TEMPLATE_TEST_CASE("old attempts are purged", "[conformance]", MemoryBackend, Sq
   CHECK(left->front().attempt_id == "a2");
 }
 
+TEMPLATE_TEST_CASE("finished events are purged with their deliveries and attempts", "[conformance]",
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  OutboxEvent keyed = make_event("done-keyed", "p", EventType::run_finish);
+  keyed.idempotency_key = "run-7-finish";
+  REQUIRE(store->enqueue(make_event("done", "p", EventType::run_start)));
+  REQUIRE(store->enqueue(keyed));
+  REQUIRE(store->enqueue(make_event("retrying", "p", EventType::run_start)));
+  REQUIRE(store->enqueue(make_event("late", "p", EventType::run_start)));
+  REQUIRE(store->enqueue(make_event("nobody", "no-hooks", EventType::run_start)));
+  const auto claimed = claim(*store, "w", kT0);
+  REQUIRE(claimed.size() == 4);
+  auto delivery_of = [&](const std::string& event) {
+    return std::find_if(claimed.begin(), claimed.end(),
+                        [&](const ClaimedDelivery& c) { return c.event.event_id == event; })
+        ->delivery;
+  };
+  auto finish = [&](const std::string& event, int status, Timestamp at, DeliveryOutcome outcome) {
+    REQUIRE(store->complete_attempt("w", make_attempt(delivery_of(event), "a-" + event, status, at), outcome));
+  };
+  finish("done", 200, kT0 + 1h, DeliveryOutcome{DeliveryStatus::succeeded, {}});
+  finish("done-keyed", 500, kT0 + 1h, DeliveryOutcome{DeliveryStatus::failed, {}});
+  finish("retrying", 500, kT0 + 1h, DeliveryOutcome{DeliveryStatus::pending, kT0 + 20h});
+  finish("late", 200, kT0 + 10h, DeliveryOutcome{DeliveryStatus::succeeded, {}});
+
+  // Finished before the cutoff, or received by no hook and made before it.
+  auto purged = store->purge_events(kT0 + 5h, 100);
+  REQUIRE(purged);
+  CHECK(*purged == 3);
+  for (const char* gone : {"done", "done-keyed", "nobody"}) {
+    CHECK(store->get_event(gone).error().code == ErrorCode::not_found);
+  }
+  for (const char* kept : {"retrying", "late"}) CHECK(store->get_event(kept));
+  CHECK(store->get_delivery(delivery_of("done").delivery_id).error().code == ErrorCode::not_found);
+  CHECK(store->list_attempts(AttemptFilter{delivery_of("done").delivery_id, "", 10})->empty());
+  CHECK(store->list_attempts(AttemptFilter{delivery_of("late").delivery_id, "", 10})->size() == 1);
+  CHECK(store->get_delivery(delivery_of("retrying").delivery_id));
+  // Its idempotency key went with it: the same key stores a new event.
+  OutboxEvent again = make_event("again", "p", EventType::run_finish);
+  again.idempotency_key = "run-7-finish";
+  auto stored = store->enqueue(again);
+  REQUIRE(stored);
+  CHECK_FALSE(stored->duplicate);
+  CHECK(stored->event_id == "again");
+
+  // Deleting the hook leaves its events with no delivery: they go by their
+  // age, pending or not; `limit` bounds each call.
+  REQUIRE(store->delete_hook(make_hook("1", "p").hook_id));
+  CHECK(*store->purge_events(kT0 + 5h, 2) == 2);
+  CHECK(*store->purge_events(kT0 + 5h, 2) == 1);
+  CHECK(*store->purge_events(kT0 + 5h, 2) == 0);
+  for (const char* gone : {"retrying", "late", "again"}) {
+    CHECK(store->get_event(gone).error().code == ErrorCode::not_found);
+  }
+}
+
 TEMPLATE_TEST_CASE("concurrent creators never overshoot the cap", "[conformance][threads]",
                    MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;

@@ -57,6 +57,12 @@ struct NotifierOptions {
   std::chrono::milliseconds health_window{std::chrono::hours(24 * 5)};
   /// Attempts older than this are purged (hourly, by the delivery loop).
   std::chrono::milliseconds attempt_retention{std::chrono::hours(24 * 30)};
+  /// An event is purged with its deliveries and attempts (and its
+  /// idempotency key is forgotten) this long after its last delivery
+  /// finished, or after it was made if no hook received it; an event with a
+  /// pending delivery is kept. Hourly, by the delivery loop, in batches
+  /// between deliveries. Zero keeps every event.
+  std::chrono::milliseconds event_retention{std::chrono::hours(24 * 30)};
   /// How long a claimed delivery is ours before another worker may take it;
   /// must exceed total_timeout with room to spare.
   std::chrono::milliseconds lease{std::chrono::seconds(60)};

@@ -76,6 +76,9 @@ class StorageWrapper : public Storage {
   Result<std::size_t> purge_attempts(Timestamp before) override {
     return target_->purge_attempts(before);
   }
+  Result<std::size_t> purge_events(Timestamp before, std::size_t limit) override {
+    return target_->purge_events(before, limit);
+  }
   Result<std::optional<Timestamp>> next_due_at() override { return target_->next_due_at(); }
   std::shared_ptr<void> subscribe_enqueues(std::function<void()> wake) override {
     return target_->subscribe_enqueues(std::move(wake));

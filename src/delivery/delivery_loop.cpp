@@ -138,12 +138,7 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
   bool claimed_all_due = false;
   bool claim_was_full = false;
   if (!stop_requested_) {
-    if (now >= next_purge_at_) {
-      next_purge_at_ = now + std::chrono::hours(1);
-      if (auto purged = storage_->purge_attempts(now - options_.attempt_retention); !purged) {
-        report(std::move(purged).error());
-      }
-    }
+    purge(now);
     // Claimed but not yet recorded counts too, so at most max_concurrency
     // deliveries are ever sent without their outcome stored: the bound on
     // duplicates after a crash.
@@ -171,6 +166,24 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
   if (!results_.empty()) wait = std::min(wait, std::chrono::milliseconds(100));  // a write to retry
   if (stop_requested_) wait = std::min(wait, std::chrono::milliseconds(50));
   options_.transport->poll(wait);
+}
+
+void DeliveryLoop::purge(Timestamp now) {
+  constexpr auto kEvery = std::chrono::hours(1);
+  if (now >= next_purge_at_) {
+    next_purge_at_ = now + kEvery;
+    if (auto purged = storage_->purge_attempts(now - options_.attempt_retention); !purged) {
+      report(std::move(purged).error());
+    }
+  }
+  // In batches, one per iteration while there is more, so a first purge of
+  // a large store does not hold deliveries back.
+  constexpr std::size_t kEventBatch = 100;
+  if (options_.event_retention.count() <= 0 || now < next_event_purge_at_) return;
+  if (now.time_since_epoch() <= options_.event_retention) return;  // nothing that old
+  auto purged = storage_->purge_events(now - options_.event_retention, kEventBatch);
+  if (!purged) report(std::move(purged).error());
+  next_event_purge_at_ = purged && *purged == kEventBatch ? now : now + kEvery;
 }
 
 void DeliveryLoop::publish_idle(std::uint64_t flush_generation, Timestamp now) {

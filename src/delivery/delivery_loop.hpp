@@ -75,6 +75,8 @@ class DeliveryLoop {
   /// When nothing is in flight or waiting: tells waiting flushes, with the
   /// time the next pending delivery comes due.
   void publish_idle(std::uint64_t flush_generation, Timestamp now);
+  // Old attempts hourly; finished events in batches (NotifierOptions).
+  void purge(Timestamp now);
   bool claim(Timestamp now);  // true when the claim came back full
   void start(ClaimedDelivery claimed, Timestamp now);
   /// Starts a delivery that waited for a slot of its hook, if its lease allows.
@@ -116,6 +118,7 @@ class DeliveryLoop {
   std::unordered_map<std::string, CachedHook> hooks_;
   Timestamp next_claim_at_{};
   Timestamp next_purge_at_{};
+  Timestamp next_event_purge_at_{};
   std::mt19937_64 random_{std::random_device{}()};
 
   // Shared with other threads.

@@ -74,19 +74,27 @@ Result<Webhook> MemoryStorage::delete_hook(std::string_view hook_id) {
   for (const auto& [seq, delivery] : deliveries_) {
     if (delivery.hook_id == hook.hook_id) doomed.push_back(seq);
   }
-  for (Seq seq : doomed) erase_delivery(seq);
+  erase_deliveries(doomed);
   return hook;
 }
 
-void MemoryStorage::erase_delivery(Seq seq) {
-  const auto found = deliveries_.find(seq);
-  const std::string id = found->second.delivery_id;
+void MemoryStorage::erase_deliveries(const std::vector<Seq>& seqs) {
+  std::set<std::string, std::less<>> ids;
+  for (Seq seq : seqs) {
+    const auto found = deliveries_.find(seq);
+    ids.insert(found->second.delivery_id);
+    delivery_seq_.erase(found->second.delivery_id);
+    if (const auto of = event_deliveries_.find(found->second.event_id); of != event_deliveries_.end()) {
+      of->second.erase(std::remove(of->second.begin(), of->second.end(), seq), of->second.end());
+      if (of->second.empty()) event_deliveries_.erase(of);
+    }
+    if (found->second.status == DeliveryStatus::pending) unindex_pending(seq, found->second);
+    deliveries_.erase(found);
+  }
+  // Their attempts, in one pass.
   attempts_.erase(std::remove_if(attempts_.begin(), attempts_.end(),
-                                 [&](const Attempt& a) { return a.delivery_id == id; }),
+                                 [&](const Attempt& a) { return ids.count(a.delivery_id) != 0; }),
                   attempts_.end());
-  delivery_seq_.erase(id);
-  if (found->second.status == DeliveryStatus::pending) unindex_pending(seq, found->second);
-  deliveries_.erase(found);
 }
 
 void MemoryStorage::index_pending(Seq seq, const Delivery& d) {
@@ -141,8 +149,8 @@ Result<EnqueueResult> MemoryStorage::enqueue(const OutboxEvent& event) {
   if (!event.idempotency_key.empty()) {
     if (const auto seen = idempotency_.find(idempotency); seen != idempotency_.end()) {
       EnqueueResult result{seen->second, {}, true};
-      for (const auto& [seq, delivery] : deliveries_) {
-        if (delivery.event_id == seen->second) result.delivery_ids.push_back(delivery.delivery_id);
+      if (const auto of = event_deliveries_.find(seen->second); of != event_deliveries_.end()) {
+        for (Seq seq : of->second) result.delivery_ids.push_back(deliveries_.find(seq)->second.delivery_id);
       }
       return result;
     }
@@ -175,6 +183,7 @@ Result<EnqueueResult> MemoryStorage::enqueue(const OutboxEvent& event) {
     const Seq seq = next_seq_++;
     result.delivery_ids.push_back(d.delivery_id);
     delivery_seq_.emplace(d.delivery_id, seq);
+    event_deliveries_[event.event_id].push_back(seq);
     index_pending(seq, d);
     deliveries_.emplace(seq, std::move(d));
   }
@@ -313,6 +322,35 @@ Result<std::size_t> MemoryStorage::purge_attempts(Timestamp before) {
                                  [&](const Attempt& a) { return a.started_at < before; }),
                   attempts_.end());
   return size_before - attempts_.size();
+}
+
+Result<std::size_t> MemoryStorage::purge_events(Timestamp before, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto finished_before = [&](Seq seq) {
+    const Delivery& d = deliveries_.find(seq)->second;
+    return d.status != DeliveryStatus::pending && d.completed_at && *d.completed_at < before;
+  };
+  std::size_t purged = 0;
+  std::vector<Seq> doomed;
+  for (auto it = events_.begin(); it != events_.end() && purged < limit;) {
+    const OutboxEvent& event = it->second;
+    const auto deliveries = event_deliveries_.find(event.event_id);
+    const bool done = deliveries == event_deliveries_.end()
+                          ? event.created_at < before
+                          : std::all_of(deliveries->second.begin(), deliveries->second.end(), finished_before);
+    if (!done) {
+      ++it;
+      continue;
+    }
+    if (deliveries != event_deliveries_.end()) {
+      doomed.insert(doomed.end(), deliveries->second.begin(), deliveries->second.end());
+    }
+    if (!event.idempotency_key.empty()) idempotency_.erase({event.project_id, event.idempotency_key});
+    it = events_.erase(it);
+    ++purged;
+  }
+  erase_deliveries(doomed);
+  return purged;
 }
 
 Result<std::optional<Timestamp>> MemoryStorage::next_due_at() {

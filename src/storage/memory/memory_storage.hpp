@@ -42,13 +42,14 @@ class MemoryStorage final : public Storage {
   Result<OutboxEvent> get_event(std::string_view event_id) override;
   Result<std::vector<Attempt>> list_attempts(const AttemptFilter& filter) override;
   Result<std::size_t> purge_attempts(Timestamp before) override;
+  Result<std::size_t> purge_events(Timestamp before, std::size_t limit) override;
   Result<std::optional<Timestamp>> next_due_at() override;
 
  private:
   using Seq = std::uint64_t;
 
   Delivery* find_delivery(std::string_view delivery_id);
-  void erase_delivery(Seq seq);
+  void erase_deliveries(const std::vector<Seq>& seqs);  // with their attempts
   // Keep the indexes of pending deliveries in step with a delivery's state.
   void index_pending(Seq seq, const Delivery& d);
   void unindex_pending(Seq seq, const Delivery& d);
@@ -62,6 +63,7 @@ class MemoryStorage final : public Storage {
   std::map<std::pair<std::string, std::string>, std::string> idempotency_;  // (project, key) -> event
   std::map<Seq, Delivery> deliveries_;  // in enqueue order
   std::unordered_map<std::string, Seq> delivery_seq_;
+  std::map<std::string, std::vector<Seq>, std::less<>> event_deliveries_;  // in enqueue order
   // Pending deliveries by (next attempt, seq): what claims walk.
   std::set<std::pair<Timestamp, Seq>> due_;
   // Pending deliveries of each (hook, ordering key), in enqueue order: the

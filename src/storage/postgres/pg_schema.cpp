@@ -9,7 +9,7 @@ namespace {
 
 // Migration i brings a schema from version i to i + 1. Append; never edit one
 // that has been released.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE hooks (
   seq             BIGSERIAL PRIMARY KEY,
@@ -94,6 +94,10 @@ CREATE TABLE attempts (
   response_body BYTEA NOT NULL
 );
 CREATE INDEX attempts_by_delivery ON attempts(delivery_id, seq);
+)sql",
+    // 2: purge_events walks the events oldest first.
+    R"sql(
+CREATE INDEX events_by_time ON events(created_at);
 )sql",
 };
 

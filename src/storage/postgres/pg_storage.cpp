@@ -526,6 +526,42 @@ Result<std::size_t> PostgresStorage::purge_attempts(Timestamp before) {
   return static_cast<std::size_t>(r->affected());
 }
 
+// Workers purging at once take different events (SKIP LOCKED). The
+// deliveries are locked before they are checked again and deleted, so a
+// redelivery racing with the purge either comes first (and the event stays)
+// or finds the delivery gone.
+Result<std::size_t> PostgresStorage::purge_events(Timestamp before, std::size_t limit) {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto tx = PgTransaction::begin(**conn);
+  if (!tx) return std::move(tx).error();
+  const PgParam cutoff = millis(before);
+  auto candidates = (*conn)->exec(
+      "SELECT e.event_id FROM events e WHERE e.created_at < $1 AND NOT EXISTS ("
+      "  SELECT 1 FROM deliveries d WHERE d.event_id = e.event_id"
+      "    AND (d.status = 0 OR d.completed_at IS NULL OR d.completed_at >= $1))"
+      " ORDER BY e.created_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED",
+      {cutoff, PgParam(static_cast<std::int64_t>(limit))});
+  if (!candidates) return std::move(candidates).error();
+  std::vector<std::string> ids;
+  for (int i = 0; i < candidates->rows(); ++i) ids.push_back(candidates->text(i, 0));
+  if (ids.empty()) return std::size_t{0};
+  const PgParam id_array = pg_text_array(ids);
+  auto locked = (*conn)->exec("SELECT 1 FROM deliveries WHERE event_id = ANY($1::text[]) ORDER BY seq FOR UPDATE",
+                              {id_array});
+  if (!locked) return std::move(locked).error();
+  auto deleted = (*conn)->exec(
+      "WITH done AS (SELECT e.event_id FROM events e WHERE e.event_id = ANY($1::text[]) AND NOT EXISTS ("
+      "    SELECT 1 FROM deliveries d WHERE d.event_id = e.event_id"
+      "      AND (d.status = 0 OR d.completed_at IS NULL OR d.completed_at >= $2))),"
+      " gone AS (DELETE FROM deliveries WHERE event_id IN (SELECT event_id FROM done))"
+      " DELETE FROM events WHERE event_id IN (SELECT event_id FROM done)",
+      {id_array, cutoff});
+  if (!deleted) return std::move(deleted).error();
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return static_cast<std::size_t>(deleted->affected());
+}
+
 Result<std::optional<Timestamp>> PostgresStorage::next_due_at() {
   auto conn = pool_.acquire();
   if (!conn) return std::move(conn).error();

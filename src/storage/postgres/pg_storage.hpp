@@ -50,6 +50,7 @@ class PostgresStorage final : public Storage {
   Result<OutboxEvent> get_event(std::string_view event_id) override;
   Result<std::vector<Attempt>> list_attempts(const AttemptFilter& filter) override;
   Result<std::size_t> purge_attempts(Timestamp before) override;
+  Result<std::size_t> purge_events(Timestamp before, std::size_t limit) override;
   Result<std::optional<Timestamp>> next_due_at() override;
   std::shared_ptr<void> subscribe_enqueues(std::function<void()> wake) override;
 

@@ -348,6 +348,66 @@ Result<std::size_t> SqliteStorage::purge_attempts(Timestamp before) {
   return static_cast<std::size_t>(connection_->changes());
 }
 
+// The oldest events come first in seq order (deliveries are numbered as
+// they are stored), so a walk from the start of the deliveries finds the
+// finished ones and stops at the first delivery made after `before`: no
+// index is written on notify for the sake of this hourly call. Events no
+// hook received have no deliveries to walk: a small index finds those.
+Result<std::size_t> SqliteStorage::purge_events(Timestamp before, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::begin(*connection_, Kind::immediate);
+  if (!tx) return std::move(tx).error();
+  const std::int64_t cutoff = to_millis(before);
+  std::vector<std::string> done;
+  {
+    auto walk = connection_->prepare(
+        "SELECT event_id, status = 0 OR completed_at IS NULL OR completed_at >= ?1, created_at >= ?1"
+        " FROM deliveries ORDER BY seq");
+    if (!walk) return std::move(walk).error();
+    walk->bind(1, cutoff);
+    std::string event;
+    bool event_done = false;
+    while (done.size() < limit) {
+      auto row = walk->step();
+      if (!row) return std::move(row).error();
+      const bool more = *row && walk->column_int(2) == 0;
+      if (!more || walk->column_text(0) != event) {
+        if (!event.empty() && event_done) done.push_back(event);
+        if (!more) break;
+        event = walk->column_text(0);
+        event_done = true;
+      }
+      if (walk->column_int(1) != 0) event_done = false;
+    }
+  }
+  if (done.size() < limit) {
+    auto undelivered = connection_->prepare(
+        "SELECT event_id FROM events WHERE delivery_count = 0 AND created_at < ?1 LIMIT ?2");
+    if (!undelivered) return std::move(undelivered).error();
+    undelivered->bind(1, cutoff).bind(2, static_cast<std::int64_t>(limit - done.size()));
+    auto ids = read_all<std::string>(*undelivered, [](const Statement& row) { return row.column_text(0); });
+    if (!ids) return std::move(ids).error();
+    done.insert(done.end(), ids->begin(), ids->end());
+  }
+  // The attempts go by cascade.
+  auto deliveries = connection_->prepare(
+      "DELETE FROM deliveries WHERE seq BETWEEN (SELECT first_seq FROM events WHERE event_id = ?1)"
+      " AND (SELECT first_seq + delivery_count - 1 FROM events WHERE event_id = ?1) AND event_id = ?1");
+  if (!deliveries) return std::move(deliveries).error();
+  for (const std::string& id : done) {
+    deliveries->bind(1, id);
+    if (auto deleted = deliveries->run(); !deleted) return std::move(deleted).error();
+  }
+  auto events = connection_->prepare("DELETE FROM events WHERE event_id = ?1");
+  if (!events) return std::move(events).error();
+  for (const std::string& id : done) {
+    events->bind(1, id);
+    if (auto deleted = events->run(); !deleted) return std::move(deleted).error();
+  }
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return done.size();
+}
+
 Result<std::optional<Timestamp>> SqliteStorage::next_due_at() {
   std::lock_guard lock(mutex_);
   auto stmt = connection_->prepare(

@@ -107,7 +107,8 @@ ALTER TABLE hooks ADD COLUMN failing_since INTEGER;
     // of the hook id) instead of their text: an entry of ~25 bytes instead of
     // ~100, and an event's deliveries side by side, so a notify writes one
     // page of this index instead of four; a claim still finds a delivery's
-    // predecessors in its run and hook exactly.
+    // predecessors in its run and hook exactly. And the index that purging
+    // finds undelivered events by.
     R"sql(
 ALTER TABLE deliveries ADD COLUMN run_key INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE deliveries ADD COLUMN hook_key INTEGER NOT NULL DEFAULT 0;
@@ -115,6 +116,13 @@ UPDATE deliveries SET run_key = runhooks_text_key(ordering_key), hook_key = runh
   WHERE ordering_key != '';
 DROP INDEX IF EXISTS deliveries_by_run;
 CREATE INDEX deliveries_by_run ON deliveries(run_key, hook_key, seq) WHERE status = 0 AND run_key != 0;
+-- Purging finished events (purge_events) finds them by walking the oldest
+-- deliveries; events that no hook received are found here instead: those
+-- that matched none, and those whose hooks were all deleted (delete_hook
+-- empties their delivery range).
+UPDATE events SET first_seq = 0, delivery_count = 0 WHERE delivery_count > 0 AND NOT EXISTS (
+  SELECT 1 FROM deliveries d WHERE d.seq BETWEEN events.first_seq AND events.first_seq + events.delivery_count - 1);
+CREATE INDEX events_undelivered ON events(created_at) WHERE delivery_count = 0;
 )sql",
 };
 

@@ -167,8 +167,13 @@ Result<Webhook> SqliteStorage::delete_hook(std::string_view hook_id) {
   if (!hook) return hook;
   // Its deliveries go too (their attempts by cascade). Not a foreign key:
   // an index on deliveries.hook_id would be written on every notify for
-  // the sake of this rare call, which scans instead.
-  for (const char* sql : {"DELETE FROM deliveries WHERE hook_id = ?1",
+  // the sake of this rare call, which scans instead. An event left with no
+  // delivery has its range emptied, which is how purge_events finds it.
+  for (const char* sql : {"UPDATE events SET first_seq = 0, delivery_count = 0"
+                          " WHERE event_id IN (SELECT event_id FROM deliveries WHERE hook_id = ?1)"
+                          "   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq BETWEEN events.first_seq"
+                          "     AND events.first_seq + events.delivery_count - 1 AND d.hook_id != ?1)",
+                          "DELETE FROM deliveries WHERE hook_id = ?1",
                           "DELETE FROM hooks WHERE hook_id = ?1"}) {
     auto stmt = connection_->prepare(sql);
     if (!stmt) return std::move(stmt).error();

@@ -46,6 +46,7 @@ class SqliteStorage final : public Storage {
   Result<OutboxEvent> get_event(std::string_view event_id) override;
   Result<std::vector<Attempt>> list_attempts(const AttemptFilter& filter) override;
   Result<std::size_t> purge_attempts(Timestamp before) override;
+  Result<std::size_t> purge_events(Timestamp before, std::size_t limit) override;
   Result<std::optional<Timestamp>> next_due_at() override;
 
  private:
