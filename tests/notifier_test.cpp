@@ -570,20 +570,27 @@ TEST_CASE("the loop purges events that finished longer ago than the retention", 
   NotifierOptions options = NotifierFixture::options();
   options.clock = clock;
   options.event_retention = 1h;
-  Notifier notifier(f.store, options);
-  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
-  REQUIRE(receipt);
+  Notifier notifier(f.store, options);  // its first purge runs now, finding nothing
+  auto old = notifier.notify("proj", sample_run(EventType::run_start));
+  REQUIRE(old);
   REQUIRE(notifier.flush(10s) == FlushResult::idle);
-  CHECK(f.store->get_event(receipt->event_id));
-  clock->advance(61min);  // past the retention, and the hourly purge is due
+  clock->advance(40min);
+  auto recent = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(recent);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  // The next purge is due an hour after the first: it takes what finished
+  // before (now - 1 h), the first event, and keeps the second.
+  clock->advance(21min);
   bool gone = false;
   for (int i = 0; i < 500 && !gone; ++i) {
-    auto event = f.store->get_event(receipt->event_id);
+    auto event = f.store->get_event(old->event_id);
     gone = !event && event.error().code == ErrorCode::not_found;
     if (!gone) std::this_thread::sleep_for(10ms);
   }
   CHECK(gone);
-  CHECK(f.store->get_delivery(receipt->delivery_ids.at(0)).error().code == ErrorCode::not_found);
+  CHECK(f.store->get_delivery(old->delivery_ids.at(0)).error().code == ErrorCode::not_found);
+  CHECK(f.store->get_event(recent->event_id));
+  CHECK(f.store->get_delivery(recent->delivery_ids.at(0)));
 }
 
 TEST_CASE("a success another worker saw keeps the hook enabled despite this worker's cache", "[notifier]") {

@@ -540,41 +540,53 @@ TEMPLATE_TEST_CASE("finished events are purged with their deliveries and attempt
                    MemoryBackend, SqliteBackend, PostgresBackend) {
   TestType backend;
   auto store = backend.open();
+  const std::string h1 = make_hook("1", "p").hook_id;
+  const std::string h2 = make_hook("2", "p").hook_id;
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  REQUIRE(store->insert_hook(make_hook("2", "p"), 100));
+  // Stored first, stamped far ahead (a skewed clock): it must not hold back
+  // the purge of the events after it.
+  REQUIRE(store->enqueue(make_event("future", "p", EventType::run_start, "", kT0 + 1000h)));
   OutboxEvent keyed = make_event("done-keyed", "p", EventType::run_finish);
   keyed.idempotency_key = "run-7-finish";
-  REQUIRE(store->enqueue(make_event("done", "p", EventType::run_start)));
+  for (const char* id : {"done", "half", "late"}) REQUIRE(store->enqueue(make_event(id, "p", EventType::run_start)));
   REQUIRE(store->enqueue(keyed));
-  REQUIRE(store->enqueue(make_event("retrying", "p", EventType::run_start)));
-  REQUIRE(store->enqueue(make_event("late", "p", EventType::run_start)));
   REQUIRE(store->enqueue(make_event("nobody", "no-hooks", EventType::run_start)));
+  REQUIRE(store->enqueue(make_event("nobody-recent", "no-hooks", EventType::run_start, "", kT0 + 6h)));
   const auto claimed = claim(*store, "w", kT0);
-  REQUIRE(claimed.size() == 4);
-  auto delivery_of = [&](const std::string& event) {
-    return std::find_if(claimed.begin(), claimed.end(),
-                        [&](const ClaimedDelivery& c) { return c.event.event_id == event; })
-        ->delivery;
+  REQUIRE(claimed.size() == 8);
+  auto delivery_of = [&](const std::string& event, const std::string& hook) {
+    return std::find_if(claimed.begin(), claimed.end(), [&](const ClaimedDelivery& c) {
+             return c.event.event_id == event && c.delivery.hook_id == hook;
+           })->delivery;
   };
-  auto finish = [&](const std::string& event, int status, Timestamp at, DeliveryOutcome outcome) {
-    REQUIRE(store->complete_attempt("w", make_attempt(delivery_of(event), "a-" + event, status, at), outcome));
+  auto finish = [&](const std::string& event, const std::string& hook, int status, Timestamp at,
+                    DeliveryOutcome outcome) {
+    const Delivery d = delivery_of(event, hook);
+    REQUIRE(store->complete_attempt("w", make_attempt(d, "a-" + event + hook, status, at), outcome));
   };
-  finish("done", 200, kT0 + 1h, DeliveryOutcome{DeliveryStatus::succeeded, {}});
-  finish("done-keyed", 500, kT0 + 1h, DeliveryOutcome{DeliveryStatus::failed, {}});
-  finish("retrying", 500, kT0 + 1h, DeliveryOutcome{DeliveryStatus::pending, kT0 + 20h});
-  finish("late", 200, kT0 + 10h, DeliveryOutcome{DeliveryStatus::succeeded, {}});
+  const DeliveryOutcome succeeded{DeliveryStatus::succeeded, {}}, failed{DeliveryStatus::failed, {}};
+  finish("done", h1, 200, kT0 + 1h, succeeded);
+  finish("done", h2, 500, kT0 + 1h, failed);
+  finish("half", h1, 200, kT0 + 1h, succeeded);
+  finish("half", h2, 500, kT0 + 1h, DeliveryOutcome{DeliveryStatus::pending, kT0 + 20h});
+  finish("late", h1, 200, kT0 + 10h, succeeded);
+  finish("late", h2, 200, kT0 + 10h, succeeded);
+  finish("done-keyed", h1, 500, kT0 + 1h, failed);
+  finish("done-keyed", h2, 500, kT0 + 1h, failed);
 
-  // Finished before the cutoff, or received by no hook and made before it.
-  auto purged = store->purge_events(kT0 + 5h, 100);
-  REQUIRE(purged);
-  CHECK(*purged == 3);
+  // Made and finished before the cutoff, or made before it and received by
+  // no hook; `limit` bounds each call.
+  CHECK(*store->purge_events(kT0 + 5h, 1) == 1);
+  CHECK(*store->purge_events(kT0 + 5h, 100) == 2);
+  CHECK(*store->purge_events(kT0 + 5h, 100) == 0);
   for (const char* gone : {"done", "done-keyed", "nobody"}) {
     CHECK(store->get_event(gone).error().code == ErrorCode::not_found);
   }
-  for (const char* kept : {"retrying", "late"}) CHECK(store->get_event(kept));
-  CHECK(store->get_delivery(delivery_of("done").delivery_id).error().code == ErrorCode::not_found);
-  CHECK(store->list_attempts(AttemptFilter{delivery_of("done").delivery_id, "", 10})->empty());
-  CHECK(store->list_attempts(AttemptFilter{delivery_of("late").delivery_id, "", 10})->size() == 1);
-  CHECK(store->get_delivery(delivery_of("retrying").delivery_id));
+  for (const char* kept : {"future", "half", "late", "nobody-recent"}) CHECK(store->get_event(kept));
+  CHECK(store->get_delivery(delivery_of("done", h1).delivery_id).error().code == ErrorCode::not_found);
+  CHECK(store->list_attempts(AttemptFilter{delivery_of("done", h2).delivery_id, "", 10})->empty());
+  CHECK(store->list_attempts(AttemptFilter{delivery_of("late", h1).delivery_id, "", 10})->size() == 1);
   // Its idempotency key went with it: the same key stores a new event.
   OutboxEvent again = make_event("again", "p", EventType::run_finish);
   again.idempotency_key = "run-7-finish";
@@ -583,15 +595,35 @@ TEMPLATE_TEST_CASE("finished events are purged with their deliveries and attempt
   CHECK_FALSE(stored->duplicate);
   CHECK(stored->event_id == "again");
 
-  // Deleting the hook leaves its events with no delivery: they go by their
-  // age, pending or not; `limit` bounds each call.
+  // Hook 2 deleted: "half" is left with its finished delivery and goes.
+  REQUIRE(store->delete_hook(h2));
+  CHECK(*store->purge_events(kT0 + 5h, 100) == 1);
+  CHECK(store->get_event("half").error().code == ErrorCode::not_found);
+  // Hook 1 deleted too: events with no delivery left go by their age,
+  // pending or not.
+  REQUIRE(store->delete_hook(h1));
+  CHECK(*store->purge_events(kT0 + 5h, 100) == 2);
+  for (const char* gone : {"late", "again"}) CHECK(store->get_event(gone).error().code == ErrorCode::not_found);
+  for (const char* kept : {"future", "nobody-recent"}) CHECK(store->get_event(kept));
+}
+
+TEMPLATE_TEST_CASE("an event whose hooks were deleted is purged after later events took their places",
+                   "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
+  TestType backend;
+  auto store = backend.open();
+  for (const char* id : {"1", "2"}) REQUIRE(store->insert_hook(make_hook(id, "p"), 100));
+  REQUIRE(store->insert_hook(make_hook("3", "q"), 100));
+  REQUIRE(store->enqueue(make_event("first", "p", EventType::run_start)));
+  // The newest delivery goes with its hook; SQLite numbers the next one the
+  // same, inside "first"'s old range.
+  REQUIRE(store->delete_hook(make_hook("2", "p").hook_id));
+  REQUIRE(store->enqueue(make_event("next", "q", EventType::run_start)));
   REQUIRE(store->delete_hook(make_hook("1", "p").hook_id));
-  CHECK(*store->purge_events(kT0 + 5h, 2) == 2);
-  CHECK(*store->purge_events(kT0 + 5h, 2) == 1);
-  CHECK(*store->purge_events(kT0 + 5h, 2) == 0);
-  for (const char* gone : {"retrying", "late", "again"}) {
-    CHECK(store->get_event(gone).error().code == ErrorCode::not_found);
-  }
+  CHECK(*store->purge_events(kT0 + 1h, 100) == 1);
+  CHECK(store->get_event("first").error().code == ErrorCode::not_found);
+  auto next = store->list_deliveries(DeliveryFilter{"", "", "next", std::nullopt, 10});
+  REQUIRE(next);
+  CHECK(next->size() == 1);
 }
 
 TEMPLATE_TEST_CASE("concurrent creators never overshoot the cap", "[conformance][threads]",

@@ -134,11 +134,12 @@ class RUNHOOKS_EXPORT Storage {
   virtual Result<std::size_t> purge_attempts(Timestamp before) = 0;
 
   /// Deletes up to `limit` events that are done with, with their deliveries
-  /// and attempts (and so forgets their idempotency keys): events whose
-  /// deliveries all finished (succeeded or failed) before `before`, and
-  /// events made before it that no hook received (none matched, or their
-  /// hooks were deleted). An event with a pending delivery is kept. Returns
-  /// how many it deleted: `limit` means there may be more.
+  /// and attempts (and so forgets their idempotency keys): events made
+  /// before `before` whose deliveries all finished (succeeded or failed)
+  /// before it, or that no hook received (none matched, or their hooks were
+  /// deleted). An event with a pending delivery is kept. Returns how many it
+  /// deleted: `limit` means there may be more (fewer does not promise none:
+  /// another worker may be purging some).
   virtual Result<std::size_t> purge_events(Timestamp before, std::size_t limit) = 0;
 
   /// The earliest `next_attempt_at` of the pending deliveries that the

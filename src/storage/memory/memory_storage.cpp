@@ -335,9 +335,9 @@ Result<std::size_t> MemoryStorage::purge_events(Timestamp before, std::size_t li
   for (auto it = events_.begin(); it != events_.end() && purged < limit;) {
     const OutboxEvent& event = it->second;
     const auto deliveries = event_deliveries_.find(event.event_id);
-    const bool done = deliveries == event_deliveries_.end()
-                          ? event.created_at < before
-                          : std::all_of(deliveries->second.begin(), deliveries->second.end(), finished_before);
+    const bool done = event.created_at < before &&
+                      (deliveries == event_deliveries_.end() ||
+                       std::all_of(deliveries->second.begin(), deliveries->second.end(), finished_before));
     if (!done) {
       ++it;
       continue;

@@ -218,7 +218,10 @@ Result<Webhook> PostgresStorage::delete_hook(std::string_view hook_id) {
   if (!tx) return std::move(tx).error();
   auto hook = load_hook(**conn, hook_id, true);
   if (!hook) return hook;
-  for (const char* sql : {"DELETE FROM deliveries WHERE hook_id = $1", "DELETE FROM hooks WHERE hook_id = $1"}) {
+  // Deliveries are locked in seq order, as completions and purges lock them:
+  // a delete in the plan's order could deadlock with those.
+  for (const char* sql : {"SELECT 1 FROM deliveries WHERE hook_id = $1 ORDER BY seq FOR UPDATE",
+                          "DELETE FROM deliveries WHERE hook_id = $1", "DELETE FROM hooks WHERE hook_id = $1"}) {
     if (auto done = (*conn)->exec(sql, {std::string(hook_id)}); !done) return std::move(done).error();
   }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();

@@ -350,9 +350,12 @@ Result<std::size_t> SqliteStorage::purge_attempts(Timestamp before) {
 
 // The oldest events come first in seq order (deliveries are numbered as
 // they are stored), so a walk from the start of the deliveries finds the
-// finished ones and stops at the first delivery made after `before`: no
-// index is written on notify for the sake of this hourly call. Events no
-// hook received have no deliveries to walk: a small index finds those.
+// finished ones and stops once it is among events made after `before`: no
+// index is written on notify for the sake of this hourly call. It stops
+// after a run of such events, not the first one, so an event stamped far
+// ahead (a skewed clock) does not hold back the purge of those after it.
+// Events no hook received have no deliveries to walk: a small index finds
+// those.
 Result<std::size_t> SqliteStorage::purge_events(Timestamp before, std::size_t limit) {
   std::lock_guard lock(mutex_);
   auto tx = Transaction::begin(*connection_, Kind::immediate);
@@ -365,19 +368,28 @@ Result<std::size_t> SqliteStorage::purge_events(Timestamp before, std::size_t li
         " FROM deliveries ORDER BY seq");
     if (!walk) return std::move(walk).error();
     walk->bind(1, cutoff);
+    constexpr int kRecentRun = 100;
     std::string event;
-    bool event_done = false;
-    while (done.size() < limit) {
+    bool event_done = false, event_recent = false;
+    int recent_run = 0;
+    while (done.size() < limit && recent_run < kRecentRun) {
       auto row = walk->step();
       if (!row) return std::move(row).error();
-      const bool more = *row && walk->column_int(2) == 0;
-      if (!more || walk->column_text(0) != event) {
-        if (!event.empty() && event_done) done.push_back(event);
-        if (!more) break;
+      if (!*row || walk->column_text(0) != event) {
+        if (!event.empty()) {
+          if (event_done) done.push_back(event);
+          recent_run = event_recent ? recent_run + 1 : 0;
+        }
+        if (!*row) break;
         event = walk->column_text(0);
         event_done = true;
+        event_recent = false;
       }
-      if (walk->column_int(1) != 0) event_done = false;
+      if (walk->column_int(1) != 0) event_done = false;  // pending, or finished since
+      if (walk->column_int(2) != 0) {  // made after `before`
+        event_done = false;
+        event_recent = true;
+      }
     }
   }
   if (done.size() < limit) {

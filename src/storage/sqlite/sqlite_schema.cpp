@@ -121,7 +121,8 @@ CREATE INDEX deliveries_by_run ON deliveries(run_key, hook_key, seq) WHERE statu
 -- that matched none, and those whose hooks were all deleted (delete_hook
 -- empties their delivery range).
 UPDATE events SET first_seq = 0, delivery_count = 0 WHERE delivery_count > 0 AND NOT EXISTS (
-  SELECT 1 FROM deliveries d WHERE d.seq BETWEEN events.first_seq AND events.first_seq + events.delivery_count - 1);
+  SELECT 1 FROM deliveries d WHERE d.seq BETWEEN events.first_seq AND events.first_seq + events.delivery_count - 1
+    AND d.event_id = events.event_id);
 CREATE INDEX events_undelivered ON events(created_at) WHERE delivery_count = 0;
 )sql",
 };

@@ -172,7 +172,8 @@ Result<Webhook> SqliteStorage::delete_hook(std::string_view hook_id) {
   for (const char* sql : {"UPDATE events SET first_seq = 0, delivery_count = 0"
                           " WHERE event_id IN (SELECT event_id FROM deliveries WHERE hook_id = ?1)"
                           "   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.seq BETWEEN events.first_seq"
-                          "     AND events.first_seq + events.delivery_count - 1 AND d.hook_id != ?1)",
+                          "     AND events.first_seq + events.delivery_count - 1 AND d.event_id = events.event_id"
+                          "     AND d.hook_id != ?1)",
                           "DELETE FROM deliveries WHERE hook_id = ?1",
                           "DELETE FROM hooks WHERE hook_id = ?1"}) {
     auto stmt = connection_->prepare(sql);
