@@ -115,6 +115,8 @@ TEST_CASE("cli: invalid input exits 2 with the reason on stderr", "[cli]") {
       {{"deliveries", "--status", "lost"}, "--status must be"},
       {{"verify", "--secret", "whsec_x", "--id", "i"}, "--timestamp is required"},
       {{"nonsense"}, "unknown command"},
+      {{"worker", "--retention-days", "a week"}, "--retention-days needs a number of days"},
+      {{"serve", "--retention-days", "-1"}, "--retention-days needs a number of days"},
   };
   for (const auto& [args, message] : cases) {
     INFO(args[0] << " " << (args.size() > 1 ? args[1] : ""));

@@ -56,6 +56,7 @@ struct NotifierOptions {
   /// A hook that has only failed for this long is disabled.
   std::chrono::milliseconds health_window{std::chrono::hours(24 * 5)};
   /// Attempts older than this are purged (hourly, by the delivery loop).
+  /// Zero keeps every attempt (until its event is purged).
   std::chrono::milliseconds attempt_retention{std::chrono::hours(24 * 30)};
   /// An event is purged with its deliveries and attempts (and its
   /// idempotency key is forgotten) this long after its last delivery

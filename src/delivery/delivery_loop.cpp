@@ -170,7 +170,9 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
 
 void DeliveryLoop::purge(Timestamp now) {
   constexpr auto kEvery = std::chrono::hours(1);
-  if (now >= next_purge_at_) {
+  const bool attempts_expire =
+      options_.attempt_retention.count() > 0 && now.time_since_epoch() > options_.attempt_retention;
+  if (attempts_expire && now >= next_purge_at_) {
     next_purge_at_ = now + kEvery;
     if (auto purged = storage_->purge_attempts(now - options_.attempt_retention); !purged) {
       report(std::move(purged).error());

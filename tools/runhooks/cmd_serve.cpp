@@ -41,6 +41,17 @@ int positive(const Args& args, const std::string& name, int fallback) {
 
 std::unique_ptr<Notifier> start_worker(const std::shared_ptr<Storage>& store, const Args& args) {
   NotifierOptions options;
+  if (const auto days = args.value("retention-days")) {
+    int value = -1;
+    try {
+      std::size_t used = 0;
+      value = std::stoi(*days, &used);
+      if (used != days->size()) value = -1;
+    } catch (const std::exception&) {
+    }
+    if (value < 0) throw UsageError("--retention-days needs a number of days (0 keeps everything)");
+    options.event_retention = options.attempt_retention = std::chrono::hours(24) * value;
+  }
   options.network = network_policy(args);
   options.max_concurrency = static_cast<std::size_t>(positive(args, "concurrency", 256));
   options.lease = std::chrono::seconds(positive(args, "lease", 60));
@@ -52,7 +63,8 @@ std::unique_ptr<Notifier> start_worker(const std::shared_ptr<Storage>& store, co
 }  // namespace
 
 int run_serve(const Context& context, const std::vector<std::string>& argv) {
-  const Args args(argv, {"listen", "threads", "allow-network", "concurrency", "lease"}, {"no-worker"});
+  const Args args(argv, {"listen", "threads", "allow-network", "concurrency", "lease", "retention-days"},
+                  {"no-worker"});
   args.at_most(0);
   const std::string listen = args.value("listen").value_or("127.0.0.1:8080");
   const auto colon = listen.rfind(':');
@@ -85,7 +97,7 @@ int run_serve(const Context& context, const std::vector<std::string>& argv) {
 }
 
 int run_worker(const Context& context, const std::vector<std::string>& argv) {
-  const Args args(argv, {"allow-network", "concurrency", "lease"}, {});
+  const Args args(argv, {"allow-network", "concurrency", "lease", "retention-days"}, {});
   args.at_most(0);
   const sigset_t signals = block_stop_signals();
   auto store = context.store();

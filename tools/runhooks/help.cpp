@@ -40,7 +40,7 @@ const std::map<std::string, const char*> kHelp = {
 
 USAGE
   runhooks serve [--listen HOST:PORT] [--threads N] [--no-worker] [--allow-network CIDR]...
-                 [--concurrency N] [--lease SECONDS]
+                 [--concurrency N] [--lease SECONDS] [--retention-days N]
 
 Serves GET/POST /webhooks?projectId=P, GET/PUT/DELETE /webhooks/{hookId},
 GET /webhooks/{hookId}/secret, POST /webhooks/{hookId}/secret/rotate and
@@ -53,6 +53,8 @@ OPTIONS
   --no-worker            do not deliver events in this process
   --allow-network CIDR   open a subnet the delivery network policy denies (e.g. 127.0.0.0/8);
                          repeatable
+  --concurrency N, --lease SECONDS, --retention-days N
+                         the in-process worker's, as for `runhooks worker`
 
 Requests: keep-alive, bodies up to 64 KiB (413 above), connections idle or
 slow for 5 s are closed. SIGTERM or SIGINT stops accepting, finishes requests in progress,
@@ -62,6 +64,7 @@ and drains deliveries in flight (10 s) before exiting.
 
 USAGE
   runhooks worker [--allow-network CIDR]... [--concurrency N] [--lease SECONDS]
+                  [--retention-days N]
 
 Claims due deliveries from the store, sends them (signed, with retries) until
 SIGTERM or SIGINT, then drains what is in flight (10 s) and gives back the
@@ -73,6 +76,9 @@ OPTIONS
   --concurrency N        requests in flight at once (default 256)
   --lease SECONDS        how long a claimed delivery is this worker's (default
                          60); what a killed worker held is taken over after it
+  --retention-days N     events are deleted, with their deliveries and attempts,
+                         N days after their last delivery finished, and attempts
+                         N days after they were made (default 30; 0 keeps all)
 )"},
     {"keys", R"(runhooks keys - API keys of the management API
 
