@@ -4,6 +4,9 @@
 #include "support/process.hpp"
 
 #include <curl/curl.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <rapidjson/document.h>
 
 #include <csignal>
@@ -61,6 +64,30 @@ HttpReply http(const std::string& method, const std::string& url, const std::str
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   return reply;
+}
+
+// Sends only the head of a request and returns the status line answered
+// within 3 s ("" if none): what a client announcing a huge body gets before
+// sending it.
+std::string status_line_for_head(const std::string& base, const std::string& head) {
+  const auto colon = base.rfind(':');
+  const int port = std::stoi(base.substr(colon + 1));
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{3, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::string line;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      send(fd, head.data(), head.size(), 0) == static_cast<ssize_t>(head.size())) {
+    char buffer[256] = {};
+    const ssize_t n = recv(fd, buffer, sizeof buffer - 1, 0);
+    if (n > 0) line.assign(buffer, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  return line.substr(0, line.find("\r\n"));
 }
 
 }  // namespace
@@ -222,6 +249,13 @@ TEST_CASE("cli: serve answers the API over real HTTP and stops on SIGTERM", "[cl
   CHECK(http("GET", base + "/webhooks?projectId=proj_b", key).status == 404);
   CHECK(http("GET", base + "/webhooks/not-a-uuid", key).status == 400);
   CHECK(http("POST", base + "/webhooks?projectId=proj_a", key, std::string(70000, 'x')).status == 413);
+  // A body announced over the cap is answered before it is sent: 401 without
+  // a key (nothing read for a stranger), 413 with one.
+  const std::string head = "POST /webhooks?projectId=proj_a HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Type: application/json\r\nContent-Length: 1000000000\r\n";
+  CHECK_THAT(status_line_for_head(base, head + "\r\n"), Catch::StartsWith("HTTP/1.1 401 "));
+  CHECK_THAT(status_line_for_head(base, head + "Authorization: Bearer " + key + "\r\n\r\n"),
+             Catch::StartsWith("HTTP/1.1 413 "));
   CHECK(http("GET", base + "/openapi.json").status == 200);
 
   // Every route of the contract, over the wire.

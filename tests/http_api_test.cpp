@@ -189,7 +189,9 @@ TEST_CASE("keys: none or unknown 401, read-only writing 403, out of scope 404", 
 TEST_CASE("the secret is read and rotated through its own routes", "[http]") {
   ApiFixture f;
   const std::string id = f.create_hook();
-  auto secret = f.call("GET", "/webhooks/" + id + "/secret", f.ro);
+  // A read-only key may not: the secret would let it forge deliveries.
+  CHECK(f.call("GET", "/webhooks/" + id + "/secret", f.ro).status == 403);
+  auto secret = f.call("GET", "/webhooks/" + id + "/secret", f.rw);
   REQUIRE(secret.status == 200);
   const std::string before = ApiFixture::json(secret)["data"]["secret"].GetString();
   CHECK(before.rfind("whsec_", 0) == 0);

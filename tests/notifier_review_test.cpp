@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 using namespace runhooks;
 using namespace runhooks::test;
@@ -28,14 +31,18 @@ int closed_port() {
   return ntohs(addr.sin_port);
 }
 
-// Throws on the first send, then answers 200 to everything (from poll).
+// Throws on the first send (or not), and from poll on its `poll_throws`-th
+// call (0: never); otherwise answers 200 to everything, from poll.
 class FlakyTransport final : public Transport {
  public:
+  explicit FlakyTransport(bool first_send_throws = true, int poll_throws = 0)
+      : first_send_throws_(first_send_throws), poll_throws_(poll_throws) {}
   void send(HttpRequest, Completion done) override {
-    if (++sends_ == 1) throw std::runtime_error("boom");
+    if (++sends_ == 1 && first_send_throws_) throw std::runtime_error("boom");
     pending_.push_back(std::move(done));
   }
   void poll(std::chrono::milliseconds max_wait) override {
+    if (++polls_ == poll_throws_) throw std::runtime_error("poll failed");
     if (pending_.empty()) {
       std::this_thread::sleep_for(std::min(max_wait, std::chrono::milliseconds(5)));
       return;
@@ -50,7 +57,10 @@ class FlakyTransport final : public Transport {
   std::size_t in_flight() const override { return pending_.size(); }
 
  private:
+  bool first_send_throws_;
+  int poll_throws_;
   int sends_ = 0;
+  int polls_ = 0;
   std::deque<Completion> pending_;
 };
 
@@ -163,6 +173,67 @@ TEST_CASE("a transport that throws loses nothing", "[notifier][review]") {
   CHECK(errors == 1);
   CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
   CHECK(notifier.stats().in_flight == 0);
+}
+
+TEST_CASE("a transport whose poll throws, even while the loop backs off, does not end the process",
+          "[notifier][review]") {
+  NotifierFixture f;
+  f.hook("http://127.0.0.1:9/hook");
+  NotifierOptions options = NotifierFixture::options();
+  // The 1st poll throws inside an iteration; the 2nd is the back-off's.
+  options.transport = std::make_shared<FlakyTransport>(false, 1);
+  std::atomic<int> errors{0};
+  options.on_error = [&](const Error&) { ++errors; };
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(errors == 1);
+  CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
+}
+
+TEST_CASE("callbacks may flush and stop the notifier they run in", "[notifier][review]") {
+  NotifierFixture f;
+  f.hook("http://127.0.0.1:9/hook");
+  NotifierOptions options = NotifierFixture::options();
+  options.transport = std::make_shared<FlakyTransport>(false);
+  Notifier* self = nullptr;
+  std::atomic<int> calls{0};
+  std::atomic<FlushResult> flushed{FlushResult::idle};
+  std::vector<std::string> errors;
+  std::mutex errors_mutex;
+  options.on_error = [&](const Error& e) {
+    std::lock_guard lock(errors_mutex);
+    errors.push_back(e.message);
+  };
+  options.on_attempt = [&](const AttemptReport&) {
+    // Waiting on itself: returns at once instead of blocking the loop an hour.
+    flushed = self->flush(std::chrono::hours(1));
+    self->stop();  // only asks: the loop ends once this returns
+    ++calls;
+  };
+  Notifier notifier(f.store, options);
+  self = &notifier;
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish)));
+  for (int i = 0; i < 1000 && calls == 0; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(calls == 1);
+  notifier.stop();
+  CHECK(flushed == FlushResult::timed_out);
+  CHECK(notifier.flush(1s) == FlushResult::stopped);
+  std::lock_guard lock(errors_mutex);
+  CHECK(errors.empty());
+}
+
+TEST_CASE("flush and stop take forever as a timeout", "[notifier][review]") {
+  NotifierFixture f;
+  f.hook("http://127.0.0.1:9/hook");
+  NotifierOptions options = NotifierFixture::options();
+  options.transport = std::make_shared<FlakyTransport>(false);
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  CHECK(notifier.flush(std::chrono::milliseconds::max()) == FlushResult::idle);
+  CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
+  notifier.stop(std::chrono::milliseconds::max());
+  CHECK(notifier.flush(std::chrono::milliseconds::max()) == FlushResult::stopped);
 }
 
 TEST_CASE("more denied ranges; a mapped subnet cannot open all of IPv4", "[policy][review]") {

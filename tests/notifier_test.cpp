@@ -463,6 +463,10 @@ TEST_CASE("custom payloads: a JSON object under the cap", "[notifier]") {
   for (const char* bad : {"[]", "not json", "\"str\"", ""}) {
     CHECK(notifier.notify("proj", Event{EventType::run_timeout, bad, ""}).error().field == "payload");
   }
+  // A raw NUL would end the parse: the text after it would be sent unchecked.
+  auto with_nul = notifier.notify("proj", Event{EventType::run_timeout, std::string("{}\0garbage", 10), ""});
+  REQUIRE_FALSE(with_nul);
+  CHECK_THAT(with_nul.error().message, Catch::Contains("NUL"));
   CHECK(notifier.notify("", Event{EventType::run_timeout, "{}", ""}).error().field == "projectId");
   REQUIRE(notifier.flush(10s) == FlushResult::idle);
   REQUIRE(receiver.count() == 1);

@@ -122,6 +122,10 @@ TEST_CASE("headers: a JSON object string of string values, at most 4096", "[vali
   }
 }
 
+TEST_CASE("headers: a NUL cannot hide text from the parser", "[validation]") {
+  check_invalid(validate_headers(std::string("{\"X-A\":\"b\"}\0garbage", 19)), "headers", "NUL");
+}
+
 TEST_CASE("label: 1 to 255 Unicode characters of valid UTF-8", "[validation]") {
   CHECK(validate_label("a"));
   CHECK(validate_label(std::string(255, 'a')));
@@ -133,6 +137,7 @@ TEST_CASE("label: 1 to 255 Unicode characters of valid UTF-8", "[validation]") {
   CHECK(validate_label(repeat("\xf0\x9f\x9a\x80", 255)));
   check_invalid(validate_label("bad \xc3"), "label", "valid UTF-8");
   check_invalid(validate_label("\xc0\xaf"), "label", "valid UTF-8");
+  check_invalid(validate_label(std::string("a\0b", 3)), "label", "NUL");
 }
 
 TEST_CASE("projectId: 1 to 255 printable ASCII characters", "[validation]") {

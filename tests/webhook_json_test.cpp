@@ -46,6 +46,20 @@ TEST_CASE("null headers and label print as null; the secret never prints", "[jso
   CHECK(to_json(DeletedWebhook{"id-1", "p"}) == R"({"hookId":"id-1","projectId":"p"})");
 }
 
+TEST_CASE("bodies that would fool or exhaust the parser are refused", "[json]") {
+  // A raw NUL ends rapidjson's input: what follows would go unchecked.
+  auto with_nul = parse_create_request(std::string("{\"url\":\"https://example.com/h\"}\0{", 34));
+  REQUIRE_FALSE(with_nul);
+  CHECK(with_nul.error().field == "body");
+  // An escaped NUL is refused by the parser itself (rapidjson 1.1); the field
+  // rules refuse raw ones too (validation_test).
+  CHECK_FALSE(parse_create_request(R"({"url":"https://example.com/h","label":"a\u0000"})"));
+  // Nesting deep enough to overflow a recursive parser's stack: a clean 400.
+  auto deep = parse_create_request("{\"url\":" + std::string(200'000, '['));
+  REQUIRE_FALSE(deep);
+  CHECK(deep.error().field == "body");
+}
+
 TEST_CASE("create requests parse with every rule applied", "[json]") {
   SECTION("the full request") {
     auto parsed = parse_create_request(

@@ -152,11 +152,14 @@ class RUNHOOKS_EXPORT Notifier {
                                std::string_view idempotency_key = {});
 
   /// Waits until nothing due is queued or in flight, or `timeout` passes.
+  /// From a callback (a delivery thread) it returns `timed_out` at once: the
+  /// loop cannot drain while it waits.
   FlushResult flush(std::chrono::milliseconds timeout);
 
   /// Stops taking new work, waits up to `deadline` for requests in flight,
   /// abandons the rest and gives their leases back, joins the thread.
-  /// Idempotent; `notify` still stores afterwards.
+  /// Idempotent; `notify` still stores afterwards. From a callback it only
+  /// asks: the delivery threads stop once their callbacks return.
   void stop(std::chrono::milliseconds deadline = std::chrono::seconds(5));
 
   /// Sends a delivery again (whatever its status) with the same

@@ -100,7 +100,9 @@ curl_socket_t on_open_socket(void* user, curlsocktype, curl_sockaddr* address) {
     return CURL_SOCKET_BAD;
   }
   ++t->sockets_opened;
-  return socket(address->family, address->socktype, address->protocol);
+  // Close-on-exec: a host that forks (a test runner starting jobs) must not
+  // hand webhook connections to its children.
+  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
 AttemptErrorClass classify(CURLcode code) {
@@ -160,8 +162,14 @@ class CurlTransport final : public Transport {
     }
     configure(*transfer);
     CURL* easy = transfer->easy;
+    if (const CURLMcode added = curl_multi_add_handle(multi_, easy); added != CURLM_OK) {
+      release(*transfer);
+      transfer->result.error_class = AttemptErrorClass::other;
+      transfer->result.error_message = std::string("libcurl could not start the transfer: ") + curl_multi_strerror(added);
+      finished_early_.push_back(std::move(transfer));
+      return;
+    }
     transfers_.emplace(easy, std::move(transfer));
-    curl_multi_add_handle(multi_, easy);
   }
 
   void poll(std::chrono::milliseconds max_wait) override {

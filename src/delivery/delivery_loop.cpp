@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <exception>
 
 namespace runhooks::detail {
@@ -42,6 +43,11 @@ std::int64_t steady_ns() {
 
 }  // namespace
 
+std::chrono::milliseconds capped(std::chrono::milliseconds wait) {
+  constexpr std::chrono::milliseconds kForever = std::chrono::hours(24 * 365 * 10);
+  return std::clamp(wait, std::chrono::milliseconds(0), kForever);
+}
+
 DeliveryLoop::DeliveryLoop(std::shared_ptr<Storage> storage, NotifierOptions options,
                            const Clock& clock, NotifierCounters& counters)
     : storage_(std::move(storage)),
@@ -52,6 +58,7 @@ DeliveryLoop::DeliveryLoop(std::shared_ptr<Storage> storage, NotifierOptions opt
   // Backends that can tell (PostgreSQL) wake us when another process enqueues.
   enqueue_subscription_ = storage_->subscribe_enqueues([this] { wake(); });
   thread_ = std::thread([this] { run(); });
+  loop_thread_ = thread_.get_id();
 }
 
 DeliveryLoop::~DeliveryLoop() {
@@ -65,6 +72,7 @@ void DeliveryLoop::wake() {
 }
 
 FlushResult DeliveryLoop::flush(std::chrono::milliseconds timeout) {
+  timeout = capped(timeout);
   // Work due after this flush gives up does not keep it waiting.
   const Timestamp deadline = clock_.now() + timeout;
   ++flushers_;
@@ -83,15 +91,29 @@ FlushResult DeliveryLoop::flush(std::chrono::milliseconds timeout) {
 
 void DeliveryLoop::request_stop(std::chrono::milliseconds deadline) {
   std::lock_guard stop_lock(stop_mutex_);
-  if (!thread_.joinable() || stop_requested_) return;
-  stop_deadline_ns_ = steady_ns() + std::chrono::nanoseconds(deadline).count();
+  if (stop_requested_) return;
+  stop_deadline_ns_ = steady_ns() + std::chrono::nanoseconds(capped(deadline)).count();
   stop_requested_ = true;
   wake();
 }
 
+// Not under stop_mutex_: a callback on the loop's thread may be calling
+// request_stop while another thread waits here. Concurrent callers all wait
+// for the one join.
 void DeliveryLoop::join() {
-  std::lock_guard stop_lock(stop_mutex_);
-  if (thread_.joinable()) thread_.join();
+  if (on_loop_thread()) return;  // from a callback: the loop ends once it returns
+  std::call_once(joined_, [this] { thread_.join(); });
+}
+
+// After an iteration threw: wait a poll interval before the next, through
+// the transport (so a wake still cuts it short), or sleeping if the
+// transport's poll is what throws.
+void DeliveryLoop::back_off() {
+  try {
+    options_.transport->poll(options_.poll_interval);
+  } catch (...) {
+    std::this_thread::sleep_for(options_.poll_interval);
+  }
 }
 
 void DeliveryLoop::report(Error error) {
@@ -110,10 +132,10 @@ void DeliveryLoop::run() {
       iterate(flush_requested_.load());
     } catch (const std::exception& e) {
       report(Error{ErrorCode::internal, {}, std::string("delivery loop: ") + e.what()});
-      options_.transport->poll(options_.poll_interval);
+      back_off();
     } catch (...) {
       report(Error{ErrorCode::internal, {}, "delivery loop: unknown exception"});
-      options_.transport->poll(options_.poll_interval);
+      back_off();
     }
   }
   try {
@@ -318,7 +340,6 @@ void DeliveryLoop::send(ClaimedDelivery claimed, const CachedHook& cached, Times
   const std::string delivery_id = claimed.delivery.delivery_id;
   ++in_flight_per_hook_[hook.hook_id];
   in_flight_.emplace(token, InFlight{std::move(claimed), now});
-  ++counters_.attempts;
   // The completion may outlive this loop (a transport the app keeps): it only
   // touches the shared list.
   std::weak_ptr<std::vector<Finished>> sink = finished_;
@@ -326,14 +347,26 @@ void DeliveryLoop::send(ClaimedDelivery claimed, const CachedHook& cached, Times
     options_.transport->send(std::move(*request), [sink, token](HttpResult result) {
       if (auto list = sink.lock()) list->push_back(Finished{token, std::move(result)});
     });
+    ++counters_.attempts;
   } catch (...) {
     // A transport that throws (an application's own) leaves nothing behind:
     // the delivery goes back to the outbox for another try.
     in_flight_.erase(token);
-    if (--in_flight_per_hook_[hook.hook_id] == 0) in_flight_per_hook_.erase(hook.hook_id);
     (void)storage_->release_leases(owner_, {delivery_id});
     report(Error{ErrorCode::internal, {}, "transport send threw; the delivery was released"});
+    free_slot(hook.hook_id, now);
   }
+}
+
+void DeliveryLoop::free_slot(const std::string& hook_id, Timestamp now) {
+  if (--in_flight_per_hook_[hook_id] == 0) in_flight_per_hook_.erase(hook_id);
+  auto queue = waiting_.find(hook_id);
+  if (stop_requested_ || queue == waiting_.end() || queue->second.empty()) return;
+  ClaimedDelivery next = std::move(queue->second.front());
+  queue->second.pop_front();
+  --waiting_count_;
+  if (queue->second.empty()) waiting_.erase(queue);
+  start_waiting(std::move(next), now);
 }
 
 void DeliveryLoop::collect_finished(Timestamp now) {
@@ -376,16 +409,7 @@ void DeliveryLoop::collect_finished(Timestamp now) {
            AfterWrite{std::move(flight.claimed.event.event_id), true, verdict == Verdict::failed_and_disable});
 
     // A slot of this hook is free: its next waiting delivery goes now.
-    const std::string& hook_id = d.hook_id;
-    if (--in_flight_per_hook_[hook_id] == 0) in_flight_per_hook_.erase(hook_id);
-    auto queue = waiting_.find(hook_id);
-    if (!stop_requested_ && queue != waiting_.end() && !queue->second.empty()) {
-      ClaimedDelivery next = std::move(queue->second.front());
-      queue->second.pop_front();
-      --waiting_count_;
-      if (queue->second.empty()) waiting_.erase(queue);
-      start_waiting(std::move(next), now);
-    }
+    free_slot(d.hook_id, now);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <runhooks/notifier.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -30,6 +31,10 @@ struct NotifierCounters {
   std::atomic<std::uint64_t> storage_errors{0};
 };
 
+/// A wait or deadline between zero and ten years: "forever"
+/// (milliseconds::max()) would overflow once added to a clock's now.
+std::chrono::milliseconds capped(std::chrono::milliseconds wait);
+
 class DeliveryLoop {
  public:
   /// Starts the thread. `options.transport` must be set; `counters` outlives us.
@@ -45,6 +50,8 @@ class DeliveryLoop {
   /// Asks the thread to stop by `deadline` from now; `join` waits for it.
   void request_stop(std::chrono::milliseconds deadline);
   void join();
+  /// Whether the caller is this loop's own thread (a callback).
+  bool on_loop_thread() const { return std::this_thread::get_id() == loop_thread_; }
   void stop(std::chrono::milliseconds deadline) { request_stop(deadline); join(); }
   /// Requests in flight now. Any thread.
   std::size_t in_flight() const { return in_flight_count_; }
@@ -71,6 +78,9 @@ class DeliveryLoop {
   };
 
   void run();
+  void back_off();
+  /// A request of this hook ended: starts its next waiting delivery.
+  void free_slot(const std::string& hook_id, Timestamp now);
   void iterate(std::uint64_t flush_generation);
   /// When nothing is in flight or waiting: tells waiting flushes, with the
   /// time the next pending delivery comes due.
@@ -137,7 +147,9 @@ class DeliveryLoop {
   std::optional<Timestamp> idle_next_due_;  // guarded by mutex_
   bool finished_running_ = false;      // guarded by mutex_
   std::mutex stop_mutex_;
+  std::once_flag joined_;
   std::thread thread_;
+  std::thread::id loop_thread_;  // set once, before anyone can call in
 };
 
 }  // namespace runhooks::detail

@@ -8,6 +8,8 @@
 #include "delivery/delivery_loop.hpp"
 #include "delivery/payload.hpp"
 
+#include <algorithm>
+
 namespace runhooks {
 
 class Notifier::Impl {
@@ -36,6 +38,10 @@ class Notifier::Impl {
     transport.user_agent = options_.user_agent;
     transport.network = options_.network;
     return transport;
+  }
+
+  bool on_delivery_thread() const {
+    return std::any_of(loops_.begin(), loops_.end(), [](const auto& loop) { return loop->on_loop_thread(); });
   }
 
   void wake() {
@@ -106,6 +112,8 @@ Result<NotifyReceipt> Notifier::notify(std::string_view project_id, const Event&
 
 FlushResult Notifier::flush(std::chrono::milliseconds timeout) {
   if (impl_->loops_.empty()) return FlushResult::stopped;
+  if (impl_->on_delivery_thread()) return FlushResult::timed_out;  // it would wait on itself
+  timeout = detail::capped(timeout);
   // Every thread must be idle; they share one deadline.
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (auto& loop : impl_->loops_) {
@@ -119,6 +127,9 @@ FlushResult Notifier::flush(std::chrono::milliseconds timeout) {
 
 void Notifier::stop(std::chrono::milliseconds deadline) {
   for (auto& loop : impl_->loops_) loop->request_stop(deadline);
+  // From a callback, joining would wait on the thread running it (or on
+  // another loop whose callback waits on this one): only ask.
+  if (impl_->on_delivery_thread()) return;
   for (auto& loop : impl_->loops_) loop->join();
 }
 

@@ -69,8 +69,12 @@ std::string run_ordering_key(std::string_view run_url, std::string_view build_id
 }
 
 Result<std::string> custom_payload_ordering_key(std::string_view json) {
+  // A NUL would end the parse early and let text after it be sent unchecked.
+  if (json.find('\0') != std::string_view::npos) {
+    return Error::invalid("payload", "payload must not contain a NUL character");
+  }
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(json.data(), json.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     return Error::invalid("payload", "payload must be a JSON object");
   }

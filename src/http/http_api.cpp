@@ -93,7 +93,9 @@ class HttpApi::Impl {
     if (parts.size() == 2) return one_hook(request, *key, *hook_id);
     if (parts.size() == 3 && parts[2] == "secret") {
       if (request.method != "GET") return method_not_allowed("GET");
-      auto hook = visible_hook(*key, *hook_id);
+      // The secret signs deliveries: whoever holds it can forge one to the
+      // receiver, which is more than reading. A read-write key only.
+      auto hook = writable_hook(*key, *hook_id);
       if (!hook) return error_response(hook.error(), false);
       return ok_response(200, detail::json_object_with("secret", hook->secret));
     }

@@ -17,6 +17,10 @@ Result<void> validate_label(std::string_view label) {
     return Error::invalid("label", "label must be 1 to " + std::to_string(kMaxLabelLength) +
                                        " characters");
   }
+  // PostgreSQL cannot store one in text, and no reader expects one.
+  if (label.find('\0') != std::string_view::npos) {
+    return Error::invalid("label", "label must not contain a NUL character");
+  }
   return {};
 }
 

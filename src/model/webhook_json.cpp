@@ -41,8 +41,13 @@ std::string_view view(const rapidjson::Value& v) {
 }
 
 Result<rapidjson::Document> parse_object(std::string_view body) {
+  // The parser takes a NUL for the end of its input; iterative, so deep
+  // nesting cannot exhaust the stack.
+  if (body.find('\0') != std::string_view::npos) {
+    return Error::invalid("body", "body must not contain a NUL character");
+  }
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.HasParseError()) {
     return Error::invalid("body", std::string("body is not valid JSON: ") +
                                       rapidjson::GetParseError_En(doc.GetParseError()) +

@@ -27,7 +27,7 @@ std::string read_payload(const std::string& source) {
 // The payload with its "event" member set to `type`.
 std::string with_event(const std::string& payload, EventType type) {
   rapidjson::Document doc;
-  doc.Parse(payload.data(), payload.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(payload.data(), payload.size());
   if (doc.HasParseError() || !doc.IsObject()) throw UsageError("the payload must be a JSON object");
   const std::string name(to_string(type));
   rapidjson::Value value(name.c_str(), static_cast<rapidjson::SizeType>(name.size()), doc.GetAllocator());

@@ -56,9 +56,11 @@ OPTIONS
   --concurrency N, --lease SECONDS, --retention-days N
                          the in-process worker's, as for `runhooks worker`
 
-Requests: keep-alive, bodies up to 64 KiB (413 above), connections idle or
-slow for 5 s are closed. SIGTERM or SIGINT stops accepting, finishes requests in progress,
-and drains deliveries in flight (10 s) before exiting.
+Requests: keep-alive, bodies up to 64 KiB (413 above, sent before reading a
+body whose Content-Length is over; a chunked body over the cap is cut off and
+the connection closed), connections idle or slow for 5 s are closed. SIGTERM
+or SIGINT stops accepting, lets requests being handled finish their work, and
+drains deliveries in flight (10 s) before exiting.
 )"},
     {"worker", R"(runhooks worker - deliver pending events
 

@@ -20,7 +20,6 @@ constexpr std::size_t kBodyCap = 64 * 1024 + 1;
 
 struct Upload {
   std::string body;
-  std::size_t received = 0;
 };
 
 std::string percent_encode(const char* text) {
@@ -54,35 +53,48 @@ std::string header(MHD_Connection* connection, const char* name) {
   return value != nullptr ? value : "";
 }
 
-MHD_Result answer(void* cls, MHD_Connection* connection, const char* url, const char* method,
-                  const char*, const char* data, size_t* size, void** state) {
-  auto* api = static_cast<HttpApi*>(cls);
-  if (*state == nullptr) {  // headers read; the body (if any) follows
-    *state = new Upload;
-    return MHD_YES;
-  }
-  auto* upload = static_cast<Upload*>(*state);
-  if (*size != 0) {
-    upload->received += *size;
-    if (upload->body.size() < kBodyCap) upload->body.append(data, std::min(*size, kBodyCap - upload->body.size()));
-    *size = 0;
-    return MHD_YES;
-  }
+MHD_Result respond(const HttpApi& api, MHD_Connection* connection, const char* url, const char* method,
+                   std::string body) {
   ApiRequest request;
   request.method = method;
   request.path = url;
   MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, append_query, &request.query);
   request.authorization = header(connection, MHD_HTTP_HEADER_AUTHORIZATION);
   request.content_type = header(connection, MHD_HTTP_HEADER_CONTENT_TYPE);
-  request.body = std::move(upload->body);
-  const ApiResponse response = api->handle(request);
+  request.body = std::move(body);
+  const ApiResponse response = api.handle(request);
   MHD_Response* reply = MHD_create_response_from_buffer(
       response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
+  if (reply == nullptr) return MHD_NO;  // out of memory: libmicrohttpd drops the connection
   MHD_add_response_header(reply, MHD_HTTP_HEADER_CONTENT_TYPE, response.content_type.c_str());
   for (const auto& [name, value] : response.headers) MHD_add_response_header(reply, name.c_str(), value.c_str());
   const MHD_Result queued = MHD_queue_response(connection, static_cast<unsigned>(response.status), reply);
   MHD_destroy_response(reply);
   return queued;
+}
+
+// A body over the cap is answered (401 without a key, else 413) as soon as
+// that is known — from Content-Length, or once the cap is passed — and the
+// rest is not read: libmicrohttpd closes the connection after the answer.
+MHD_Result answer(void* cls, MHD_Connection* connection, const char* url, const char* method,
+                  const char*, const char* data, size_t* size, void** state) {
+  const auto& api = *static_cast<const HttpApi*>(cls);
+  if (*state == nullptr) {  // headers read; the body (if any) follows
+    *state = new Upload;
+    const std::string length = header(connection, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char* end = nullptr;
+    const unsigned long long declared = length.empty() ? 0 : std::strtoull(length.c_str(), &end, 10);
+    if (declared >= kBodyCap) return respond(api, connection, url, method, std::string(kBodyCap, ' '));
+    return MHD_YES;
+  }
+  auto* upload = static_cast<Upload*>(*state);
+  if (*size != 0) {
+    upload->body.append(data, std::min(*size, kBodyCap - upload->body.size()));
+    *size = 0;
+    if (upload->body.size() < kBodyCap) return MHD_YES;
+    return respond(api, connection, url, method, std::move(upload->body));
+  }
+  return respond(api, connection, url, method, std::move(upload->body));
 }
 
 void request_done(void*, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
@@ -142,7 +154,7 @@ void HttpServer::stop() {
   std::lock_guard lock(impl_->mutex);
   if (impl_->daemon == nullptr) return;
   MHD_quiesce_daemon(impl_->daemon);  // no new connections
-  MHD_stop_daemon(impl_->daemon);     // requests in progress complete first
+  MHD_stop_daemon(impl_->daemon);     // handlers running finish; open connections close
   impl_->daemon = nullptr;
 }
 
