@@ -96,12 +96,13 @@ const std::string& openapi_document() {
       "parameters": [{"$ref": "#/components/parameters/hookId"}],
       "get": {
         "operationId": "getWebhookSecret",
-        "summary": "Get the signing secret (runhooks extension)",
+        "summary": "Get the signing secret (runhooks extension; a read-write key only)",
         "x-runhooks-extension": true,
         "responses": {
           "200": {"description": "The current Standard Webhooks secret", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SecretResponse"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"}
         }
       }
