@@ -3,6 +3,8 @@
 
 #include "support/notifier_fixture.hpp"
 
+#include <runhooks/storage_wrapper.hpp>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -62,6 +64,18 @@ class FlakyTransport final : public Transport {
   int sends_ = 0;
   int polls_ = 0;
   std::deque<Completion> pending_;
+};
+
+// A store whose attempt writes fail while `failing` is set, as a full disk.
+class FailingWrites final : public StorageWrapper {
+ public:
+  using StorageWrapper::StorageWrapper;
+  Result<std::vector<Result<Delivery>>> complete_attempts(std::string_view owner,
+                                                          const std::vector<AttemptResult>& results) override {
+    if (failing) return Error{ErrorCode::unavailable, {}, "disk I/O error"};
+    return StorageWrapper::complete_attempts(owner, results);
+  }
+  std::atomic<bool> failing{true};
 };
 
 }  // namespace
@@ -234,6 +248,26 @@ TEST_CASE("flush and stop take forever as a timeout", "[notifier][review]") {
   CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
   notifier.stop(std::chrono::milliseconds::max());
   CHECK(notifier.flush(std::chrono::milliseconds::max()) == FlushResult::stopped);
+}
+
+TEST_CASE("attempts a failing store cannot record are retried with a growing pause", "[notifier][review]") {
+  NotifierFixture f;
+  f.hook("http://127.0.0.1:9/hook");
+  auto store = std::make_shared<FailingWrites>(f.store);
+  NotifierOptions options = NotifierFixture::options();
+  options.transport = std::make_shared<FlakyTransport>(false);
+  std::atomic<int> errors{0};
+  options.on_error = [&](const Error&) { ++errors; };
+  Notifier notifier(store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receipt);
+  std::this_thread::sleep_for(1500ms);
+  // Tries after 0, 100, 300, 700 and 1,500 ms, not every 100 ms (15).
+  CHECK(errors >= 1);
+  CHECK(errors <= 7);
+  store->failing = false;
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
 }
 
 TEST_CASE("more denied ranges; a mapped subnet cannot open all of IPv4", "[policy][review]") {

@@ -153,8 +153,7 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
   const bool woken = woken_.exchange(false);
   collect_finished(now);
   // Recorded attempts free slots and may have made a run's next event due.
-  const bool recorded = !results_.empty();
-  write_records();
+  const bool recorded = write_records();
   const bool flush_waiting = flushers_ > 0;
 
   bool claimed_all_due = false;
@@ -185,7 +184,10 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
     wait = {};
   }
   if (next_claim_at_ > now) wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(next_claim_at_ - now));
-  if (!results_.empty()) wait = std::min(wait, std::chrono::milliseconds(100));  // a write to retry
+  if (!results_.empty()) {  // a write to retry
+    const auto retry_in = std::chrono::nanoseconds(std::max<std::int64_t>(0, next_write_ns_ - steady_ns()));
+    wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(retry_in));
+  }
   if (stop_requested_) wait = std::min(wait, std::chrono::milliseconds(50));
   options_.transport->poll(wait);
 }
@@ -413,16 +415,22 @@ void DeliveryLoop::collect_finished(Timestamp now) {
   }
 }
 
-void DeliveryLoop::write_records() {
-  if (results_.empty()) return;
+bool DeliveryLoop::write_records(bool now_or_never) {
+  if (results_.empty() || (!now_or_never && steady_ns() < next_write_ns_)) return false;
   auto written = storage_->complete_attempts(owner_, results_);
   if (!written) {
-    // Kept for the next iteration; if our leases expire meanwhile the writes
+    // Kept for a later iteration; if our leases expire meanwhile the writes
     // come back as conflicts and another worker sends again (at-least-once).
+    // Tried again after 100 ms, doubling to 5 s while the store stays down,
+    // so a failing store is not hammered, nor the application's log flooded.
     ++counters_.storage_errors;
     report(std::move(written).error());
-    return;
+    write_retry_ = std::clamp(write_retry_ * 2, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+    next_write_ns_ = steady_ns() + std::chrono::nanoseconds(write_retry_).count();
+    return false;
   }
+  write_retry_ = {};
+  next_write_ns_ = 0;
   std::vector<AttemptResult> results;
   std::vector<AfterWrite> after;
   results.swap(results_);
@@ -431,6 +439,7 @@ void DeliveryLoop::write_records() {
     if (!(*written)[i]) continue;  // lease lost or delivery deleted: nothing to report
     after_recorded(results[i], after[i], *(*written)[i]);
   }
+  return true;
 }
 
 void DeliveryLoop::after_recorded(const AttemptResult& result, const AfterWrite& after,
@@ -513,7 +522,7 @@ void DeliveryLoop::disable_hook(const std::string& hook_id, const std::string& r
 
 void DeliveryLoop::release_everything() {
   collect_finished(clock_.now());
-  write_records();
+  write_records(true);
   std::vector<std::string> ids;
   for (const auto& [token, flight] : in_flight_) ids.push_back(flight.claimed.delivery.delivery_id);
   for (const auto& [hook, queue] : waiting_) {

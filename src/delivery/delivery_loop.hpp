@@ -95,7 +95,9 @@ class DeliveryLoop {
   /// Fails a delivery for good without a request (hook disabled, bad secret).
   void fail_without_sending(const ClaimedDelivery& claimed, Timestamp now, std::string reason);
   void collect_finished(Timestamp now);
-  void write_records();
+  /// Writes the attempts made (`now_or_never`: even while backing off after
+  /// a failed write); true when something was written.
+  bool write_records(bool now_or_never = false);
   void record(AttemptResult result, AfterWrite after);
   void after_recorded(const AttemptResult& result, const AfterWrite& after, const Delivery& delivery);
   void update_health(const Attempt& attempt, bool disable);
@@ -129,6 +131,8 @@ class DeliveryLoop {
   Timestamp next_claim_at_{};
   Timestamp next_purge_at_{};
   Timestamp next_event_purge_at_{};
+  std::chrono::milliseconds write_retry_{};  // after a failed write; 0 when the last one worked
+  std::int64_t next_write_ns_ = 0;            // steady clock
   std::mt19937_64 random_{std::random_device{}()};
 
   // Shared with other threads.
