@@ -57,8 +57,10 @@ DeliveryLoop::DeliveryLoop(std::shared_ptr<Storage> storage, NotifierOptions opt
       owner_(make_owner()) {
   // Backends that can tell (PostgreSQL) wake us when another process enqueues.
   enqueue_subscription_ = storage_->subscribe_enqueues([this] { wake(); });
-  thread_ = std::thread([this] { run(); });
-  loop_thread_ = thread_.get_id();
+  thread_ = std::thread([this] {
+    loop_thread_ = std::this_thread::get_id();
+    run();
+  });
 }
 
 DeliveryLoop::~DeliveryLoop() {

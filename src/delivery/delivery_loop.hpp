@@ -51,7 +51,7 @@ class DeliveryLoop {
   void request_stop(std::chrono::milliseconds deadline);
   void join();
   /// Whether the caller is this loop's own thread (a callback).
-  bool on_loop_thread() const { return std::this_thread::get_id() == loop_thread_; }
+  bool on_loop_thread() const { return std::this_thread::get_id() == loop_thread_.load(); }
   void stop(std::chrono::milliseconds deadline) { request_stop(deadline); join(); }
   /// Requests in flight now. Any thread.
   std::size_t in_flight() const { return in_flight_count_; }
@@ -153,7 +153,7 @@ class DeliveryLoop {
   std::mutex stop_mutex_;
   std::once_flag joined_;
   std::thread thread_;
-  std::thread::id loop_thread_;  // set once, before anyone can call in
+  std::atomic<std::thread::id> loop_thread_{};  // set by the thread itself, first
 };
 
 }  // namespace runhooks::detail
