@@ -33,8 +33,8 @@ int closed_port() {
   return ntohs(addr.sin_port);
 }
 
-// Throws on the first send (or not), and from poll on its `poll_throws`-th
-// call (0: never); otherwise answers 200 to everything, from poll.
+// Throws on the first send (or not), and from poll on its first
+// `poll_throws` calls; otherwise answers 200 to everything, from poll.
 class FlakyTransport final : public Transport {
  public:
   explicit FlakyTransport(bool first_send_throws = true, int poll_throws = 0)
@@ -44,7 +44,7 @@ class FlakyTransport final : public Transport {
     pending_.push_back(std::move(done));
   }
   void poll(std::chrono::milliseconds max_wait) override {
-    if (++polls_ == poll_throws_) throw std::runtime_error("poll failed");
+    if (++polls_ <= poll_throws_) throw std::runtime_error("poll failed");
     if (pending_.empty()) {
       std::this_thread::sleep_for(std::min(max_wait, std::chrono::milliseconds(5)));
       return;
@@ -194,8 +194,8 @@ TEST_CASE("a transport whose poll throws, even while the loop backs off, does no
   NotifierFixture f;
   f.hook("http://127.0.0.1:9/hook");
   NotifierOptions options = NotifierFixture::options();
-  // The 1st poll throws inside an iteration; the 2nd is the back-off's.
-  options.transport = std::make_shared<FlakyTransport>(false, 1);
+  // The 1st poll throws inside an iteration, the 2nd in the back-off after it.
+  options.transport = std::make_shared<FlakyTransport>(false, 2);
   std::atomic<int> errors{0};
   options.on_error = [&](const Error&) { ++errors; };
   Notifier notifier(f.store, options);

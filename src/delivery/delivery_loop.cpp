@@ -93,8 +93,11 @@ FlushResult DeliveryLoop::flush(std::chrono::milliseconds timeout) {
 
 void DeliveryLoop::request_stop(std::chrono::milliseconds deadline) {
   std::lock_guard stop_lock(stop_mutex_);
-  if (stop_requested_) return;
-  stop_deadline_ns_ = steady_ns() + std::chrono::nanoseconds(capped(deadline)).count();
+  const std::int64_t at = steady_ns() + std::chrono::nanoseconds(capped(deadline)).count();
+  // A second stop may only bring the deadline closer (a callback's "forever"
+  // must not hold up the destructor's five seconds).
+  if (stop_requested_ && stop_deadline_ns_ <= at) return;
+  stop_deadline_ns_ = at;
   stop_requested_ = true;
   wake();
 }
@@ -188,7 +191,7 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
   if (next_claim_at_ > now) wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(next_claim_at_ - now));
   if (!results_.empty()) {  // a write to retry
     const auto retry_in = std::chrono::nanoseconds(std::max<std::int64_t>(0, next_write_ns_ - steady_ns()));
-    wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(retry_in));
+    wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(retry_in));  // not 0 in its last ms
   }
   if (stop_requested_) wait = std::min(wait, std::chrono::milliseconds(50));
   options_.transport->poll(wait);
@@ -356,9 +359,13 @@ void DeliveryLoop::send(ClaimedDelivery claimed, const CachedHook& cached, Times
     // A transport that throws (an application's own) leaves nothing behind:
     // the delivery goes back to the outbox for another try.
     in_flight_.erase(token);
-    (void)storage_->release_leases(owner_, {delivery_id});
-    report(Error{ErrorCode::internal, {}, "transport send threw; the delivery was released"});
     free_slot(hook.hook_id, now);
+    try {
+      (void)storage_->release_leases(owner_, {delivery_id});
+    } catch (...) {
+      // An application's storage that throws: the lease runs out instead.
+    }
+    report(Error{ErrorCode::internal, {}, "transport send threw; the delivery was released"});
   }
 }
 

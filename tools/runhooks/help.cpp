@@ -57,8 +57,8 @@ OPTIONS
                          the in-process worker's, as for `runhooks worker`
 
 Requests: keep-alive, bodies up to 64 KiB (413 above, sent before reading a
-body whose Content-Length is over; a chunked body over the cap is cut off and
-the connection closed), connections idle or slow for 5 s are closed. SIGTERM
+body whose Content-Length is over), connections idle or slow for 5 s are
+closed. SIGTERM
 or SIGINT stops accepting, lets requests being handled finish their work, and
 drains deliveries in flight (10 s) before exiting.
 )"},

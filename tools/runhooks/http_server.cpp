@@ -19,7 +19,7 @@ namespace {
 constexpr std::size_t kBodyCap = 64 * 1024 + 1;
 
 struct Upload {
-  std::string body;
+  std::string body;  // at most kBodyCap bytes; the rest is read and dropped
 };
 
 std::string percent_encode(const char* text) {
@@ -73,9 +73,10 @@ MHD_Result respond(const HttpApi& api, MHD_Connection* connection, const char* u
   return queued;
 }
 
-// A body over the cap is answered (401 without a key, else 413) as soon as
-// that is known — from Content-Length, or once the cap is passed — and the
-// rest is not read: libmicrohttpd closes the connection after the answer.
+// A body announced over the cap (Content-Length) is answered at once, 401
+// without a key, else 413, and not read: libmicrohttpd closes the connection
+// after the answer. libmicrohttpd cannot answer during an upload, so a
+// chunked body is read to its end, keeping only the first kBodyCap bytes.
 MHD_Result answer(void* cls, MHD_Connection* connection, const char* url, const char* method,
                   const char*, const char* data, size_t* size, void** state) {
   const auto& api = *static_cast<const HttpApi*>(cls);
@@ -91,8 +92,7 @@ MHD_Result answer(void* cls, MHD_Connection* connection, const char* url, const 
   if (*size != 0) {
     upload->body.append(data, std::min(*size, kBodyCap - upload->body.size()));
     *size = 0;
-    if (upload->body.size() < kBodyCap) return MHD_YES;
-    return respond(api, connection, url, method, std::move(upload->body));
+    return MHD_YES;
   }
   return respond(api, connection, url, method, std::move(upload->body));
 }
