@@ -56,11 +56,15 @@ struct SharedOutbox {
     REQUIRE(failures == 0);
   }
 
-  std::vector<std::unique_ptr<RunningProcess>> start_workers(const std::string& uri, int n, const std::string& concurrency) {
+  // A short lease lets the others take over a killed worker's deliveries
+  // quickly; a test counting duplicates without kills uses a long one, or a
+  // loaded machine that delays one completion past the lease sends twice.
+  std::vector<std::unique_ptr<RunningProcess>> start_workers(const std::string& uri, int n, const std::string& concurrency,
+                                                             const std::string& lease = "2") {
     std::vector<std::unique_ptr<RunningProcess>> workers;
     for (int i = 0; i < n; ++i) {
       workers.push_back(std::make_unique<RunningProcess>(std::vector<std::string>{
-          RUNHOOKS_CLI, "--store", uri, "worker", "--allow-network", "127.0.0.0/8", "--lease", "2",
+          RUNHOOKS_CLI, "--store", uri, "worker", "--allow-network", "127.0.0.0/8", "--lease", lease,
           "--concurrency", concurrency}));
       REQUIRE_THAT(workers.back()->read_line(), Catch::StartsWith("delivering from"));
     }
@@ -116,7 +120,7 @@ TEST_CASE("4 workers deliver 20,000 events, none twice", "[postgres][workers]") 
   const auto t0 = std::chrono::steady_clock::now();
   outbox.enqueue(20000);
   const auto t1 = std::chrono::steady_clock::now();
-  auto workers = outbox.start_workers(outbox.backend.uri(), 4, "16");
+  auto workers = outbox.start_workers(outbox.backend.uri(), 4, "16", "60");
   REQUIRE(outbox.wait_distinct(20000, 240s));
   REQUIRE(outbox.wait_settled(60s));
   const auto t2 = std::chrono::steady_clock::now();

@@ -430,11 +430,14 @@ bool DeliveryLoop::write_records(bool now_or_never) {
   if (!written) {
     // Kept for a later iteration; if our leases expire meanwhile the writes
     // come back as conflicts and another worker sends again (at-least-once).
-    // Tried again after 100 ms, doubling to 5 s while the store stays down,
+    // Tried again after 100 ms, doubling to 5 s (or a quarter of the lease,
+    // which must not run out for want of a try) while the store stays down,
     // so a failing store is not hammered, nor the application's log flooded.
     ++counters_.storage_errors;
     report(std::move(written).error());
-    write_retry_ = std::clamp(write_retry_ * 2, std::chrono::milliseconds(100), std::chrono::milliseconds(5000));
+    const auto longest = std::max(std::chrono::milliseconds(100),
+                                  std::min(std::chrono::milliseconds(5000), options_.lease / 4));
+    write_retry_ = std::clamp(write_retry_ * 2, std::chrono::milliseconds(100), longest);
     next_write_ns_ = steady_ns() + std::chrono::nanoseconds(write_retry_).count();
     return false;
   }
