@@ -83,8 +83,7 @@ MHD_Result answer(void* cls, MHD_Connection* connection, const char* url, const 
   if (*state == nullptr) {  // headers read; the body (if any) follows
     *state = new Upload;
     const std::string length = header(connection, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    char* end = nullptr;
-    const unsigned long long declared = length.empty() ? 0 : std::strtoull(length.c_str(), &end, 10);
+    const unsigned long long declared = length.empty() ? 0 : std::strtoull(length.c_str(), nullptr, 10);
     if (declared >= kBodyCap) return respond(api, connection, url, method, std::string(kBodyCap, ' '));
     return MHD_YES;
   }
