@@ -96,10 +96,21 @@ if [[ -x "$cli" ]] && command -v wrk >/dev/null; then
   key=$("$cli" --store "$api_store" keys create --all-projects --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
   hook=$("$cli" --store "$api_store" hooks create --project bench --url https://example.com/h --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["hookId"])')
   api_port=$(free_port)
-  "$cli" --store "$api_store" serve --listen "127.0.0.1:$api_port" --no-worker > "$work/serve.log" & pids+=($!)
+  "$cli" --store "$api_store" serve --listen "127.0.0.1:$api_port" --no-worker > "$work/serve.log" & serve_pid=$!; pids+=($serve_pid)
   for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$api_port/openapi.json" && break; sleep 0.1; done
   run wrk -t2 -c16 -d"${wrk_secs}s" -H "Authorization: Bearer $key" "http://127.0.0.1:$api_port/webhooks/$hook"
   RUNHOOKS_KEY=$key run wrk -t2 -c16 -d"${wrk_secs}s" -s bench/post_hooks.lua "http://127.0.0.1:$api_port"
+  kill "$serve_pid" 2>/dev/null || true
+  # The same HttpApi and store behind GNU libmicrohttpd, the server runhooks
+  # serve used before 0.2: the comparison bench/README.md quotes.
+  if [[ -x "$bin/mhd_api_server" ]]; then
+    mhd_port=$(free_port)
+    "$bin/mhd_api_server" "$api_store" "$mhd_port" 8 > "$work/mhd.log" & pids+=($!)
+    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$mhd_port/openapi.json" && break; sleep 0.1; done
+    echo "# libmicrohttpd 0.9.75, for comparison" | tee -a "$log"
+    run wrk -t2 -c16 -d"${wrk_secs}s" -H "Authorization: Bearer $key" "http://127.0.0.1:$mhd_port/webhooks/$hook"
+    RUNHOOKS_KEY=$key run wrk -t2 -c16 -d"${wrk_secs}s" -s bench/post_hooks.lua "http://127.0.0.1:$mhd_port"
+  fi
 fi
 [[ -x "$bin/registry_bench" && $smoke -eq 0 ]] && run "$bin/registry_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 echo "results: $log"

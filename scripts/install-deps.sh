@@ -6,7 +6,9 @@ set -euo pipefail
 packages=(
   g++ clang cmake make pkg-config
   libcurl4-openssl-dev libsqlite3-dev libssl-dev rapidjson-dev
-  catch2 libbenchmark-dev libcpp-httplib-dev libmicrohttpd-dev
+  catch2 libbenchmark-dev libcpp-httplib-dev
+  libboost-dev                    # Boost.Beast and Boost.Asio (headers) for runhooks serve
+  libmicrohttpd-dev               # bench/: the server runhooks serve was measured against
   libpq-dev postgresql            # the PostgreSQL backend and the private server its tests start
   nginx-light wrk python3 curl   # receivers and load for bench/ (smoke-tested)
 )

@@ -1,5 +1,6 @@
 // The runhooks command-line tool, run as a shell would run it.
 
+#include "support/bad_utf8.hpp"
 #include "support/notifier_fixture.hpp"
 #include "support/process.hpp"
 
@@ -212,6 +213,35 @@ TEST_CASE("cli: fire stores; fire --wait delivers and reports", "[cli]") {
   auto failing = cli({"fire", "RUN_FINISH", "--project", "p", "--wait", "2", "--allow-network", "127.0.0.0/8"});
   CHECK(failing.exit_code == 1);
   CHECK_THAT(failing.out, Catch::Contains("pending") && Catch::Contains("HTTP 500"));
+}
+
+TEST_CASE("cli: fire and keys refuse text that is not valid UTF-8", "[cli][utf8]") {
+  Cli cli;
+  cli.json({"hooks", "create", "--project", "p", "--url", "https://example.com/h", "--json"});
+  for (const auto& bad : with_invalid_utf8(R"({"runUrl":"https://ci/run/1","note":")", R"("})")) {
+    INFO(bad.what);
+    auto refused = cli({"fire", "RUN_FINISH", "--project", "p", "--payload", "-"}, bad.text);
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err, Catch::Contains("payload must be valid UTF-8"));
+  }
+  // Valid text whose escape decodes to a lone surrogate: the payload as rewritten would not be.
+  auto escaped = cli({"fire", "RUN_FINISH", "--project", "p", "--payload", "-"}, R"({"note":"\udc00"})");
+  CHECK(escaped.exit_code == 2);
+  CHECK_THAT(escaped.err, Catch::Contains("unpaired surrogate"));
+  CHECK(cli({"fire", "RUN_FINISH", "--project", "p", "--payload", "-"}, R"({"note":"\ud800"})").exit_code == 2);
+  // Nothing was stored.
+  CHECK(cli.json({"deliveries", "--project", "p", "--json"}).Size() == 0);
+  auto keyed = cli({"fire", "RUN_FINISH", "--project", "p", "--idempotency-key", "k\xc0\xaf"});
+  CHECK(keyed.exit_code == 2);
+  CHECK_THAT(keyed.err, Catch::Contains("idempotencyKey must be valid UTF-8"));
+
+  for (const auto& bad : with_invalid_utf8("ci ", "key")) {
+    INFO(bad.what);
+    auto refused = cli({"keys", "create", "--project", "p", "--label", bad.text});
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err, Catch::Contains("label must be valid UTF-8"));
+  }
+  CHECK(cli.json({"keys", "list", "--json"}).Size() == 0);
 }
 
 TEST_CASE("cli: attempts and redeliver", "[cli]") {

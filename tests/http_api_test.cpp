@@ -3,6 +3,7 @@
 #include <runhooks/runhooks.hpp>
 
 #include "support/backends.hpp"
+#include "support/bad_utf8.hpp"
 
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
@@ -235,4 +236,47 @@ TEST_CASE("API keys: scoped, hashed, shown once", "[http][keys]") {
   CHECK(found->read_only);
   CHECK(keys.authenticate(created->key + "x").error().code == ErrorCode::unauthenticated);
   CHECK(keys.revoke("key_nope").error().code == ErrorCode::not_found);
+}
+
+TEST_CASE("API keys: a label must be valid UTF-8", "[http][keys][utf8]") {
+  SqliteBackend backend;
+  ApiKeys keys(backend.open());
+  for (const auto& bad : with_invalid_utf8("deploy ", "bot")) {
+    INFO(bad.what);
+    auto refused = keys.create({{"p1"}, false, false, bad.text});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::invalid_argument);
+    CHECK(refused.error().field == "label");
+    CHECK(refused.error().message == "label must be valid UTF-8");
+  }
+  auto with_nul = keys.create({{"p1"}, false, false, std::string("deploy\0bot", 10)});
+  REQUIRE_FALSE(with_nul);
+  CHECK(with_nul.error().message == "label must not contain a NUL character");
+  CHECK(keys.list()->empty());
+  CHECK(keys.create({{"p1"}, false, false, "d\xc3\xa9ploiement \xf0\x9f\x9a\x80"}));
+}
+
+TEST_CASE("a control character in the path or the query, raw or escaped, is 400", "[http]") {
+  ApiFixture f;
+  f.create_hook();
+  auto status = [&](const std::string& path, const std::string& query) {
+    ApiRequest request;
+    request.method = "GET";
+    request.path = path;
+    request.query = query;
+    request.authorization = "Bearer " + f.all;
+    return f.api.handle(request);
+  };
+  CHECK(status(std::string("/webhooks\0/x", 12), "projectId=proj_a").status == 400);
+  CHECK(f.error_of(status(std::string("/webhooks\0/x", 12), "projectId=proj_a")) == "Invalid request path");
+  CHECK(status("/webhooks\x1f", "projectId=proj_a").status == 400);
+  for (const std::string& query :
+       std::vector<std::string>{"projectId=proj_a%00evil", std::string("projectId=proj_a\0evil", 21),
+                                "projectId=proj_a%zz", "projectId=proj_a%", "projectId=proj_a&x=%1F"}) {
+    INFO(query);
+    const auto r = status("/webhooks", query);
+    CHECK(r.status == 400);
+    CHECK(f.error_of(r) == "Invalid query string");
+  }
+  CHECK(status("/webhooks", "projectId=proj_a&x=%7E").status == 200);
 }

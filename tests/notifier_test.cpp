@@ -1,9 +1,11 @@
 // The notifier against real HTTP receivers on 127.0.0.1 and a real SQLite file.
 
+#include "support/bad_utf8.hpp"
 #include "support/notifier_fixture.hpp"
 
 #include <rapidjson/document.h>
 
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -474,6 +476,148 @@ TEST_CASE("custom payloads: a JSON object under the cap", "[notifier]") {
   auto deliveries = f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 10});
   CHECK(deliveries->size() == 1);
   CHECK(deliveries->front().ordering_key == "u");
+}
+
+namespace {
+
+// A notifier that only stores, and a hook that receives every event.
+struct QuietNotifier {
+  NotifierFixture f;
+  Webhook hook = f.hook("https://example.com/h");
+  Notifier notifier{f.store, quiet_options()};
+
+  static NotifierOptions quiet_options() {
+    NotifierOptions options = NotifierFixture::options();
+    options.deliver = false;
+    return options;
+  }
+  std::size_t stored_deliveries() {
+    return f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 100})->size();
+  }
+  std::string ordering_key_of(const Result<NotifyReceipt>& receipt) {
+    REQUIRE(receipt);
+    REQUIRE(receipt->delivery_ids.size() == 1);
+    return f.store->get_delivery(receipt->delivery_ids[0])->ordering_key;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("custom payloads must be valid UTF-8, escapes included", "[notifier][utf8]") {
+  QuietNotifier q;
+  for (const auto& bad : with_invalid_utf8(R"({"runUrl":"https://ci/run/1","note":")", R"("})")) {
+    INFO(bad.what);
+    auto refused = q.notifier.notify("proj", Event{EventType::run_finish, bad.text, ""});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::invalid_argument);
+    CHECK(refused.error().field == "payload");
+    CHECK(refused.error().message == "payload must be valid UTF-8");
+  }
+  // Valid text whose escapes decode to a lone surrogate, anywhere in the document.
+  for (const char* escaped : {R"({"note":"\udc00"})", R"({"\udfff":1})", R"({"a":[{"b":["x\udc00y"]}]})"}) {
+    INFO(escaped);
+    auto refused = q.notifier.notify("proj", Event{EventType::run_finish, escaped, ""});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().field == "payload");
+    CHECK_THAT(refused.error().message, Catch::Contains("unpaired surrogate"));
+  }
+  for (const char* escaped : {R"({"note":"\ud800"})", R"({"note":"\ud800\u0041"})"}) {
+    INFO(escaped);
+    CHECK(q.notifier.notify("proj", Event{EventType::run_finish, escaped, ""}).error().field == "payload");
+  }
+  CHECK(q.stored_deliveries() == 0);
+  const std::string paired = R"({"note":"\ud83d\ude80 \u00e9 \u001f"})";
+  auto sent = q.notifier.notify("proj", Event{EventType::run_finish, paired, ""});
+  REQUIRE(sent);
+  CHECK(q.f.store->get_event(sent->event_id)->payload == paired);  // byte for byte
+}
+
+TEST_CASE("run events: every text field and key must be valid UTF-8", "[notifier][utf8]") {
+  QuietNotifier q;
+  using Setter = std::function<void(RunEvent&, const std::string&)>;
+  const std::vector<std::pair<std::string, Setter>> fields = {
+      {"runUrl", [](RunEvent& e, const std::string& t) { e.run_url = t; }},
+      {"buildId", [](RunEvent& e, const std::string& t) { e.build_id = t; }},
+      {"groupId", [](RunEvent& e, const std::string& t) { e.group_id = t; }},
+      {"tags", [](RunEvent& e, const std::string& t) { e.tags.push_back(t); }},
+      {"commit.sha", [](RunEvent& e, const std::string& t) { e.commit.sha = t; }},
+      {"commit.branch", [](RunEvent& e, const std::string& t) { e.commit.branch = t; }},
+      {"commit.authorName", [](RunEvent& e, const std::string& t) { e.commit.author_name = t; }},
+      {"commit.authorEmail", [](RunEvent& e, const std::string& t) { e.commit.author_email = t; }},
+      {"commit.message", [](RunEvent& e, const std::string& t) { e.commit.message = t; }},
+      {"commit.remoteOrigin", [](RunEvent& e, const std::string& t) { e.commit.remote_origin = t; }},
+      {"commit.defaultBranch", [](RunEvent& e, const std::string& t) { e.commit.default_branch = t; }},
+      {"orderingKey", [](RunEvent& e, const std::string& t) { e.ordering_key = t; }},
+  };
+  for (const auto& [field, set] : fields) {
+    for (const auto& bad : with_invalid_utf8("some ", "text")) {
+      INFO(field << ": " << bad.what);
+      RunEvent event = sample_run(EventType::run_finish);
+      set(event, bad.text);
+      auto refused = q.notifier.notify("proj", event);
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error().code == ErrorCode::invalid_argument);
+      CHECK(refused.error().field == field);
+      CHECK(refused.error().message == field + " must be valid UTF-8");
+    }
+  }
+  for (const auto& bad : with_invalid_utf8("run-1/", "finish")) {
+    INFO(bad.what);
+    auto by_run = q.notifier.notify("proj", sample_run(EventType::run_finish), bad.text);
+    REQUIRE_FALSE(by_run);
+    CHECK(by_run.error().field == "idempotencyKey");
+    CHECK(by_run.error().message == "idempotencyKey must be valid UTF-8");
+    CHECK(q.notifier.notify("proj", Event{EventType::run_finish, "{}", ""}, bad.text).error().field ==
+          "idempotencyKey");
+    CHECK(q.notifier.notify("proj", Event{EventType::run_finish, "{}", bad.text}).error().field == "orderingKey");
+    CHECK(q.notifier.notify(bad.text, Event{EventType::run_finish, "{}", ""}).error().field == "projectId");
+  }
+  CHECK(q.stored_deliveries() == 0);
+  // The idempotency key's limit counts characters.
+  std::string euros;
+  for (int i = 0; i < 255; ++i) euros += "\xe2\x82\xac";
+  CHECK(q.notifier.notify("proj", sample_run(EventType::run_finish), euros));
+  auto too_long = q.notifier.notify("proj", sample_run(EventType::run_finish), euros + "\xe2\x82\xac");
+  REQUIRE_FALSE(too_long);
+  CHECK(too_long.error().field == "idempotencyKey");
+  CHECK(too_long.error().message == "idempotency key must be at most 255 characters");
+  // PostgreSQL would cut a key at a NUL: "a\0b" and "a\0c" would be one key there.
+  auto with_nul = q.notifier.notify("proj", sample_run(EventType::run_finish), std::string("a\0b", 3));
+  REQUIRE_FALSE(with_nul);
+  CHECK(with_nul.error().message == "idempotencyKey must not contain a NUL character");
+}
+
+TEST_CASE("two runs never share an ordering key; one run's events do", "[notifier][ordering]") {
+  QuietNotifier q;
+  const auto key_of = [&](const std::string& payload) {
+    INFO(payload);
+    return q.ordering_key_of(q.notifier.notify("proj", Event{EventType::run_start, payload, ""}));
+  };
+  // A unit separator inside buildId cannot pass for the one between buildId and groupId.
+  const std::string ab_c = key_of(R"({"buildId":"a\u001fb","groupId":"c"})");
+  CHECK(ab_c != key_of(R"({"buildId":"a","groupId":"b\u001fc"})"));
+  CHECK(ab_c == key_of(R"({"buildId":"a\u001fb","groupId":"c","overall":3})"));
+  // Nor can whatever escapes it.
+  CHECK(key_of(R"({"buildId":"a\u0010","groupId":"\u001fx"})") != key_of(R"({"buildId":"a\u001f","groupId":"x"})"));
+  CHECK(key_of(R"({"buildId":"a\u0010\u001f","groupId":"x"})") != key_of(R"({"buildId":"a\u0010","groupId":"\u001fx"})"));
+  // Run events the same way.
+  const auto run = [&](EventType type, const std::string& build, const std::string& group) {
+    RunEvent event = sample_run(type);
+    event.run_url.clear();
+    event.build_id = build;
+    event.group_id = group;
+    return q.ordering_key_of(q.notifier.notify("proj", event));
+  };
+  CHECK(run(EventType::run_start, "a\x1f" "b", "c") != run(EventType::run_start, "a", "b\x1f" "c"));
+  CHECK(run(EventType::run_start, "a\x1f" "b", "c") == run(EventType::run_finish, "a\x1f" "b", "c"));
+  CHECK(run(EventType::run_start, "a\x1f" "b", "c") == ab_c);
+  // Keys as before for a runUrl and for every buildId without those two bytes,
+  // so deliveries stored by an older runhooks stay ordered with new ones.
+  CHECK(key_of(R"({"runUrl":"https://ci/run/1","buildId":"b"})") == "https://ci/run/1");
+  CHECK(key_of(R"({"runUrl":"a\u001fb"})") == "a\x1f" "b");
+  CHECK(key_of(R"({"buildId":"build-7","groupId":"g"})") == "build-7\x1f" "g");
+  CHECK(key_of(R"({"buildId":"build-7"})") == "build-7\x1f");
+  CHECK(run(EventType::run_finish, "build-7", "g") == "build-7\x1f" "g");
 }
 
 TEST_CASE("redeliver sends again with the same webhook-id, as manual", "[notifier]") {

@@ -4,6 +4,7 @@
 
 #include "core/encoding.hpp"
 #include "support/backends.hpp"
+#include "support/bad_utf8.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -218,6 +219,53 @@ TEMPLATE_TEST_CASE("disable keeps a reason, enable clears it", "[registry]", Mem
   REQUIRE(enabled);
   CHECK(enabled->enabled);
   CHECK(enabled->disabled_reason.empty());
+}
+
+TEMPLATE_TEST_CASE("text that is not valid UTF-8 changes nothing", "[registry][utf8]", MemoryBackend,
+                   SqliteBackend, PostgresBackend) {
+  Fixture<TestType> f;
+  const Webhook before = f.create();
+  f.clock->advance(1s);
+  const auto refused_everywhere = [&](const std::string& prefix, const std::string& suffix, auto make_hook,
+                                      auto make_patch, const std::string& field) {
+    for (const auto& bad : with_invalid_utf8(prefix, suffix)) {
+      INFO(field << ": " << bad.what);
+      auto created = f.registry.create("p", make_hook(bad.text));
+      REQUIRE_FALSE(created);
+      CHECK(created.error().field == field);
+      CHECK(created.error().message == field + " must be valid UTF-8");
+      auto updated = f.registry.update(before.hook_id, make_patch(bad.text));
+      REQUIRE_FALSE(updated);
+      CHECK(updated.error().field == field);
+    }
+  };
+  refused_everywhere(
+      "https://example.com/", "h", [](const std::string& t) { return NewWebhook{t, {}, {}, {}}; },
+      [](const std::string& t) { WebhookPatch p; p.url = t; return p; }, "url");
+  refused_everywhere(
+      R"({"X-A":")", R"("})", [](const std::string& t) { return NewWebhook{"https://example.com/h", t, {}, {}}; },
+      [](const std::string& t) { WebhookPatch p; p.headers.set(t); return p; }, "headers");
+  refused_everywhere(
+      "CI ", "hooks", [](const std::string& t) { return NewWebhook{"https://example.com/h", {}, t, {}}; },
+      [](const std::string& t) { WebhookPatch p; p.label.set(t); return p; }, "label");
+  for (const auto& bad : with_invalid_utf8("proj", "_1")) {
+    INFO(bad.what);
+    CHECK(f.registry.create(bad.text, NewWebhook{"https://example.com/h", {}, {}, {}}).error().field ==
+          "projectId");
+    CHECK(f.registry.list(bad.text).error().field == "projectId");
+    auto disabled = f.registry.disable(before.hook_id, "gone " + bad.text);
+    REQUIRE_FALSE(disabled);
+    CHECK(disabled.error().field == "reason");
+    CHECK(disabled.error().message == "reason must be valid UTF-8");
+  }
+  CHECK(f.registry.disable(before.hook_id, std::string("gone\0now", 8)).error().message ==
+        "reason must not contain a NUL character");
+  // The report's case: 20,000 characters of headers behind a stray 0xBB.
+  const std::string reported = "\xbb{\"X-Pad\":\"" + std::string(20'000 - 13, 'a') + "\"}";
+  REQUIRE(reported.size() == 20'000);
+  CHECK(f.registry.create("p", NewWebhook{"https://example.com/h", reported, {}, {}}).error().field == "headers");
+  CHECK(f.registry.list("p")->empty());
+  CHECK(*f.registry.get(before.hook_id) == before);
 }
 
 namespace {

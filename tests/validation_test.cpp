@@ -2,9 +2,14 @@
 
 #include <runhooks/validation.hpp>
 
+#include "support/bad_utf8.hpp"
+
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 using namespace runhooks;
+using runhooks::test::with_invalid_utf8;
 
 namespace {
 
@@ -25,6 +30,15 @@ std::string headers_of_length(std::size_t n) {
   const std::string head = "{\"X-Pad\":\"";
   const std::string tail = "\"}";
   return head + std::string(n - head.size() - tail.size(), 'a') + tail;
+}
+
+// The same with its value in two-byte characters (U+00E9): n characters, more bytes.
+std::string multibyte_headers_of_length(std::size_t n) {
+  const std::string head = "{\"X-Pad\":\"";
+  const std::string tail = "\"}";
+  std::string value;
+  for (std::size_t i = head.size() + tail.size(); i < n; ++i) value += "\xc3\xa9";
+  return head + value + tail;
 }
 
 std::string repeat(const std::string& s, std::size_t n) {
@@ -92,14 +106,14 @@ TEST_CASE("headers: a JSON object string of string values, at most 4096", "[vali
     check_invalid(validate_headers(R"({"X-Z": null})"), "headers", "string value");
   }
   SECTION("invalid UTF-8") {
-    check_invalid(validate_headers("{\"X-A\": \"\xc3\x28\"}"), "headers", "JSON object");
-    check_invalid(validate_headers("{\"X-A\": \"\xed\xa0\x80\"}"), "headers", "JSON object");
+    check_invalid(validate_headers("{\"X-A\": \"\xc3\x28\"}"), "headers", "headers must be valid UTF-8");
+    check_invalid(validate_headers("{\"X-A\": \"\xed\xa0\x80\"}"), "headers", "headers must be valid UTF-8");
   }
   SECTION("CR, LF, NUL in values: header injection") {
-    check_invalid(validate_headers(R"({"X-A": "v\r\nX-Evil: 1"})"), "headers", "CR, LF or NUL");
-    check_invalid(validate_headers(R"({"X-A": "v\nX"})"), "headers", "CR, LF or NUL");
-    check_invalid(validate_headers(R"({"X-A": "v\rX"})"), "headers", "CR, LF or NUL");
-    check_invalid(validate_headers(R"({"X-A": "v\u0000X"})"), "headers", "CR, LF or NUL");
+    check_invalid(validate_headers(R"({"X-A": "v\r\nX-Evil: 1"})"), "headers", "control characters");
+    check_invalid(validate_headers(R"({"X-A": "v\nX"})"), "headers", "control characters");
+    check_invalid(validate_headers(R"({"X-A": "v\rX"})"), "headers", "control characters");
+    check_invalid(validate_headers(R"({"X-A": "v\u0000X"})"), "headers", "control characters");
   }
   SECTION("names are RFC 9110 tokens, unique ignoring case") {
     check_invalid(validate_headers(R"({"": "x"})"), "headers", "not a valid HTTP token");
@@ -189,4 +203,77 @@ TEST_CASE("whole requests: every field rule applies, an empty patch is refused",
   CHECK(validate(patch));
   patch.url = "nope";
   check_invalid(validate(patch), "url", "absolute");
+}
+
+TEST_CASE("every text is checked as UTF-8 first, strictly", "[validation][utf8]") {
+  for (const auto& bad : with_invalid_utf8("https://example.com/", "hook")) {
+    INFO(bad.what);
+    check_invalid(validate_url(bad.text), "url", "url must be valid UTF-8");
+  }
+  for (const auto& bad : with_invalid_utf8(R"({"X-A":")", R"("})")) {
+    INFO(bad.what);
+    check_invalid(validate_headers(bad.text), "headers", "headers must be valid UTF-8");
+  }
+  for (const auto& bad : with_invalid_utf8("CI ", "label")) {
+    INFO(bad.what);
+    check_invalid(validate_label(bad.text), "label", "label must be valid UTF-8");
+  }
+  for (const auto& bad : with_invalid_utf8("proj", "_1")) {
+    INFO(bad.what);
+    check_invalid(validate_project_id(bad.text), "projectId", "projectId must be valid UTF-8");
+  }
+  for (const auto& bad : with_invalid_utf8("any ", "text")) {
+    INFO(bad.what);
+    check_invalid(validate_utf8(bad.text, "payload"), "payload", "payload must be valid UTF-8");
+  }
+  CHECK(validate_utf8("", "payload"));
+  CHECK(validate_utf8("caf\xc3\xa9 \xf0\x9f\x9a\x80 \xf4\x8f\xbf\xbf", "payload"));  // up to U+10FFFF
+  // A whole byte-order mark is a character like any other.
+  CHECK(validate_utf8("\xef\xbb\xbftext", "payload"));
+  CHECK(validate_label("\xef\xbb\xbf"));
+}
+
+TEST_CASE("headers: the 20,000-character string behind a stray 0xBB is refused", "[validation][utf8]") {
+  const std::string reported = "\xbb" + headers_of_length(19'999);
+  REQUIRE(reported.size() == 20'000);
+  auto refused = validate_headers(reported);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().field == "headers");
+  CHECK_THAT(refused.error().message, Catch::Contains("valid UTF-8") || Catch::Contains("at most 4096"));
+  check_invalid(validate_headers(headers_of_length(20'000)), "headers", "at most 4096 characters");
+}
+
+TEST_CASE("limits count characters: multibyte text at the limit is accepted", "[validation][utf8]") {
+  CHECK(validate_headers(multibyte_headers_of_length(4096)));
+  check_invalid(validate_headers(multibyte_headers_of_length(4097)), "headers", "at most 4096 characters");
+  CHECK(validate_label(repeat("\xe2\x82\xac", 255)));  // the euro sign, 3 bytes
+  check_invalid(validate_label(repeat("\xe2\x82\xac", 256)), "label", "1 to 255 characters");
+  CHECK(validate_url("https://example.com/" + repeat("\xf0\x9f\x9a\x80", 2028)));
+  check_invalid(validate_url("https://example.com/" + repeat("\xf0\x9f\x9a\x80", 2029)), "url", "at most 2048");
+}
+
+TEST_CASE("headers: escapes cannot spell a lone surrogate", "[validation][utf8]") {
+  check_invalid(validate_headers(R"({"X-A":"\udc00"})"), "headers", "header 'X-A' value");
+  check_invalid(validate_headers(R"({"X-A":"ok\udfff"})"), "headers", "unpaired surrogate");
+  check_invalid(validate_headers(R"({"X-A":"\ud800"})"), "headers", "");
+  check_invalid(validate_headers(R"({"X-A":"\ud800x"})"), "headers", "");
+  check_invalid(validate_headers(R"({"X-A":"\ud800\u0041"})"), "headers", "");
+  check_invalid(validate_headers(R"({"X-A":"\ud800\ud800"})"), "headers", "");
+  check_invalid(validate_headers(R"({"\udc00":"x"})"), "headers", "not a valid HTTP token");
+  CHECK(validate_headers(R"({"X-A":"\ud83d\ude80 \u00e9"})"));  // a pair: one character
+}
+
+TEST_CASE("headers: values hold no control characters but tab", "[validation]") {
+  for (int c = 0; c < 0x20; ++c) {
+    if (c == '\t') continue;
+    char escape[8];
+    std::snprintf(escape, sizeof escape, "\\u%04x", c);
+    INFO(escape);
+    check_invalid(validate_headers(std::string(R"({"X-A":"a)") + escape + R"(b"})"), "headers",
+                  "header 'X-A' value must not contain control characters");
+  }
+  check_invalid(validate_headers("{\"X-A\":\"a\x7f" "b\"}"), "headers", "control characters");
+  check_invalid(validate_headers(R"({"X-A":"a\u007fb"})"), "headers", "control characters");
+  CHECK(validate_headers(R"({"X-A":"a\tb"})"));
+  CHECK(validate_headers("{\"X-A\":\"caf\xc3\xa9 \xc2\x80\"}"));  // non-ASCII is not control here
 }

@@ -2,9 +2,12 @@
 
 #include <runhooks/webhook_json.hpp>
 
+#include "support/bad_utf8.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace runhooks;
+using runhooks::test::with_invalid_utf8;
 using namespace std::chrono_literals;
 
 namespace {
@@ -136,4 +139,53 @@ TEST_CASE("update requests: present fields set, null clears, absent leaves", "[j
   auto bad_url = parse_update_request(R"({"url":null})");
   REQUIRE_FALSE(bad_url);
   CHECK(bad_url.error().field == "url");
+}
+
+TEST_CASE("a body that is not valid UTF-8 is refused before it is parsed", "[json][utf8]") {
+  for (const auto& bad : with_invalid_utf8(R"({"url":"https://example.com/h","label":"CI )", R"("})")) {
+    INFO(bad.what);
+    auto created = parse_create_request(bad.text);
+    REQUIRE_FALSE(created);
+    CHECK(created.error().code == ErrorCode::invalid_argument);
+    CHECK(created.error().field == "body");
+    CHECK(created.error().message == "body must be valid UTF-8");
+    auto updated = parse_update_request(bad.text);
+    REQUIRE_FALSE(updated);
+    CHECK(updated.error().field == "body");
+    CHECK(updated.error().message == "body must be valid UTF-8");
+  }
+  // Outside the members runhooks reads, too: the body is one text.
+  auto ignored_member = parse_create_request("{\"url\":\"https://example.com/h\",\"x\":\"\xc0\xaf\"}");
+  REQUIRE_FALSE(ignored_member);
+  CHECK(ignored_member.error().field == "body");
+}
+
+TEST_CASE("escapes in a body cannot spell what raw UTF-8 may not", "[json][utf8]") {
+  const auto field_of = [](const std::string& body) {
+    INFO(body);
+    auto created = parse_create_request(body);
+    REQUIRE_FALSE(created);
+    CHECK(created.error().code == ErrorCode::invalid_argument);
+    auto updated = parse_update_request(body);
+    REQUIRE_FALSE(updated);
+    CHECK(updated.error().field == created.error().field);
+    return created.error().field;
+  };
+  // A lone low surrogate decodes to an encoded surrogate: the field's own rule refuses it.
+  CHECK(field_of(R"({"url":"https://example.com/h","label":"\udc00"})") == "label");
+  CHECK(field_of(R"({"url":"https://example.com/\udc00"})") == "url");
+  CHECK(field_of(R"({"url":"https://example.com/h","headers":"\udc00{}"})") == "headers");
+  // A high surrogate must be followed by a low one: the parser refuses it.
+  CHECK(field_of(R"({"url":"https://example.com/h","label":"\ud800"})") == "body");
+  CHECK(field_of(R"({"url":"https://example.com/h","label":"\ud800x"})") == "body");
+  CHECK(field_of(R"({"url":"https://example.com/h","label":"\ud800\u0041"})") == "body");
+  // Escapes inside the headers string, decoded by its own parse.
+  CHECK(field_of(R"({"url":"https://example.com/h","headers":"{\"X-A\":\"\\udc00\"}"})") == "headers");
+  CHECK(field_of(R"({"url":"https://example.com/h","headers":"{\"X-A\":\"\\ud800\"}"})") == "headers");
+  CHECK(field_of(R"({"url":"https://example.com/h","headers":"{\"X-A\":\"\\u0007\"}"})") == "headers");
+  CHECK(field_of(R"({"url":"https://example.com/h","headers":"{\"X-A\":\"\u007f\"}"})") == "headers");
+  // A surrogate pair is one character.
+  auto paired = parse_create_request(R"({"url":"https://example.com/h","label":"\ud83d\ude80"})");
+  REQUIRE(paired);
+  CHECK(paired->label == std::string("\xf0\x9f\x9a\x80"));
 }

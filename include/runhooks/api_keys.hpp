@@ -19,7 +19,7 @@ struct ApiKeyScope {
   std::vector<std::string> projects;  ///< the projects in scope, unless all_projects
   bool all_projects = false;
   bool read_only = false;  ///< may list and get, may not create, update, delete, rotate
-  std::string label;       ///< for humans; may be empty
+  std::string label;       ///< for humans; may be empty; valid UTF-8
 };
 
 /// A key as created: `key` is the secret bearer token, shown this once.
@@ -35,7 +35,8 @@ class RUNHOOKS_EXPORT ApiKeys {
   explicit ApiKeys(std::shared_ptr<Storage> storage, std::shared_ptr<const Clock> clock = nullptr);
 
   /// A new key for `scope`. `invalid_argument` when the scope names no
-  /// project (and is not all_projects) or a project id breaks its rule.
+  /// project (and is not all_projects), a project id breaks its rule or the
+  /// label is not valid UTF-8.
   Result<CreatedApiKey> create(const ApiKeyScope& scope);
 
   /// Every key (hashes, never the keys themselves), oldest first.

@@ -18,8 +18,8 @@ namespace runhooks {
 /// An HTTP request as the server parsed it.
 struct ApiRequest {
   std::string method;         ///< "GET", "POST", "PUT", "DELETE", ...
-  std::string path;           ///< "/webhooks/550e8400-..." (no query)
-  std::string query;          ///< "projectId=proj_abc123" (no '?'), percent-encoded
+  std::string path;           ///< "/webhooks/550e8400-..." (no query), percent-decoded
+  std::string query;          ///< "projectId=proj_abc123" (no '?'), as sent: percent-encoded
   std::string authorization;  ///< the Authorization header, e.g. "Bearer rhk_..."
   std::string content_type;   ///< the Content-Type header
   std::string body;
@@ -57,7 +57,9 @@ struct HttpApiOptions {
 /// scope 404, as if it did not exist. Bodies over the limit 413; a POST/PUT
 /// that is not `application/json` 400; invalid JSON or fields 400 naming the
 /// field (`Invalid request body: url must be at most 2048 characters`);
-/// unknown members of a body are ignored. Any hookId string gives 400 or 404,
+/// unknown members of a body are ignored. A path with a control character
+/// (a NUL, say) or a query with one, raw or escaped, or with a malformed
+/// `%` escape, is 400. Any hookId string gives 400 or 404,
 /// never 500; storage failures give 503 (busy) or 500 without internals.
 ///
 /// Thread-safe; `handle` never throws.

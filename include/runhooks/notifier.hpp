@@ -145,9 +145,16 @@ class RUNHOOKS_EXPORT Notifier {
   /// Stores a run event for every enabled hook of the project that accepts
   /// it. With a non-empty `idempotency_key` already used in this project,
   /// returns the first receipt (marked duplicate) and stores nothing.
+  /// `invalid_argument`, storing nothing, for a project id that breaks its
+  /// rule, a payload over `max_payload_bytes`, an idempotency key over 255
+  /// characters, or any text (the event's strings, the keys) that is not
+  /// valid UTF-8; the error names the field (`commit.authorName`,
+  /// `idempotencyKey`, `orderingKey`).
   Result<NotifyReceipt> notify(std::string_view project_id, const RunEvent& event,
                                std::string_view idempotency_key = {});
-  /// The same with a payload of the application's own.
+  /// The same with a payload of the application's own, which must also be
+  /// valid UTF-8 holding a JSON object with no escape of an unpaired
+  /// surrogate (field `payload`).
   Result<NotifyReceipt> notify(std::string_view project_id, const Event& event,
                                std::string_view idempotency_key = {});
 

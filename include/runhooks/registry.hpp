@@ -68,7 +68,8 @@ class RUNHOOKS_EXPORT WebhookRegistry {
   Result<Webhook> enable(std::string_view hook_id);
 
   /// Disables a hook: no deliveries are made to it until it is enabled.
-  /// `reason` (e.g. "410 Gone") is kept for the application to show.
+  /// `reason` (e.g. "410 Gone") is kept for the application to show; one
+  /// that is not valid UTF-8 is `invalid_argument` on field `reason`.
   Result<Webhook> disable(std::string_view hook_id, std::string reason);
 
   const RegistryOptions& options() const noexcept { return options_; }

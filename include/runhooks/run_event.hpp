@@ -24,6 +24,7 @@ struct Commit {
 };
 
 /// A run event: the payload fields of the wire format, plus how to order it.
+/// Every string must be valid UTF-8: `notify` refuses the event otherwise.
 struct RunEvent {
   EventType type = EventType::run_finish;
   std::string run_url;
@@ -46,8 +47,9 @@ struct RunEvent {
 /// The wire-format payload: `{"event":"RUN_FINISH","runUrl":...}`.
 RUNHOOKS_EXPORT std::string to_json(const RunEvent& event);
 
-/// An event with a payload of the application's own: `json` must be a JSON
-/// object and is sent byte for byte. Hooks match on `type`. Ordering as for
+/// An event with a payload of the application's own: `json` must be valid
+/// UTF-8 holding a JSON object (no escape of an unpaired surrogate) and is
+/// sent byte for byte. Hooks match on `type`. Ordering as for
 /// RunEvent: `ordering_key`, else the payload's `runUrl`, else `buildId` +
 /// `groupId`, else none.
 struct Event {

@@ -23,20 +23,28 @@ inline constexpr std::size_t kMaxHeadersLength = 4096;
 inline constexpr std::size_t kMaxLabelLength = 255;  ///< Unicode characters
 inline constexpr std::size_t kMaxProjectIdLength = 255;
 
-/// Absolute http or https URL with a host, at most 2048 characters, no
-/// whitespace or control characters; parsed with libcurl's URL API.
+/// Valid UTF-8 as RFC 3629 defines it: no overlong forms, no surrogates
+/// (U+D800 to U+DFFF), nothing above U+10FFFF, no sequence cut short, no
+/// stray continuation byte; a byte-order mark is a character like any other.
+/// Every text runhooks takes is checked with this first. On failure
+/// `invalid_argument` on `field`, "<field> must be valid UTF-8".
+RUNHOOKS_EXPORT Result<void> validate_utf8(std::string_view text, std::string_view field);
+
+/// Absolute http or https URL with a host, at most 2048 characters of valid
+/// UTF-8, no whitespace or control characters; parsed with libcurl's URL API.
 RUNHOOKS_EXPORT Result<void> validate_url(std::string_view url);
 
-/// A JSON object string (at most 4096 characters) of string values whose
-/// names are RFC 9110 tokens, unique ignoring case and not reserved
-/// (`webhook-*`, `content-type`, `host`, hop-by-hop ...), and whose values
-/// hold no CR, LF or NUL.
+/// Valid UTF-8, at most 4096 characters, holding a JSON object of string
+/// values whose names are RFC 9110 tokens, unique ignoring case and not
+/// reserved (`webhook-*`, `content-type`, `host`, hop-by-hop ...), and whose
+/// values hold no control character but tab and no escape of an unpaired
+/// surrogate (U+D800 to U+DFFF).
 RUNHOOKS_EXPORT Result<void> validate_headers(std::string_view headers);
 
-/// 1 to 255 Unicode characters of valid UTF-8.
+/// 1 to 255 Unicode characters of valid UTF-8, no NUL.
 RUNHOOKS_EXPORT Result<void> validate_label(std::string_view label);
 
-/// 1 to 255 printable ASCII characters.
+/// 1 to 255 printable ASCII characters (valid UTF-8 is checked first).
 RUNHOOKS_EXPORT Result<void> validate_project_id(std::string_view project_id);
 
 /// The canonical (lowercase) form of a UUID given as 8-4-4-4-12 hex digits in

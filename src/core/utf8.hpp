@@ -6,8 +6,13 @@
 
 namespace runhooks::detail {
 
-/// The number of Unicode characters in `text`, or nothing when it is not
-/// valid UTF-8 (overlong forms, surrogates and stray bytes are invalid).
+/// The number of Unicode characters (code points) in `text`, or nothing when
+/// it is not UTF-8 as RFC 3629 defines it: no overlong forms, no surrogates
+/// (U+D800 to U+DFFF), nothing above U+10FFFF, no sequence cut short, no
+/// stray continuation byte. A byte-order mark is a character like any other.
 std::optional<std::size_t> count_utf8_characters(std::string_view text);
+
+/// True when `text` is valid UTF-8 (see count_utf8_characters).
+bool is_valid_utf8(std::string_view text);
 
 }  // namespace runhooks::detail

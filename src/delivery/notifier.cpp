@@ -5,12 +5,30 @@
 #include <runhooks/validation.hpp>
 
 #include "core/random.hpp"
+#include "core/utf8.hpp"
 #include "delivery/delivery_loop.hpp"
 #include "delivery/payload.hpp"
+#include "model/stored_text.hpp"
 
 #include <algorithm>
 
 namespace runhooks {
+
+namespace {
+
+constexpr std::size_t kMaxIdempotencyKeyLength = 255;  // characters
+
+Result<void> validate_keys(std::string_view ordering_key, std::string_view idempotency_key) {
+  if (auto valid = validate_utf8(ordering_key, "orderingKey"); !valid) return valid;
+  if (auto valid = detail::validate_stored_text(idempotency_key, "idempotencyKey"); !valid) return valid;
+  if (*detail::count_utf8_characters(idempotency_key) > kMaxIdempotencyKeyLength) {
+    return Error::invalid("idempotencyKey", "idempotency key must be at most " +
+                                                std::to_string(kMaxIdempotencyKeyLength) + " characters");
+  }
+  return {};
+}
+
+}  // namespace
 
 class Notifier::Impl {
  public:
@@ -52,9 +70,7 @@ class Notifier::Impl {
                                 std::string ordering_key, std::string_view idempotency_key) {
     if (auto valid = validate_project_id(project_id); !valid) return std::move(valid).error();
     if (auto fits = check_payload_size(payload.size()); !fits) return std::move(fits).error();
-    if (idempotency_key.size() > 255) {
-      return Error::invalid("idempotencyKey", "idempotency key must be at most 255 characters");
-    }
+    if (auto valid = validate_keys(ordering_key, idempotency_key); !valid) return std::move(valid).error();
     const Timestamp now = clock_->now();
     auto event_id = detail::time_ordered_uuid(now.time_since_epoch().count());
     if (!event_id) return std::move(event_id).error();
@@ -93,6 +109,7 @@ Notifier::~Notifier() { stop(); }
 
 Result<NotifyReceipt> Notifier::notify(std::string_view project_id, const RunEvent& event,
                                        std::string_view idempotency_key) {
+  if (auto valid = detail::validate_run_event_text(event); !valid) return std::move(valid).error();
   std::string ordering = event.ordering_key;
   if (ordering.empty()) {
     ordering = detail::run_ordering_key(event.run_url, event.build_id, event.group_id.value_or(""));

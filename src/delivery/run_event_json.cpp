@@ -1,12 +1,17 @@
 // RunEvent -> the wire-format payload (wire-format.md §2).
 
 #include <runhooks/run_event.hpp>
+#include <runhooks/validation.hpp>
 
 #include "delivery/payload.hpp"
 
 #include "core/json_writer.hpp"
+#include "core/utf8.hpp"
 
 #include <rapidjson/document.h>
+
+#include <utility>
+#include <vector>
 
 namespace runhooks {
 
@@ -27,10 +32,54 @@ void write_commit(JsonWriter& w, const Commit& c) {
   w.EndObject();
 }
 
+std::string_view text(const rapidjson::Value& string) {
+  return {string.GetString(), string.GetStringLength()};
+}
+
 std::string string_member(const rapidjson::Value& object, const char* name) {
   const auto m = object.FindMember(name);
   if (m == object.MemberEnd() || !m->value.IsString()) return {};
-  return {m->value.GetString(), m->value.GetStringLength()};
+  return std::string(text(m->value));
+}
+
+std::string_view optional_text(const std::optional<std::string>& value) {
+  return value ? std::string_view(*value) : std::string_view();
+}
+
+// Each string after the parse holds what its escapes spelled: an escaped
+// lone surrogate comes out as an encoded one, which the check of the raw
+// text cannot see. Iterative, as the parse is.
+bool has_unpaired_surrogate(const rapidjson::Value& root) {
+  std::vector<const rapidjson::Value*> pending{&root};
+  while (!pending.empty()) {
+    const rapidjson::Value& value = *pending.back();
+    pending.pop_back();
+    if (value.IsString() && !detail::is_valid_utf8(text(value))) return true;
+    if (value.IsArray()) {
+      for (const auto& item : value.GetArray()) pending.push_back(&item);
+    }
+    if (value.IsObject()) {
+      for (const auto& member : value.GetObject()) {
+        pending.push_back(&member.name);
+        pending.push_back(&member.value);
+      }
+    }
+  }
+  return false;
+}
+
+constexpr char kUnitSeparator = '\x1f';
+constexpr char kDataLinkEscape = '\x10';
+
+// The first bare unit separator in a key is then the one after the build id.
+std::string escaped_build_id(std::string_view build_id) {
+  std::string escaped;
+  escaped.reserve(build_id.size());
+  for (char c : build_id) {
+    if (c == kUnitSeparator || c == kDataLinkEscape) escaped += kDataLinkEscape;
+    escaped += c;
+  }
+  return escaped;
 }
 
 }  // namespace
@@ -65,10 +114,35 @@ std::string run_ordering_key(std::string_view run_url, std::string_view build_id
                              std::string_view group_id) {
   if (!run_url.empty()) return std::string(run_url);
   if (build_id.empty()) return {};
-  return std::string(build_id) + '\x1f' + std::string(group_id);
+  return escaped_build_id(build_id) + kUnitSeparator + std::string(group_id);
+}
+
+Result<void> validate_run_event_text(const RunEvent& e) {
+  const std::pair<const char*, std::string_view> fields[] = {
+      {"runUrl", e.run_url},
+      {"buildId", e.build_id},
+      {"groupId", optional_text(e.group_id)},
+      {"commit.sha", e.commit.sha},
+      {"commit.branch", e.commit.branch},
+      {"commit.authorName", e.commit.author_name},
+      {"commit.authorEmail", e.commit.author_email},
+      {"commit.message", e.commit.message},
+      {"commit.remoteOrigin", e.commit.remote_origin},
+      {"commit.defaultBranch", optional_text(e.commit.default_branch)},
+  };
+  for (const auto& [field, value] : fields) {
+    if (auto valid = validate_utf8(value, field); !valid) return valid;
+  }
+  for (const std::string& tag : e.tags) {
+    if (auto valid = validate_utf8(tag, "tags"); !valid) return valid;
+  }
+  return {};
 }
 
 Result<std::string> custom_payload_ordering_key(std::string_view json) {
+  // Before the parser sees it: RapidJSON skips any of the bytes EF, BB, BF at
+  // the start as if they were a byte-order mark.
+  if (auto valid = validate_utf8(json, "payload"); !valid) return std::move(valid).error();
   // A NUL would end the parse early and let text after it be sent unchecked.
   if (json.find('\0') != std::string_view::npos) {
     return Error::invalid("payload", "payload must not contain a NUL character");
@@ -77,6 +151,9 @@ Result<std::string> custom_payload_ordering_key(std::string_view json) {
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     return Error::invalid("payload", "payload must be a JSON object");
+  }
+  if (has_unpaired_surrogate(doc)) {
+    return Error::invalid("payload", "payload must not contain an unpaired surrogate (U+D800 to U+DFFF)");
   }
   return run_ordering_key(string_member(doc, "runUrl"), string_member(doc, "buildId"),
                           string_member(doc, "groupId"));

@@ -3,6 +3,7 @@
 
 #include "core/encoding.hpp"
 #include "core/random.hpp"
+#include "model/stored_text.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -42,6 +43,7 @@ Result<CreatedApiKey> ApiKeys::create(const ApiKeyScope& scope) {
   for (const std::string& project : scope.projects) {
     if (auto valid = validate_project_id(project); !valid) return std::move(valid).error();
   }
+  if (auto valid = detail::validate_stored_text(scope.label, "label"); !valid) return std::move(valid).error();
   auto secret = detail::random_bytes(32);
   if (!secret) return std::move(secret).error();
   auto id = detail::random_bytes(8);

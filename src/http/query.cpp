@@ -30,7 +30,21 @@ std::optional<std::string> percent_decode(std::string_view text) {
   return out;
 }
 
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7F; }
+
 }  // namespace
+
+bool well_formed_query(std::string_view query) {
+  for (std::size_t i = 0; i < query.size(); ++i) {
+    if (is_control(static_cast<unsigned char>(query[i]))) return false;
+    if (query[i] != '%') continue;
+    const int high = i + 1 < query.size() ? hex_value(query[i + 1]) : -1;
+    const int low = i + 2 < query.size() ? hex_value(query[i + 2]) : -1;
+    if (high < 0 || low < 0 || is_control(static_cast<unsigned char>(high * 16 + low))) return false;
+    i += 2;
+  }
+  return true;
+}
 
 std::optional<std::string> query_parameter(std::string_view query, std::string_view name) {
   while (!query.empty()) {

@@ -11,4 +11,8 @@ namespace runhooks::detail {
 /// `+` read as a space; nothing when absent or badly encoded.
 std::optional<std::string> query_parameter(std::string_view query, std::string_view name);
 
+/// Whether every `%` in `query` starts a two-digit hex escape, and no byte
+/// is a control character (raw or escaped: `%00` hides a NUL).
+bool well_formed_query(std::string_view query);
+
 }  // namespace runhooks::detail

@@ -51,16 +51,37 @@ bool is_reserved(const std::string& lower_name) {
   return std::find(kReserved.begin(), kReserved.end(), lower_name) != kReserved.end();
 }
 
-bool has_forbidden_value_byte(std::string_view value) {
-  return value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+// CR and LF would split the header; the others have no place in one either
+// (RFC 9110 §5.5). Horizontal tab is allowed.
+bool has_control_character(std::string_view value) {
+  return std::any_of(value.begin(), value.end(), [](char byte) {
+    const auto c = static_cast<unsigned char>(byte);
+    return (c < 0x20 && c != '\t') || c == 0x7F;
+  });
+}
+
+Result<void> validate_value(std::string_view name, std::string_view value) {
+  // The text was valid UTF-8, so an invalid value was spelled by an escape
+  // of a lone surrogate, which the parser decodes without complaint.
+  if (!detail::is_valid_utf8(value)) {
+    return headers_error("header '" + std::string(name) +
+                         "' value must not contain an unpaired surrogate (U+D800 to U+DFFF)");
+  }
+  if (has_control_character(value)) {
+    return headers_error("header '" + std::string(name) +
+                         "' value must not contain control characters (tab excepted)");
+  }
+  return {};
 }
 
 }  // namespace
 
 Result<void> validate_headers(std::string_view headers) {
-  // Counted in characters; invalid UTF-8 is refused by the parser below.
+  // Before the parser sees it: RapidJSON skips any of the bytes EF, BB, BF at
+  // the start as if they were a byte-order mark.
   const auto characters = detail::count_utf8_characters(headers);
-  if (characters && *characters > kMaxHeadersLength) {
+  if (!characters) return headers_error("headers must be valid UTF-8");
+  if (*characters > kMaxHeadersLength) {
     return headers_error("headers must be at most " + std::to_string(kMaxHeadersLength) +
                          " characters");
   }
@@ -97,10 +118,7 @@ Result<void> validate_headers(std::string_view headers) {
       return headers_error("header '" + std::string(name) + "' must have a string value");
     }
     const std::string_view value(member.value.GetString(), member.value.GetStringLength());
-    if (has_forbidden_value_byte(value)) {
-      return headers_error("header '" + std::string(name) +
-                           "' value must not contain CR, LF or NUL");
-    }
+    if (auto valid = validate_value(name, value); !valid) return valid;
   }
   return {};
 }

@@ -1,7 +1,9 @@
-// The rules for labels, project ids, hook ids and events, and the whole-request
-// checks built from every field rule.
+// The UTF-8 rule every text follows; the rules for labels, project ids, hook
+// ids and events; and the whole-request checks built from every field rule.
 
 #include <runhooks/validation.hpp>
+
+#include "model/stored_text.hpp"
 
 #include "core/utf8.hpp"
 
@@ -9,6 +11,21 @@
 #include <cctype>
 
 namespace runhooks {
+
+Result<void> validate_utf8(std::string_view text, std::string_view field) {
+  if (detail::is_valid_utf8(text)) return {};
+  return Error::invalid(std::string(field), std::string(field) + " must be valid UTF-8");
+}
+
+namespace detail {
+
+Result<void> validate_stored_text(std::string_view text, std::string_view field) {
+  if (auto valid = validate_utf8(text, field); !valid) return valid;
+  if (text.find('\0') == std::string_view::npos) return {};
+  return Error::invalid(std::string(field), std::string(field) + " must not contain a NUL character");
+}
+
+}  // namespace detail
 
 Result<void> validate_label(std::string_view label) {
   const auto characters = detail::count_utf8_characters(label);
@@ -25,6 +42,7 @@ Result<void> validate_label(std::string_view label) {
 }
 
 Result<void> validate_project_id(std::string_view project_id) {
+  if (auto valid = validate_utf8(project_id, "projectId"); !valid) return valid;
   if (project_id.empty() || project_id.size() > kMaxProjectIdLength) {
     return Error::invalid("projectId", "projectId must be 1 to " +
                                            std::to_string(kMaxProjectIdLength) + " characters");

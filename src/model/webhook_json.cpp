@@ -41,6 +41,9 @@ std::string_view view(const rapidjson::Value& v) {
 }
 
 Result<rapidjson::Document> parse_object(std::string_view body) {
+  // Before the parser sees it: RapidJSON skips any of the bytes EF, BB, BF at
+  // the start as if they were a byte-order mark.
+  if (auto valid = validate_utf8(body, "body"); !valid) return std::move(valid).error();
   // The parser takes a NUL for the end of its input; iterative, so deep
   // nesting cannot exhaust the stack.
   if (body.find('\0') != std::string_view::npos) {

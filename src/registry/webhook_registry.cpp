@@ -2,6 +2,7 @@
 #include <runhooks/validation.hpp>
 
 #include "core/random.hpp"
+#include "model/stored_text.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -116,6 +117,7 @@ Result<Webhook> WebhookRegistry::enable(std::string_view hook_id) {
 }
 
 Result<Webhook> WebhookRegistry::disable(std::string_view hook_id, std::string reason) {
+  if (auto valid = detail::validate_stored_text(reason, "reason"); !valid) return std::move(valid).error();
   if (reason.empty()) reason = "disabled";
   return modify(hook_id, [&](Webhook& hook) -> Result<void> {
     hook.enabled = false;

@@ -30,6 +30,7 @@ class RunningProcess {
   std::string read_line(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// Sends `signal` and waits for the exit; its code (or 128 + signal).
   int stop(int signal);
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

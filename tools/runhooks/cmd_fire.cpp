@@ -26,8 +26,11 @@ std::string read_payload(const std::string& source) {
 
 // The payload with its "event" member set to `type`.
 std::string with_event(const std::string& payload, EventType type) {
+  // Before the parser sees it: RapidJSON skips any of the bytes EF, BB, BF at
+  // the start as if they were a byte-order mark, and the rewrite drops them.
+  if (!validate_utf8(payload, "payload")) throw UsageError("the payload must be valid UTF-8");
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(payload.data(), payload.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(payload.data(), payload.size());
   if (doc.HasParseError() || !doc.IsObject()) throw UsageError("the payload must be a JSON object");
   const std::string name(to_string(type));
   rapidjson::Value value(name.c_str(), static_cast<rapidjson::SizeType>(name.size()), doc.GetAllocator());
@@ -36,7 +39,13 @@ std::string with_event(const std::string& payload, EventType type) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   doc.Accept(writer);
-  return {buffer.GetString(), buffer.GetSize()};
+  std::string rewritten(buffer.GetString(), buffer.GetSize());
+  // The writer puts decoded strings out as they are: valid text comes out
+  // invalid only where an escape spelled a lone surrogate.
+  if (!validate_utf8(rewritten, "payload")) {
+    throw UsageError("the payload must not contain an unpaired surrogate (U+D800 to U+DFFF)");
+  }
+  return rewritten;
 }
 
 }  // namespace

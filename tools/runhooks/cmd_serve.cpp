@@ -1,11 +1,13 @@
 // runhooks serve | worker: long-running processes, stopped by SIGTERM/SIGINT.
 
 #include "cli.hpp"
-#include "http_server.hpp"
+#include "server/http_server.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <pthread.h>
+#include <sys/resource.h>
 
 namespace runhooks::cli {
 
@@ -39,6 +41,32 @@ int positive(const Args& args, const std::string& name, int fallback) {
   throw UsageError("--" + name + " needs a positive number");
 }
 
+ServerOptions server_options(const Args& args) {
+  ServerOptions options;
+  options.threads = positive(args, "threads", options.threads);
+  options.max_connections = static_cast<std::size_t>(
+      positive(args, "max-connections", static_cast<int>(options.max_connections)));
+  options.header_timeout = std::chrono::seconds(positive(args, "header-timeout", 10));
+  options.request_timeout = std::chrono::seconds(positive(args, "request-timeout", 30));
+  options.idle_timeout = std::chrono::seconds(positive(args, "idle-timeout", 5));
+  if (options.request_timeout < options.header_timeout) {
+    throw UsageError("--request-timeout must be at least --header-timeout");
+  }
+  return options;
+}
+
+// Each connection is a file descriptor: the soft limit (often 1024) is
+// raised as far as the hard one allows, so that the connection limit, not
+// the descriptor limit, decides when connections are pushed out.
+void raise_descriptor_limit(std::size_t connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(connections) + 256;  // the store, the worker's sockets
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 std::unique_ptr<Notifier> start_worker(const std::shared_ptr<Storage>& store, const Args& args) {
   NotifierOptions options;
   if (const auto days = args.value("retention-days")) {
@@ -63,7 +91,9 @@ std::unique_ptr<Notifier> start_worker(const std::shared_ptr<Storage>& store, co
 }  // namespace
 
 int run_serve(const Context& context, const std::vector<std::string>& argv) {
-  const Args args(argv, {"listen", "threads", "allow-network", "concurrency", "lease", "retention-days"},
+  const Args args(argv,
+                  {"listen", "threads", "allow-network", "concurrency", "lease", "retention-days", "max-connections",
+                   "header-timeout", "request-timeout", "idle-timeout"},
                   {"no-worker"});
   args.at_most(0);
   const std::string listen = args.value("listen").value_or("127.0.0.1:8080");
@@ -71,22 +101,25 @@ int run_serve(const Context& context, const std::vector<std::string>& argv) {
   if (colon == std::string::npos) throw UsageError("--listen needs HOST:PORT");
   std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  int port = 0;
-  int threads = 8;
+  int port = -1;
   try {
-    port = std::stoi(listen.substr(colon + 1));
-    if (auto t = args.value("threads")) threads = std::stoi(*t);
+    std::size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) port = -1;
   } catch (const std::exception&) {
-    throw UsageError("--listen needs HOST:PORT and --threads a number");
   }
-  if (port < 0 || port > 65535 || threads < 1) throw UsageError("port 0-65535 and at least 1 thread");
+  if (port < 0 || port > 65535) throw UsageError("--listen needs HOST:PORT with a port 0-65535");
+  const ServerOptions options = server_options(args);
+  raise_descriptor_limit(options.max_connections);
 
   const sigset_t signals = block_stop_signals();
   auto store = context.store();
   if (!store) return report(store.error());
   std::unique_ptr<Notifier> worker;
   if (!args.has("no-worker")) worker = start_worker(*store, args);
-  HttpServer server(std::make_shared<HttpApi>(*store), host, port, threads);
+  HttpApiOptions api_options;
+  api_options.max_body_bytes = options.max_body_bytes;
+  HttpServer server(std::make_shared<HttpApi>(*store, api_options), host, port, options);
   std::printf("listening on http://%s:%d\n", listen.substr(0, colon).c_str(), server.port());
   std::fflush(stdout);
   const int signal = wait_for_stop_signal(signals);

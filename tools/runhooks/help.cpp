@@ -41,6 +41,8 @@ const std::map<std::string, const char*> kHelp = {
 USAGE
   runhooks serve [--listen HOST:PORT] [--threads N] [--no-worker] [--allow-network CIDR]...
                  [--concurrency N] [--lease SECONDS] [--retention-days N]
+                 [--max-connections N] [--header-timeout SECONDS] [--request-timeout SECONDS]
+                 [--idle-timeout SECONDS]
 
 Serves GET/POST /webhooks?projectId=P, GET/PUT/DELETE /webhooks/{hookId},
 GET /webhooks/{hookId}/secret, POST /webhooks/{hookId}/secret/rotate and
@@ -49,18 +51,25 @@ printed is `listening on http://HOST:PORT`.
 
 OPTIONS
   --listen HOST:PORT     address to bind (default 127.0.0.1:8080; port 0 picks a free one)
-  --threads N            request worker threads (default 8)
+  --threads N            threads running the API (default 8); sockets have a thread of their own
   --no-worker            do not deliver events in this process
   --allow-network CIDR   open a subnet the delivery network policy denies (e.g. 127.0.0.0/8);
                          repeatable
   --concurrency N, --lease SECONDS, --retention-days N
                          the in-process worker's, as for `runhooks worker`
+  --max-connections N    open connections at most (default 1024); when full, a new one
+                         pushes out the one that has waited longest for its request
+  --header-timeout SECONDS   a request's line and headers must arrive within (default 10)
+  --request-timeout SECONDS  and the whole request within (default 30)
+  --idle-timeout SECONDS     a connection silent this long is closed (default 5)
 
-Requests: keep-alive, bodies up to 64 KiB (413 above, sent before reading a
-body whose Content-Length is over), connections idle or slow for 5 s are
-closed. SIGTERM
-or SIGINT stops accepting, lets requests being handled finish their work, and
-drains deliveries in flight (10 s) before exiting.
+Requests: HTTP/1.1 keep-alive and pipelining; request line up to 8 KiB (414),
+head up to 16 KiB (431), body up to 64 KiB (413, answered before reading a
+body whose Content-Length is over). Ambiguous framing (two Content-Lengths,
+Content-Length with Transfer-Encoding), a NUL or control character in the
+target, and a missing Host are 400 and close the connection. SIGTERM or
+SIGINT stops accepting, answers the requests being handled, and drains
+deliveries in flight (10 s) before exiting.
 )"},
     {"worker", R"(runhooks worker - deliver pending events
 
