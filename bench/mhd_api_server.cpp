@@ -1,6 +1,7 @@
 // A comparison point for `runhooks serve`: the same HttpApi behind GNU
-// libmicrohttpd (thread-per-connection... here its internal thread pool,
-// epoll). Used once to choose the server (bench/README.md); not shipped.
+// libmicrohttpd (its internal thread pool, epoll), the server `runhooks
+// serve` used before 0.2. bench/run.sh measures it next to `runhooks serve`
+// (bench/README.md); not shipped.
 //
 // Usage: mhd_api_server STORE_URI PORT THREADS   (runs until killed)
 
