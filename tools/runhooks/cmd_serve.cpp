@@ -56,15 +56,25 @@ ServerOptions server_options(const Args& args) {
 }
 
 // Each connection is a file descriptor: the soft limit (often 1024) is
-// raised as far as the hard one allows, so that the connection limit, not
-// the descriptor limit, decides when connections are pushed out.
-void raise_descriptor_limit(std::size_t connections) {
+// raised as far as the hard one allows; when even that cannot hold every
+// connection, fewer are allowed, so that the room policy, not running out
+// of descriptors, decides who waits.
+void fit_descriptor_limit(ServerOptions& options) {
+  constexpr rlim_t kOtherDescriptors = 256;  // the store, the worker's sockets, the listener
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  const rlim_t wanted = static_cast<rlim_t>(connections) + 256;  // the store, the worker's sockets
+  const rlim_t wanted = static_cast<rlim_t>(options.max_connections) + kOtherDescriptors;
+  if (limit.rlim_cur < wanted) {
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
   if (limit.rlim_cur >= wanted) return;
-  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
-  setrlimit(RLIMIT_NOFILE, &limit);
+  const auto fits = static_cast<std::size_t>(limit.rlim_cur > 2 * kOtherDescriptors ? limit.rlim_cur - kOtherDescriptors
+                                                                                    : limit.rlim_cur / 2);
+  std::fprintf(stderr, "runhooks serve: the open-file limit (%llu) leaves room for %zu connections, not %zu\n",
+               static_cast<unsigned long long>(limit.rlim_cur), fits, options.max_connections);
+  options.max_connections = fits;
 }
 
 std::unique_ptr<Notifier> start_worker(const std::shared_ptr<Storage>& store, const Args& args) {
@@ -109,8 +119,8 @@ int run_serve(const Context& context, const std::vector<std::string>& argv) {
   } catch (const std::exception&) {
   }
   if (port < 0 || port > 65535) throw UsageError("--listen needs HOST:PORT with a port 0-65535");
-  const ServerOptions options = server_options(args);
-  raise_descriptor_limit(options.max_connections);
+  ServerOptions options = server_options(args);
+  fit_descriptor_limit(options);
 
   const sigset_t signals = block_stop_signals();
   auto store = context.store();

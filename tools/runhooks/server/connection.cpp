@@ -39,7 +39,9 @@ void Connection::start() {
   read_more();
 }
 
-bool Connection::evictable() const { return state_ != State::handling && state_ != State::closed; }
+bool Connection::evictable() const {
+  return state_ != State::handling && state_ != State::writing && state_ != State::closed;
+}
 
 void Connection::close() {
   if (state_ == State::closed) return;
@@ -72,6 +74,7 @@ void Connection::new_parser() {
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   head_.reset();
   head_bytes_ = 0;
+  head_lines_ = 0;
 }
 
 void Connection::read_more() {
@@ -113,6 +116,24 @@ bool Connection::request_line_too_long() const {
   return first.size() == server_.options.max_request_line_bytes + 2 && first.find('\n') == std::string_view::npos;
 }
 
+// Lines among the first `bytes` of the buffer (the request line, fields and
+// the empty line that ends the head count one each).
+std::size_t Connection::count_lines(std::size_t bytes) const {
+  const auto* data = static_cast<const char*>(buffer_.data().data());
+  return static_cast<std::size_t>(std::count(data, data + bytes, '\n'));
+}
+
+// Whether the head still to be parsed folds a line onto the next: a line
+// that starts with a space or a tab (the first one may continue a line the
+// parser took already).
+bool Connection::folded_line_ahead() const {
+  const std::string_view buffered(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+  const auto end_of_head = buffered.find("\r\n\r\n");
+  const auto head = buffered.substr(0, end_of_head);
+  if (head_bytes_ > 0 && !head.empty() && (head.front() == ' ' || head.front() == '\t')) return true;
+  return head.find("\n ") != std::string_view::npos || head.find("\n\t") != std::string_view::npos;
+}
+
 // Empty lines before a request line are skipped (RFC 9112 §2.2).
 void Connection::skip_empty_lines() {
   while (buffer_.size() > 0) {
@@ -129,17 +150,19 @@ void Connection::parse() {
       skip_empty_lines();
       if (request_line_too_long()) return refuse(cli::request_line_too_long(server_.options));
     }
+    if (!had_head && folded_line_ahead()) return refuse(folded_header());
     error_code error;
     const std::size_t used = parser_->put(buffer_.data(), error);
+    if (!had_head) head_lines_ += count_lines(used);
     buffer_.consume(used);
     if (error == http::error::need_more) error = {};
     if (error) return refuse(refusal_for(error, server_.options));
     if (!had_head) {
       // Beast takes the head a line at a time, and its own limit applies to
-      // each call's bytes: the limit on the whole head is kept here.
+      // each call's bytes: the limits on the whole head are kept here.
       head_bytes_ += used;
       const bool head_done = parser_->is_header_done();
-      if (head_bytes_ > server_.options.max_header_bytes ||
+      if (head_bytes_ > server_.options.max_header_bytes || head_lines_ > server_.options.max_header_fields + 2 ||
           (!head_done && head_bytes_ + buffer_.size() > server_.options.max_header_bytes)) {
         return refuse(refusal_for(http::error::header_limit, server_.options));
       }
@@ -200,23 +223,33 @@ void Connection::dispatch(ApiRequest request, bool close_after) {
   state_ = State::handling;
   deadline_ = Clock::time_point::max();
   ++requests_;
-  boost::asio::post(server_.handlers, [self = shared_from_this(), request = std::move(request), close_after]() {
+  close_after_send_ = close_after;
+  http10_keep_alive_ = !close_after && parser_->get().version() == 10;
+  boost::asio::post(server_.handlers, [self = shared_from_this(), request = std::move(request)]() {
     // Nothing may leave a handler thread: out of memory costs the
-    // connection (closed when its answer is empty), never the server.
+    // connection (closed when no answer comes), never the server.
+    ++self->server_.busy_handlers;
+    std::optional<ApiResponse> response;
     try {
-      std::string text;
-      try {
-        text = response_text(self->server_.api.handle(request), close_after);
-      } catch (const std::exception&) {
-      }
-      boost::asio::post(self->server_.io, [self, text = std::move(text), close_after]() mutable {
-        if (self->state_ == State::closed) return;
-        if (text.empty()) return self->close();
-        self->send(std::move(text), close_after);
-      });
+      response = self->server_.api.handle(request);
+    } catch (const std::exception&) {
+    }
+    --self->server_.busy_handlers;
+    try {
+      boost::asio::post(self->server_.io, [self, response = std::move(response)]() { self->answer(response); });
     } catch (...) {
     }
   });
+}
+
+void Connection::answer(const std::optional<ApiResponse>& response) {
+  if (state_ == State::closed) return;
+  if (!response) return close();
+  const bool close_after = close_after_send_ || server_.stopping;
+  const auto connection = close_after         ? ConnectionHeader::close
+                          : http10_keep_alive_ ? ConnectionHeader::keep_alive
+                                               : ConnectionHeader::none;
+  send(response_text(*response, connection), close_after);
 }
 
 void Connection::send(std::string text, bool close_after) {
@@ -234,7 +267,6 @@ void Connection::on_sent(const error_code& error) {
   out_.clear();
   out_.shrink_to_fit();
   if (close_after_send_) return linger();
-  if (server_.stopping) return close();
   next_request();
 }
 

@@ -16,6 +16,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <list>
 #include <memory>
@@ -35,6 +36,7 @@ struct ServerContext {
   boost::asio::thread_pool& handlers;
   ConnectionTable& table;
   bool stopping = false;  ///< I/O thread only: answer what is in hand, then close
+  std::atomic<int> busy_handlers{0};  ///< handler threads inside HttpApi::handle
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -55,7 +57,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_if_idle();
 
   /// Whether the table may push it out for a newcomer: yes unless its
-  /// request is being handled.
+  /// request is being handled or answered.
   bool evictable() const;
   /// When it is closed unless it makes progress (time_point::max(): never).
   Clock::time_point deadline() const { return deadline_; }
@@ -69,6 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool on_head();
   void dispatch(ApiRequest request, bool close_after);
   void dispatch_over_cap();
+  void answer(const std::optional<ApiResponse>& response);
   void send(std::string text, bool close_after);
   void on_sent(const boost::system::error_code& error);
   void next_request();
@@ -76,6 +79,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void linger();
   void drain();
   bool request_line_too_long() const;
+  bool folded_line_ahead() const;
+  std::size_t count_lines(std::size_t bytes) const;
   void skip_empty_lines();
   void set_reading_deadline();
   void new_parser();
@@ -90,6 +95,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_after_send_ = false;
   std::size_t requests_ = 0;
   std::size_t head_bytes_ = 0;  // of the current request, taken by the parser
+  std::size_t head_lines_ = 0;  // the same, in lines
+  bool http10_keep_alive_ = false;
   Clock::time_point request_start_;
   Clock::time_point deadline_ = Clock::time_point::max();
 

@@ -39,7 +39,7 @@ int hex_value(char c) {
 }
 
 // The path percent-decoded; nothing if an escape is malformed or makes a
-// control character.
+// control character or a slash.
 std::optional<std::string> decode_path(boost::beast::string_view path) {
   std::string out;
   out.reserve(path.size());
@@ -52,7 +52,8 @@ std::optional<std::string> decode_path(boost::beast::string_view path) {
     const int low = i + 2 < path.size() ? hex_value(path[i + 2]) : -1;
     if (high < 0 || low < 0) return std::nullopt;
     const int byte = high * 16 + low;
-    if (byte < 0x20 || byte == 0x7F) return std::nullopt;
+    // An escaped slash would route as a separator (/webhooks/ID%2Fsecret).
+    if (byte < 0x20 || byte == 0x7F || byte == '/') return std::nullopt;
     out.push_back(static_cast<char>(byte));
     i += 2;
   }
@@ -81,7 +82,12 @@ std::variant<AcceptedHead, Refusal> examine_head(const http::request_header<>& h
   if (head.version() == 11 && count(head, http::field::host) != 1) {
     return bad_request("An HTTP/1.1 request needs exactly one Host header");
   }
-  if (count(head, http::field::transfer_encoding) != 0) {
+  const std::size_t codings = count(head, http::field::transfer_encoding);
+  if (codings != 0 && head.version() == 10) {
+    // RFC 9112 §6.1: an HTTP/1.0 hop does not know chunked framing.
+    return bad_request("Transfer-Encoding in an HTTP/1.0 request");
+  }
+  if (codings != 0) {
     // Beast allows codings before `chunked`, and reads a request whose last
     // coding is not `chunked` as having no body: a proxy may read it otherwise.
     const auto coding = lowercase_trimmed(head[http::field::transfer_encoding]);
@@ -101,7 +107,7 @@ std::variant<AcceptedHead, Refusal> examine_head(const http::request_header<>& h
   if (!origin) return bad_request("Invalid request target");
   const auto question = origin->find('?');
   auto path = decode_path(boost::beast::string_view(*origin).substr(0, question));
-  if (!path) return bad_request("Invalid request target: bad percent-encoding in the path");
+  if (!path) return bad_request("Invalid request target: bad or forbidden percent-encoding in the path");
 
   AcceptedHead accepted;
   accepted.request.method = std::string(head.method_string());
@@ -109,6 +115,7 @@ std::variant<AcceptedHead, Refusal> examine_head(const http::request_header<>& h
   if (question != std::string::npos) accepted.request.query = origin->substr(question + 1);
   accepted.request.authorization = std::string(head[http::field::authorization]);
   accepted.request.content_type = std::string(head[http::field::content_type]);
+  if (count(head, http::field::expect) > 1) return bad_request("More than one Expect header");
   if (count(head, http::field::expect) != 0) {
     if (lowercase_trimmed(head[http::field::expect]) != "100-continue") {
       return Refusal{417, "Only Expect: 100-continue is supported"};
@@ -121,7 +128,7 @@ std::variant<AcceptedHead, Refusal> examine_head(const http::request_header<>& h
 Refusal refusal_for(const boost::beast::error_code& error, const ServerOptions& options) {
   if (error == http::error::header_limit) {
     return Refusal{431, "Request header fields too large (limit " + std::to_string(options.max_header_bytes) +
-                            " bytes)"};
+                            " bytes, " + std::to_string(options.max_header_fields) + " fields)"};
   }
   if (error == http::error::bad_target) return bad_request("Invalid request target");
   if (error == http::error::bad_content_length) return bad_request("Invalid or conflicting Content-Length");
@@ -134,6 +141,8 @@ Refusal refusal_for(const boost::beast::error_code& error, const ServerOptions& 
   }
   return bad_request("Malformed request");
 }
+
+Refusal folded_header() { return bad_request("Header lines must not be folded (obs-fold)"); }
 
 Refusal request_line_too_long(const ServerOptions& options) {
   return Refusal{414, "Request line too long (limit " + std::to_string(options.max_request_line_bytes) + " bytes)"};

@@ -30,11 +30,12 @@ struct AcceptedHead {
 };
 
 /// Refuses what could be read two ways or hides a NUL: an HTTP/1.1 request
-/// without exactly one Host; a Transfer-Encoding other than `chunked`; a
-/// second Authorization or Content-Type; a target that is not origin- or
-/// absolute-form, holds a byte outside visible ASCII, or whose path
-/// decodes to a control character (`%00`). The path is percent-decoded; the
-/// query is left as sent (HttpApi decodes it).
+/// without exactly one Host; a Transfer-Encoding other than `chunked`, or
+/// any in an HTTP/1.0 request; a second Authorization, Content-Type or
+/// Expect; a target that is not origin- or absolute-form, holds a byte
+/// outside visible ASCII, or whose path decodes to a control character
+/// (`%00`) or a slash (`%2F`). The path is percent-decoded; the query is
+/// left as sent (HttpApi decodes it).
 std::variant<AcceptedHead, Refusal> examine_head(const boost::beast::http::request_header<>& head);
 
 /// The answer to a parse error of Beast's (`header_limit` is 431, and so on).
@@ -42,5 +43,9 @@ Refusal refusal_for(const boost::beast::error_code& error, const ServerOptions& 
 
 /// 414 for a request line over the limit.
 Refusal request_line_too_long(const ServerOptions& options);
+
+/// 400 for a header line folded onto the next (obs-fold, RFC 9112 §5.2):
+/// Beast would join it, where another reader might not.
+Refusal folded_header();
 
 }  // namespace runhooks::cli

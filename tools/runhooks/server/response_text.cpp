@@ -17,7 +17,7 @@ std::string json_string(const std::string& text) {
 
 }  // namespace
 
-std::string response_text(const ApiResponse& response, bool close) {
+std::string response_text(const ApiResponse& response, ConnectionHeader connection) {
   namespace http = boost::beast::http;
   const auto reason = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(response.status)));
   std::string out;
@@ -26,7 +26,8 @@ std::string response_text(const ApiResponse& response, bool close) {
   out.append(reason.data(), reason.size());
   out += "\r\nContent-Type: " + response.content_type;
   out += "\r\nContent-Length: " + std::to_string(response.body.size());
-  if (close) out += "\r\nConnection: close";
+  if (connection == ConnectionHeader::close) out += "\r\nConnection: close";
+  if (connection == ConnectionHeader::keep_alive) out += "\r\nConnection: keep-alive";
   for (const auto& [name, value] : response.headers) out += "\r\n" + name + ": " + value;
   out += "\r\n\r\n";
   out += response.body;
@@ -37,7 +38,7 @@ std::string response_text(const Refusal& refusal) {
   ApiResponse response;
   response.status = refusal.status;
   response.body = R"({"status":"FAILED","error":)" + json_string(refusal.message) + "}";
-  return response_text(response, true);
+  return response_text(response, ConnectionHeader::close);
 }
 
 }  // namespace runhooks::cli

@@ -9,9 +9,15 @@
 
 namespace runhooks::cli {
 
-/// Status line, headers and body of `response`; `Connection: close` when
-/// `close` (the server closes after sending it).
-std::string response_text(const ApiResponse& response, bool close);
+/// What a response says of its connection.
+enum class ConnectionHeader {
+  none,        ///< HTTP/1.1 keeps it open by default
+  close,       ///< the server closes it after this response
+  keep_alive,  ///< an HTTP/1.0 client that asked to keep it
+};
+
+/// Status line, headers and body of `response`.
+std::string response_text(const ApiResponse& response, ConnectionHeader connection);
 
 /// A refusal as the API's error envelope, with `Connection: close`.
 std::string response_text(const Refusal& refusal);

@@ -27,8 +27,11 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout = std::chrono::seconds(10);
   /// The request line at most (414 above)...
   std::size_t max_request_line_bytes = 8 * 1024;
-  /// ...and the request line with every header field (431 above).
+  /// ...and the request line with every header field (431 above)...
   std::size_t max_header_bytes = 16 * 1024;
+  /// ...in at most this many fields (431 above): each costs the parser an
+  /// allocation, so many tiny ones would cost more than their bytes.
+  std::size_t max_header_fields = 100;
   /// Bodies over this are answered 413 (401 without a valid key) without
   /// being read further, and the connection closed.
   std::size_t max_body_bytes = 64 * 1024;
