@@ -70,6 +70,8 @@ for threads in 1 2; do
 done
 run "$bin/delivery_bench" notify "sqlite:$work/notify.db" 10 "$notify_n"
 run "$bin/delivery_bench" notify "sqlite:$work/notify-paced.db" 10 "$notify_n" 1000
+# The same with every commit synced to the disk (StorageOptions::sqlite_synchronous).
+run "$bin/delivery_bench" notify "sqlite:$work/notify-full.db?synchronous=full" 10 "$notify_n"
 run "$bin/delivery_bench" notify memory: 10 "$notify_n"
 run "$bin/delivery_bench" throughput memory: "$slow_url/slow" 1000 "$slow_events" 1000
 run "$bin/delivery_bench" latency memory: "$nginx_url/h" 100 "$slow_url/hole" 0 "$lat_events" 256

@@ -149,30 +149,80 @@ TEST_CASE("a worker killed with SIGKILL: its leases go to the others", "[postgre
   CHECK(outbox.pending() == 0);
 }
 
-TEST_CASE("PostgreSQL restarted mid-run: every event is delivered", "[postgres][workers]") {
-  // A server of its own: restarting the shared one would disturb other tests.
+TEST_CASE("PostgreSQL crashed mid-run: every acknowledged notify is kept and delivered", "[postgres][workers]") {
+  // A server of its own, durable as PostgreSQL is by default
+  // (synchronous_commit=on, which runhooks' guarantee assumes): the shared
+  // test server turns it off for speed, and then a crash loses acknowledged
+  // commits. Notifies go on from 4 threads while it crashes (an immediate
+  // shutdown, then recovery from its WAL); those that fail meanwhile were
+  // never acknowledged.
   TempDir dir;
   const std::string state = dir.file("pg.state");
-  auto started = run_process({"/bin/sh", RUNHOOKS_PG_CLUSTER_SCRIPT, "start", state});
+  auto started = run_process({"/bin/sh", RUNHOOKS_PG_CLUSTER_SCRIPT, "start", state, "durable"});
   REQUIRE(started.exit_code == 0);
+  struct StopAtEnd {
+    std::string state;
+    ~StopAtEnd() { run_process({"/bin/sh", RUNHOOKS_PG_CLUSTER_SCRIPT, "stop", state}); }
+  } stop_at_end{state};
   const std::string uri = started.out.substr(0, started.out.find('\n')) + "?runhooks_schema=restart";
   {
     SharedOutbox outbox(uri);
-    outbox.enqueue(2000);
     auto workers = outbox.start_workers(uri, 2, "16");
-    REQUIRE(outbox.wait_distinct(400, 120s));
-    REQUIRE(run_process({"/bin/sh", RUNHOOKS_PG_CLUSTER_SCRIPT, "restart", state}).exit_code == 0);
-    REQUIRE(outbox.wait_distinct(2000, 180s));
-    for (auto& w : workers) CHECK(w->stop(SIGTERM) == 0);
-    CHECK(outbox.received().size() == 2000);
-    // The test's own connections reconnect too.
-    std::size_t pending = 1;
-    for (int i = 0; i < 50 && pending != 0; ++i) {
-      auto listed = outbox.store->list_deliveries(DeliveryFilter{"", "", "", DeliveryStatus::pending, 10});
-      if (listed) pending = listed->size();
-      else std::this_thread::sleep_for(100ms);
+    std::mutex acked_mutex;
+    std::vector<NotifyReceipt> acked;  // the notifies that returned success
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> producers;
+    for (int t = 0; t < 4; ++t) {
+      producers.emplace_back([&, t] {
+        NotifierOptions quiet;
+        quiet.deliver = false;
+        Notifier producer(outbox.store, quiet);
+        for (int i = 0; !stop; ++i) {
+          auto receipt = producer.notify("proj" + std::to_string(t), sample_run(EventType::run_finish, std::to_string(t) + "-" + std::to_string(i)));
+          if (receipt) {
+            std::lock_guard lock(acked_mutex);
+            acked.push_back(*receipt);
+          }
+          if (!receipt) std::this_thread::sleep_for(10ms);  // the server is away
+        }
+      });
     }
-    CHECK(pending == 0);
+    REQUIRE(outbox.wait_distinct(400, 120s));
+    REQUIRE(run_process({"/bin/sh", RUNHOOKS_PG_CLUSTER_SCRIPT, "crash", state}).exit_code == 0);
+    const auto acked_before_crash_returned = [&] {
+      std::lock_guard lock(acked_mutex);
+      return acked.size();
+    }();
+    // Notifies succeed again once it is back.
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard lock(acked_mutex);
+        if (acked.size() >= acked_before_crash_returned + 200) break;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    stop = true;
+    for (auto& p : producers) p.join();
+    INFO(acked.size() << " notifies acknowledged, " << acked_before_crash_returned << " before the crash ended");
+    REQUIRE(acked.size() >= acked_before_crash_returned + 200);
+
+    // Every acknowledged event survived the crash, and each of its
+    // deliveries is received once the workers have caught up. (A notify
+    // whose commit landed as the server went down may have failed all the
+    // same: its event is delivered too, but was never acknowledged.)
+    for (const auto& receipt : acked) {
+      INFO(receipt.event_id);
+      REQUIRE(outbox.store->get_event(receipt.event_id));
+      REQUIRE(receipt.delivery_ids.size() == 1);
+    }
+    CHECK(outbox.wait_settled(180s));
+    const auto received = outbox.received();
+    std::size_t missing = 0;
+    for (const auto& receipt : acked) {
+      if (received.count("msg_" + receipt.delivery_ids.front()) == 0) ++missing;
+    }
+    CHECK(missing == 0);
+    for (auto& w : workers) CHECK(w->stop(SIGTERM) == 0);
   }
-  run_process({"/bin/sh", RUNHOOKS_PG_CLUSTER_SCRIPT, "stop", state});
 }

@@ -5,6 +5,7 @@
 
 #include "support/backends.hpp"
 #include "support/child_process.hpp"
+#include "support/sync_counting_vfs.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -72,6 +73,31 @@ TEST_CASE("a store URI names the backend", "[sqlite]") {
   auto missing_dir = open_storage("sqlite:" + dir.file("no/such/dir/x.db"));
   REQUIRE_FALSE(missing_dir);
   CHECK_THAT(missing_dir.error().message, Catch::Contains("no/such/dir/x.db"));
+}
+
+TEST_CASE("synchronous=full syncs the WAL on every commit; normal leaves it to checkpoints", "[sqlite]") {
+  TempDir dir;
+  // Syncs asked of the file system by 20 write transactions on a store opened
+  // from `uri` with `options`.
+  auto syncs_for_20_commits = [&](const std::string& uri, const StorageOptions& options) {
+    SyncCountingVfs vfs;
+    auto store = open_storage(uri, options);
+    REQUIRE(store);
+    WebhookRegistry registry(*store);
+    const std::size_t before = vfs.syncs();
+    for (int i = 0; i < 20; ++i) REQUIRE(registry.create("p", NewWebhook{"https://example.com/h", {}, {}, {}}));
+    return vfs.syncs() - before;
+  };
+  CHECK(syncs_for_20_commits("sqlite:" + dir.file("normal.db"), {}) < 5);
+  CHECK(syncs_for_20_commits("sqlite:" + dir.file("full.db") + "?synchronous=full", {}) >= 20);
+  StorageOptions full;
+  full.sqlite_synchronous = SqliteSync::full;
+  CHECK(syncs_for_20_commits("sqlite:" + dir.file("full-option.db"), full) >= 20);
+  // A URI's parameters combine, and an unknown value is refused with the list.
+  CHECK(open_storage("sqlite:" + dir.file("full.db") + "?synchronous=full&mode=ro"));
+  auto unknown = open_storage("sqlite:" + dir.file("x.db") + "?synchronous=off");
+  REQUIRE_FALSE(unknown);
+  CHECK_THAT(unknown.error().message, Catch::Contains("synchronous=full"));
 }
 
 TEST_CASE("hooks survive closing and reopening the file", "[sqlite]") {

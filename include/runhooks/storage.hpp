@@ -158,6 +158,17 @@ class RUNHOOKS_EXPORT Storage {
 };
 
 /// Tuning of the built-in backends.
+/// SQLite: how far a commit goes before it returns (PRAGMA synchronous).
+enum class SqliteSync {
+  /// The commit is in the operating system's hands: it survives the process
+  /// being killed at any moment (kill -9), not a power loss or a kernel
+  /// crash, which may lose the last commits (never corrupt the file).
+  normal,
+  /// The commit is on the disk (an fsync of the WAL per commit): it survives
+  /// a power loss too. Costs a disk flush per write transaction.
+  full,
+};
+
 struct StorageOptions {
   /// How long a write waits for another process's lock before `unavailable`
   /// (SQLite), or a statement may run (PostgreSQL statement_timeout).
@@ -172,14 +183,20 @@ struct StorageOptions {
   /// can start over. About 64 MiB of 4 KiB pages. At four times this, other
   /// processes' writers are held back too, for at most 20 ms at a time.
   int wal_catch_up_frames = 16384;
+  /// SQLite: `normal` (the default) or `full`; `?synchronous=full` in a
+  /// `sqlite:` URI sets it too. PostgreSQL's equivalent is the server's
+  /// `synchronous_commit`, which runhooks' guarantees assume is `on`.
+  SqliteSync sqlite_synchronous = SqliteSync::normal;
 };
 
 /// The store used when none is named.
 inline constexpr std::string_view kDefaultStorageUri = "sqlite:runhooks.db";
 
 /// Opens a backend from a URI:
-/// - `sqlite:PATH` — a SQLite file (created on first use); `sqlite:PATH?mode=ro`
-///   opens it read-only.
+/// - `sqlite:PATH` — a SQLite file (created on first use); parameters after
+///   `?`, joined by `&`: `mode=ro` opens it read-only (`mode=rw`, the
+///   default, read-write), `synchronous=full` makes every commit wait for
+///   the disk (`synchronous=normal`, the default: see SqliteSync).
 /// - `memory:` — an in-process store, gone when the last reference is.
 /// - `postgresql://...` or `postgres://...` — any libpq connection URI (when
 ///   built with PostgreSQL); tables live in the schema `StorageOptions::schema`,

@@ -25,16 +25,31 @@ bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
-Result<std::shared_ptr<Storage>> open_sqlite(std::string_view spec, const StorageOptions& options) {
+// The parameters of a sqlite: URI, `a=b&c=d`, applied to `read_only` and
+// `options`.
+Result<void> apply_sqlite_parameters(std::string_view parameters, bool& read_only, StorageOptions& options) {
+  while (!parameters.empty()) {
+    const auto amp = parameters.find('&');
+    const std::string_view parameter = parameters.substr(0, amp);
+    parameters = amp == std::string_view::npos ? std::string_view() : parameters.substr(amp + 1);
+    if (parameter == "mode=ro" || parameter == "mode=rw") {
+      read_only = parameter == "mode=ro";
+    } else if (parameter == "synchronous=full" || parameter == "synchronous=normal") {
+      options.sqlite_synchronous = parameter == "synchronous=full" ? SqliteSync::full : SqliteSync::normal;
+    } else {
+      return Error::invalid("store", "unknown sqlite option '" + std::string(parameter) +
+                                         "' (supported: mode=ro, mode=rw, synchronous=normal, synchronous=full)");
+    }
+  }
+  return {};
+}
+
+Result<std::shared_ptr<Storage>> open_sqlite(std::string_view spec, StorageOptions options) {
   std::string_view path = spec;
   bool read_only = false;
   if (const auto query = spec.rfind('?'); query != std::string_view::npos) {
-    const std::string_view parameters = spec.substr(query + 1);
-    if (parameters == "mode=ro") {
-      read_only = true;
-    } else if (parameters != "mode=rw") {
-      return Error::invalid("store", "unknown sqlite option '" + std::string(parameters) +
-                                         "' (supported: mode=ro, mode=rw)");
+    if (auto applied = apply_sqlite_parameters(spec.substr(query + 1), read_only, options); !applied) {
+      return std::move(applied).error();
     }
     path = spec.substr(0, query);
   }

@@ -16,6 +16,8 @@ USAGE
 STORE
   --store URI        where hooks, keys and the delivery outbox live:
                      sqlite:PATH (default sqlite:./runhooks.db), sqlite:PATH?mode=ro, memory:
+                     sqlite:PATH?synchronous=full syncs every commit to the disk (slower;
+                     survives power loss)
                      Without --store, $RUNHOOKS_STORE is used if set.
 
 COMMANDS

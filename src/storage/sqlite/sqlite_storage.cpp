@@ -35,8 +35,10 @@ Result<std::shared_ptr<Storage>> SqliteStorage::open(const std::string& path, bo
   if (!read_only) {
     // WAL lets readers work while a writer commits; NORMAL sync in WAL mode
     // survives a process crash (kill -9) without losing a commit, and loses
-    // at most the last commits on power loss.
-    if (auto sync = db.exec("PRAGMA synchronous = NORMAL"); !sync) return std::move(sync).error();
+    // at most the last commits on power loss; FULL syncs the WAL per commit.
+    const char* sync_pragma = options.sqlite_synchronous == SqliteSync::full ? "PRAGMA synchronous = FULL"
+                                                                              : "PRAGMA synchronous = NORMAL";
+    if (auto sync = db.exec(sync_pragma); !sync) return std::move(sync).error();
     if (auto manual = db.exec("PRAGMA wal_autocheckpoint = 0"); !manual) return std::move(manual).error();
     // A WAL that grew in a burst is cut back to 64 MiB when it starts over.
     if (auto limit = db.exec("PRAGMA journal_size_limit = 67108864"); !limit) return std::move(limit).error();
