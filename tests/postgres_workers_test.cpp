@@ -172,18 +172,32 @@ TEST_CASE("PostgreSQL crashed mid-run: every acknowledged notify is kept and del
     std::vector<NotifyReceipt> acked;  // the notifies that returned success
     std::atomic<bool> stop{false};
     std::vector<std::thread> producers;
+    // A failed REQUIRE leaves by an exception: the producers are stopped
+    // and joined on the way out, or their destructors would end the process.
+    struct JoinAtEnd {
+      std::atomic<bool>& stop;
+      std::vector<std::thread>& threads;
+      ~JoinAtEnd() {
+        stop = true;
+        for (auto& t : threads) {
+          if (t.joinable()) t.join();
+        }
+      }
+    } join_at_end{stop, producers};
     for (int t = 0; t < 4; ++t) {
       producers.emplace_back([&, t] {
         NotifierOptions quiet;
         quiet.deliver = false;
         Notifier producer(outbox.store, quiet);
         for (int i = 0; !stop; ++i) {
-          auto receipt = producer.notify("proj" + std::to_string(t), sample_run(EventType::run_finish, std::to_string(t) + "-" + std::to_string(i)));
-          if (receipt) {
-            std::lock_guard lock(acked_mutex);
-            acked.push_back(*receipt);
+          const std::string run = std::to_string(t) + "-" + std::to_string(i);
+          auto receipt = producer.notify("proj" + std::to_string(t), sample_run(EventType::run_finish, run));
+          if (!receipt) {
+            std::this_thread::sleep_for(10ms);  // the server is away
+            continue;
           }
-          if (!receipt) std::this_thread::sleep_for(10ms);  // the server is away
+          std::lock_guard lock(acked_mutex);
+          acked.push_back(*receipt);
         }
       });
     }

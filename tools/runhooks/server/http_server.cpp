@@ -180,10 +180,10 @@ HttpServer::~HttpServer() {
 
 int HttpServer::port() const { return impl_ ? impl_->bound_port : 0; }
 
-void HttpServer::stop() {
-  if (!impl_) return;  // left behind by an earlier stop
+bool HttpServer::stop() {
+  if (!impl_) return false;  // left behind by an earlier stop
   std::lock_guard lock(impl_->stop_mutex);
-  if (impl_->stopped) return;
+  if (impl_->stopped) return true;
   impl_->stopped = true;
   asio::post(impl_->io, [impl = impl_.get()] { impl->begin_stop(); });
   const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
@@ -205,9 +205,10 @@ void HttpServer::stop() {
     std::fprintf(stderr, "runhooks serve: %d request(s) still waiting on the store; not waiting for them\n",
                  impl_->context.busy_handlers.load());
     abandoned_server = impl_.release();  // reachable, so no leak checker counts it
-    return;
+    return false;
   }
   impl_->handlers.join();
+  return true;
 }
 
 }  // namespace runhooks::cli

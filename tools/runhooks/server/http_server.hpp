@@ -28,8 +28,12 @@ class HttpServer {
   int port() const;
   /// Stops accepting, closes connections with no request in hand, answers
   /// the requests being handled (for up to 5 s), then closes the rest.
+  /// False when requests stuck on the store were left running: their
+  /// threads still use the process's state, so the process must then end
+  /// with std::_Exit, not exit (whose teardown, OpenSSL's atexit cleanup
+  /// and static destructors, would free it under them).
   /// Idempotent; not from a handler.
-  void stop();
+  bool stop();
 
  private:
   struct Impl;
