@@ -15,6 +15,8 @@ import socket
 import struct
 import sys
 
+from receiver_requests import read_request_target
+
 rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
 mode = "chaos"
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -28,14 +30,7 @@ async def serve(reader, writer):
     global mode
     try:
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-            target = head.split(b" ", 2)[1]
+            target = await read_request_target(reader)
             if target.startswith(b"/__mode/"):
                 mode = target[len(b"/__mode/"):].decode()
                 writer.write(OK)

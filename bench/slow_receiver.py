@@ -10,6 +10,8 @@ Usage: slow_receiver.py PORT [DELAY_MS]. Runs until killed.
 import asyncio
 import sys
 
+from receiver_requests import read_request_target
+
 DELAY = (int(sys.argv[2]) if len(sys.argv) > 2 else 200) / 1000.0
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -17,14 +19,7 @@ RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 async def serve(reader, writer):
     try:
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
-            target = head.split(b" ", 2)[1]
+            target = await read_request_target(reader)
             if target.startswith(b"/hole"):
                 await asyncio.Event().wait()
             if target.startswith(b"/slow"):
