@@ -103,6 +103,7 @@ if [[ -x "$cli" ]] && command -v wrk >/dev/null; then
   run wrk -t2 -c16 -d"${wrk_secs}s" -H "Authorization: Bearer $key" "http://127.0.0.1:$api_port/webhooks/$hook"
   RUNHOOKS_KEY=$key run wrk -t2 -c16 -d"${wrk_secs}s" -s bench/post_hooks.lua "http://127.0.0.1:$api_port"
   kill "$serve_pid" 2>/dev/null || true
+  wait "$serve_pid" 2>/dev/null || true  # it lets go of the store before the next server opens it
   # The same HttpApi and store behind GNU libmicrohttpd, the server runhooks
   # serve used before 0.2: the comparison bench/README.md quotes.
   if [[ -x "$bin/mhd_api_server" ]]; then

@@ -8,6 +8,15 @@ option(RUNHOOKS_BUILD_TOOLS "Build the runhooks command-line tool (needs cpp-htt
 option(RUNHOOKS_BUILD_BENCH "Build the benchmarks (needs Google Benchmark)" OFF)
 option(RUNHOOKS_INSTALL "Generate install rules" ON)
 option(RUNHOOKS_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)
+# libFuzzer targets (tests/fuzz/): they need clang. On by default when the
+# tests are built with clang (the asan-ubsan preset), so each run of the suite
+# runs them briefly over their seed corpus; scripts/fuzz.sh runs them longer.
+if(RUNHOOKS_BUILD_TESTS AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  set(RUNHOOKS_FUZZERS_DEFAULT ON)
+else()
+  set(RUNHOOKS_FUZZERS_DEFAULT OFF)
+endif()
+option(RUNHOOKS_BUILD_FUZZERS "Build the libFuzzer targets (clang only)" ${RUNHOOKS_FUZZERS_DEFAULT})
 
 if(NOT DEFINED CMAKE_CXX_VISIBILITY_PRESET)
   set(CMAKE_CXX_VISIBILITY_PRESET hidden)

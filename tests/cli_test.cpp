@@ -189,7 +189,7 @@ TEST_CASE("cli: fire stores; fire --wait delivers and reports", "[cli]") {
 
   auto sent = cli({"fire", "RUN_FINISH", "--project", "p", "--payload", "-", "--wait", "10",
                    "--allow-network", "127.0.0.0/8", "--json"},
-                  R"({"runUrl":"https://ci/run/1","buildId":"b1","overall":3,"event":"WRONG"})");
+                  R"({"runUrl":"https://ci/run/1","buildId":"b1","event":"WRONG","overall":3,"event":"ALSO"})");
   INFO(sent.err);
   REQUIRE(sent.exit_code == 0);
   const auto requests = receiver.requests();
@@ -198,6 +198,8 @@ TEST_CASE("cli: fire stores; fire --wait delivers and reports", "[cli]") {
   rapidjson::Document body;
   body.Parse(r.body.c_str());
   CHECK(std::string(body["event"].GetString()) == "RUN_FINISH");
+  // One "event" member left, so a receiver that reads the last one agrees.
+  CHECK(r.body.find(R"("event")") == r.body.rfind(R"("event")"));
   CHECK(std::string(body["runUrl"].GetString()) == "https://ci/run/1");
   // The shell receiver's check: runhooks verify.
   auto valid = cli({"verify", "--secret", secret, "--id", r.header("webhook-id"), "--timestamp",
@@ -229,6 +231,12 @@ TEST_CASE("cli: fire and keys refuse text that is not valid UTF-8", "[cli][utf8]
   CHECK(escaped.exit_code == 2);
   CHECK_THAT(escaped.err, Catch::Contains("unpaired surrogate"));
   CHECK(cli({"fire", "RUN_FINISH", "--project", "p", "--payload", "-"}, R"({"note":"\ud800"})").exit_code == 2);
+  // What RapidJSON would hide: text after a NUL, a byte-order mark before the object.
+  for (const std::string& hidden : {std::string("{}\0junk", 7), std::string("\xEF\xBB\xBF{}")}) {
+    auto refused = cli({"fire", "RUN_FINISH", "--project", "p", "--payload", "-"}, hidden);
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.err, Catch::Contains("the payload must be a JSON object"));
+  }
   // Nothing was stored.
   CHECK(cli.json({"deliveries", "--project", "p", "--json"}).Size() == 0);
   auto keyed = cli({"fire", "RUN_FINISH", "--project", "p", "--idempotency-key", "k\xc0\xaf"});

@@ -280,3 +280,18 @@ TEST_CASE("a control character in the path or the query, raw or escaped, is 400"
   }
   CHECK(status("/webhooks", "projectId=proj_a&x=%7E").status == 200);
 }
+
+TEST_CASE("an error that quotes the request is valid UTF-8; a BOM is not JSON (found by fuzzing)", "[http][utf8]") {
+  ApiFixture f;
+  auto events = f.call("POST", "/webhooks?projectId=proj_a", f.rw, R"({"url":"https://e.com/","hookEvents":["\udc00"]})");
+  CHECK(events.status == 400);
+  CHECK(f.error_of(events) == "Invalid request body: hookEvents contains unknown event "
+                              "'\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd' (allowed: RUN_FINISH, RUN_START, RUN_TIMEOUT, RUN_CANCELED)");
+  auto name = f.call("POST", "/webhooks?projectId=proj_a", f.rw, R"({"url":"https://e.com/","headers":"{\"\\udc00\":\"x\"}"})");
+  CHECK(name.status == 400);
+  CHECK(f.error_of(name) == "Invalid request body: header name '\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd' is not a valid HTTP token");
+  auto bom = f.call("POST", "/webhooks?projectId=proj_a", f.rw, "\xef\xbb\xbf{\"url\":\"https://e.com/\"}");
+  CHECK(bom.status == 400);
+  CHECK_THAT(f.error_of(bom), Catch::Contains("byte-order mark"));
+  CHECK(f.call("GET", "/webhooks?projectId=proj_a", f.rw).body == R"({"status":"OK","data":[]})");
+}

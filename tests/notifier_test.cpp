@@ -525,6 +525,11 @@ TEST_CASE("custom payloads must be valid UTF-8, escapes included", "[notifier][u
     INFO(escaped);
     CHECK(q.notifier.notify("proj", Event{EventType::run_finish, escaped, ""}).error().field == "payload");
   }
+  // A whole byte-order mark is valid UTF-8 but not JSON: RapidJSON would skip it and the mark be sent.
+  auto marked = q.notifier.notify("proj", Event{EventType::run_finish, "\xEF\xBB\xBF{\"a\":1}", ""});
+  REQUIRE_FALSE(marked);
+  CHECK(marked.error().field == "payload");
+  CHECK_THAT(marked.error().message, Catch::Contains("byte-order mark"));
   CHECK(q.stored_deliveries() == 0);
   const std::string paired = R"({"note":"\ud83d\ude80 \u00e9 \u001f"})";
   auto sent = q.notifier.notify("proj", Event{EventType::run_finish, paired, ""});

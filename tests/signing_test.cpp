@@ -135,3 +135,18 @@ TEST_CASE("an allow-list opens subnets, also through mapped forms", "[policy]") 
   }
   CHECK_FALSE(NetworkPolicy::allow_all().denial("127.0.0.1"));
 }
+
+TEST_CASE("a secret that is not base64 is refused, however leniently OpenSSL reads it (found by fuzzing)",
+          "[signing]") {
+  // EVP_DecodeBlock takes '=' anywhere and blanks around the text.
+  for (const char* secret : {"whsec_====", "whsec_=AAA", "whsec_AB=A", "whsec_c2VjcmV0    ", "    c2VjcmV0"}) {
+    INFO(secret);
+    auto signed_with = sign_webhook(secret, kId, 1614265330, kBody);
+    REQUIRE_FALSE(signed_with);
+    CHECK(signed_with.error().field == "secret");
+    CHECK_FALSE(verify_webhook(secret, kId, "1614265330", kBody, "v1,", kAt));
+  }
+  CHECK(sign_webhook("whsec_c2VjcmV0", kId, 1614265330, kBody));
+  CHECK(sign_webhook("whsec_c2VjcmV0Lg==", kId, 1614265330, kBody));
+  CHECK(sign_webhook("c2VjcmV0Lgo=", kId, 1614265330, kBody));
+}

@@ -277,3 +277,19 @@ TEST_CASE("headers: values hold no control characters but tab", "[validation]") 
   CHECK(validate_headers(R"({"X-A":"a\tb"})"));
   CHECK(validate_headers("{\"X-A\":\"caf\xc3\xa9 \xc2\x80\"}"));  // non-ASCII is not control here
 }
+
+TEST_CASE("headers: a leading byte-order mark is refused, not skipped (found by fuzzing)", "[validation][utf8]") {
+  // RapidJSON skips one; the string is stored and handed on as given, and a
+  // strict JSON reader refuses it.
+  check_invalid(validate_headers("\xef\xbb\xbf{\"X-A\":\"a\"}"), "headers", "byte-order mark");
+  check_invalid(validate_headers("\xef\xbb\xbf{}"), "headers", "byte-order mark");
+  CHECK(validate_headers("{\"X-A\":\"\xef\xbb\xbf\"}"));  // in a value it is a character
+}
+
+TEST_CASE("headers: a refused name is quoted as valid UTF-8 (found by fuzzing)", "[validation][utf8]") {
+  // 64 characters of it, never half of one; an escaped lone surrogate shows as U+FFFD.
+  check_invalid(validate_headers("{\"a" + repeat("\xc3\xa9", 70) + "\":\"x\"}"), "headers",
+                "header name 'a" + repeat("\xc3\xa9", 63) + "' is not a valid HTTP token");
+  check_invalid(validate_headers(R"({"X\udc00":"x"})"), "headers",
+                "header name 'X\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd' is not a valid HTTP token");
+}

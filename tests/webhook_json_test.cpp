@@ -189,3 +189,32 @@ TEST_CASE("escapes in a body cannot spell what raw UTF-8 may not", "[json][utf8]
   REQUIRE(paired);
   CHECK(paired->label == std::string("\xf0\x9f\x9a\x80"));
 }
+
+TEST_CASE("a body that starts with a byte-order mark is not JSON (found by fuzzing)", "[json][utf8]") {
+  // RapidJSON skips one; RFC 8259 has no place for it before a value.
+  const std::string bom = "\xef\xbb\xbf";
+  auto created = parse_create_request(bom + R"({"url":"https://example.com/h"})");
+  REQUIRE_FALSE(created);
+  CHECK(created.error().field == "body");
+  CHECK_THAT(created.error().message, Catch::Contains("byte-order mark"));
+  auto updated = parse_update_request(bom + R"({"label":"x"})");
+  REQUIRE_FALSE(updated);
+  CHECK(updated.error().field == "body");
+  // Inside a string it is a character like any other.
+  auto labelled = parse_create_request(R"({"url":"https://example.com/h","label":")" + bom + R"("})");
+  REQUIRE(labelled);
+  CHECK(labelled->label == bom);
+}
+
+TEST_CASE("an unknown event is quoted as valid UTF-8 (found by fuzzing)", "[json][utf8]") {
+  auto lone = parse_create_request(R"({"url":"https://example.com/h","hookEvents":["\udc00RUN"]})");
+  REQUIRE_FALSE(lone);
+  CHECK(lone.error().field == "hookEvents");
+  CHECK(lone.error().message == "hookEvents contains unknown event '\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdRUN' "
+                                "(allowed: RUN_FINISH, RUN_START, RUN_TIMEOUT, RUN_CANCELED)");
+  std::string long_name = "R";
+  for (int i = 0; i < 70; ++i) long_name += "\xc3\xa9";
+  auto cut = parse_update_request(R"({"hookEvents":[")" + long_name + R"("]})");
+  REQUIRE_FALSE(cut);
+  CHECK_THAT(cut.error().message, Catch::Contains("'" + long_name.substr(0, 1 + 63 * 2) + "'"));
+}

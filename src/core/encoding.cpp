@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 
 namespace runhooks::detail {
@@ -9,6 +10,17 @@ namespace runhooks::detail {
 namespace {
 const unsigned char* as_bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+// EVP_DecodeBlock forgives what base64 does not allow (blanks around the
+// text, '=' anywhere): only the alphabet, then at most two '=' at the end.
+bool is_base64(std::string_view text) {
+  std::size_t end = text.size();
+  for (int i = 0; i < 2 && end > 0 && text[end - 1] == '='; ++i) --end;
+  const std::string_view data = text.substr(0, end);
+  return std::all_of(data.begin(), data.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+  });
 }
 }  // namespace
 
@@ -21,7 +33,7 @@ std::string base64_encode(std::string_view bytes) {
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
+  if (text.size() % 4 != 0 || !is_base64(text)) return std::nullopt;
   if (text.empty()) return std::string();
   std::string out(text.size() / 4 * 3, '\0');
   // EVP_DecodeBlock ignores padding when counting: it always returns a multiple

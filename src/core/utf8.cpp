@@ -59,4 +59,14 @@ std::optional<std::size_t> count_utf8_characters(std::string_view text) {
 
 bool is_valid_utf8(std::string_view text) { return count_utf8_characters(text).has_value(); }
 
+std::string utf8_excerpt(std::string_view text, std::size_t max_characters) {
+  std::string excerpt;
+  for (std::size_t count = 0; count < max_characters && !text.empty(); ++count) {
+    const std::size_t length = first_character_length(text);
+    excerpt += length == 0 ? std::string_view("\xEF\xBF\xBD") : text.substr(0, length);
+    text.remove_prefix(length == 0 ? 1 : length);
+  }
+  return excerpt;
+}
+
 }  // namespace runhooks::detail

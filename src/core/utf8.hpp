@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace runhooks::detail {
@@ -14,5 +15,10 @@ std::optional<std::size_t> count_utf8_characters(std::string_view text);
 
 /// True when `text` is valid UTF-8 (see count_utf8_characters).
 bool is_valid_utf8(std::string_view text);
+
+/// At most `max_characters` characters of `text`, to quote it in a message:
+/// each byte that starts no valid character (see count_utf8_characters)
+/// becomes U+FFFD, so the excerpt is valid UTF-8 whatever `text` holds.
+std::string utf8_excerpt(std::string_view text, std::size_t max_characters);
 
 }  // namespace runhooks::detail

@@ -147,6 +147,11 @@ Result<std::string> custom_payload_ordering_key(std::string_view json) {
   if (json.find('\0') != std::string_view::npos) {
     return Error::invalid("payload", "payload must not contain a NUL character");
   }
+  // A whole byte-order mark is a character, which JSON does not allow before
+  // a value; RapidJSON would skip it, and the payload is sent as given.
+  if (json.substr(0, 3) == "\xEF\xBB\xBF") {
+    return Error::invalid("payload", "payload must be a JSON object (it starts with a byte-order mark)");
+  }
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) {

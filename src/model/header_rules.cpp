@@ -90,6 +90,11 @@ Result<void> validate_headers(std::string_view headers) {
   if (headers.find('\0') != std::string_view::npos) {
     return headers_error("headers must not contain a NUL character");
   }
+  // A whole byte-order mark is a character, which JSON does not allow before
+  // a value; RapidJSON would skip it, and the string is kept as given.
+  if (headers.substr(0, 3) == "\xEF\xBB\xBF") {
+    return headers_error("headers must be a JSON object string: it starts with a byte-order mark");
+  }
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(headers.data(), headers.size());
   if (doc.HasParseError()) {
@@ -103,7 +108,7 @@ Result<void> validate_headers(std::string_view headers) {
   for (const auto& member : doc.GetObject()) {
     const std::string_view name(member.name.GetString(), member.name.GetStringLength());
     if (!is_token(name)) {
-      return headers_error("header name '" + std::string(name.substr(0, 64)) +
+      return headers_error("header name '" + detail::utf8_excerpt(name, 64) +
                            "' is not a valid HTTP token");
     }
     std::string lower = lowercase(name);

@@ -4,6 +4,7 @@
 #include <runhooks/webhook_json.hpp>
 
 #include "core/json_writer.hpp"
+#include "core/utf8.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -49,6 +50,11 @@ Result<rapidjson::Document> parse_object(std::string_view body) {
   if (body.find('\0') != std::string_view::npos) {
     return Error::invalid("body", "body must not contain a NUL character");
   }
+  // A whole byte-order mark is a character, which JSON does not allow before
+  // a value; RapidJSON would skip it.
+  if (body.substr(0, 3) == "\xEF\xBB\xBF") {
+    return Error::invalid("body", "body is not valid JSON: it starts with a byte-order mark");
+  }
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.HasParseError()) {
@@ -83,7 +89,7 @@ Result<std::vector<EventType>> event_list(const rapidjson::Value& v) {
     const auto type = parse_event_type(view(item));
     if (!type) {
       return Error::invalid("hookEvents", "hookEvents contains unknown event '" +
-                                              std::string(view(item).substr(0, 64)) +
+                                              detail::utf8_excerpt(view(item), 64) +
                                               "' (allowed: RUN_FINISH, RUN_START, "
                                               "RUN_TIMEOUT, RUN_CANCELED)");
     }

@@ -1,11 +1,8 @@
 // runhooks fire EVENT --project P [--payload FILE|-] [--idempotency-key K] [--wait SECONDS]
 
 #include "cli.hpp"
+#include "fire_payload.hpp"
 #include "output.hpp"
-
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstdio>
 #include <fstream>
@@ -26,26 +23,9 @@ std::string read_payload(const std::string& source) {
 
 // The payload with its "event" member set to `type`.
 std::string with_event(const std::string& payload, EventType type) {
-  // Before the parser sees it: RapidJSON skips any of the bytes EF, BB, BF at
-  // the start as if they were a byte-order mark, and the rewrite drops them.
-  if (!validate_utf8(payload, "payload")) throw UsageError("the payload must be valid UTF-8");
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(payload.data(), payload.size());
-  if (doc.HasParseError() || !doc.IsObject()) throw UsageError("the payload must be a JSON object");
-  const std::string name(to_string(type));
-  rapidjson::Value value(name.c_str(), static_cast<rapidjson::SizeType>(name.size()), doc.GetAllocator());
-  if (doc.HasMember("event")) doc["event"] = value;
-  else doc.AddMember("event", value, doc.GetAllocator());
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  doc.Accept(writer);
-  std::string rewritten(buffer.GetString(), buffer.GetSize());
-  // The writer puts decoded strings out as they are: valid text comes out
-  // invalid only where an escape spelled a lone surrogate.
-  if (!validate_utf8(rewritten, "payload")) {
-    throw UsageError("the payload must not contain an unpaired surrogate (U+D800 to U+DFFF)");
-  }
-  return rewritten;
+  auto rewritten = payload_with_event(payload, type);
+  if (!rewritten) throw UsageError(rewritten.error().message);
+  return std::move(*rewritten);
 }
 
 }  // namespace
