@@ -3,7 +3,8 @@
 // serve` used before 0.2. bench/run.sh measures it next to `runhooks serve`
 // (bench/README.md); not shipped.
 //
-// Usage: mhd_api_server STORE_URI PORT THREADS   (runs until killed)
+// Usage: mhd_api_server STORE_URI PORT THREADS   (runs until killed; port 0
+// picks a free one, and the first line printed names it)
 
 #include <runhooks/runhooks.hpp>
 
@@ -80,7 +81,8 @@ int main(int argc, char** argv) {
       MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, completed, nullptr,
       MHD_OPTION_CONNECTION_TIMEOUT, 5u, MHD_OPTION_END);
   if (daemon == nullptr) return 1;
-  std::printf("listening on http://127.0.0.1:%u\n", port);
+  const MHD_DaemonInfo* bound = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+  std::printf("listening on http://127.0.0.1:%u\n", bound != nullptr ? bound->port : port);
   std::fflush(stdout);
   sigset_t set;
   sigemptyset(&set);

@@ -34,6 +34,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The port a server picked for itself (--listen 127.0.0.1:0), from the
+# "listening on http://127.0.0.1:PORT" line it prints first: no other
+# program can take it in between, as one picked here and passed on could be.
+listening_port() {
+  for _ in $(seq 100); do
+    if grep -q '^listening on ' "$1" 2>/dev/null; then sed -n 's|^listening on http://[^:]*:\([0-9]*\).*|\1|p' "$1" | head -n 1; return; fi
+    sleep 0.05
+  done
+  echo "no 'listening on' line in $1:" >&2; cat "$1" >&2; return 1
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 nginx_port=$(free_port)
@@ -97,9 +108,8 @@ if [[ -x "$cli" ]] && command -v wrk >/dev/null; then
   api_store="sqlite:$work/api.db"
   key=$("$cli" --store "$api_store" keys create --all-projects --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
   hook=$("$cli" --store "$api_store" hooks create --project bench --url https://example.com/h --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["hookId"])')
-  api_port=$(free_port)
-  "$cli" --store "$api_store" serve --listen "127.0.0.1:$api_port" --no-worker > "$work/serve.log" & serve_pid=$!; pids+=($serve_pid)
-  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$api_port/openapi.json" && break; sleep 0.1; done
+  "$cli" --store "$api_store" serve --listen 127.0.0.1:0 --no-worker > "$work/serve.log" & serve_pid=$!; pids+=($serve_pid)
+  api_port=$(listening_port "$work/serve.log")
   run wrk -t2 -c16 -d"${wrk_secs}s" -H "Authorization: Bearer $key" "http://127.0.0.1:$api_port/webhooks/$hook"
   RUNHOOKS_KEY=$key run wrk -t2 -c16 -d"${wrk_secs}s" -s bench/post_hooks.lua "http://127.0.0.1:$api_port"
   kill "$serve_pid" 2>/dev/null || true
@@ -107,9 +117,8 @@ if [[ -x "$cli" ]] && command -v wrk >/dev/null; then
   # The same HttpApi and store behind GNU libmicrohttpd, the server runhooks
   # serve used before 0.2: the comparison bench/README.md quotes.
   if [[ -x "$bin/mhd_api_server" ]]; then
-    mhd_port=$(free_port)
-    "$bin/mhd_api_server" "$api_store" "$mhd_port" 8 > "$work/mhd.log" & pids+=($!)
-    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$mhd_port/openapi.json" && break; sleep 0.1; done
+    "$bin/mhd_api_server" "$api_store" 0 8 > "$work/mhd.log" & pids+=($!)
+    mhd_port=$(listening_port "$work/mhd.log")
     echo "# libmicrohttpd 0.9.75, for comparison" | tee -a "$log"
     run wrk -t2 -c16 -d"${wrk_secs}s" -H "Authorization: Bearer $key" "http://127.0.0.1:$mhd_port/webhooks/$hook"
     RUNHOOKS_KEY=$key run wrk -t2 -c16 -d"${wrk_secs}s" -s bench/post_hooks.lua "http://127.0.0.1:$mhd_port"
