@@ -8,7 +8,6 @@
 #include "http/envelope.hpp"
 #include "http/query.hpp"
 
-#include <algorithm>
 #include <cctype>
 #include <exception>
 
@@ -37,8 +36,6 @@ std::string_view bearer_token(std::string_view authorization) {
   while (!authorization.empty() && authorization.back() == ' ') authorization.remove_suffix(1);
   return authorization;
 }
-
-bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }
 
 bool is_json(std::string_view content_type) {
   const auto semicolon = content_type.find(';');
@@ -75,9 +72,7 @@ class HttpApi::Impl {
   ApiResponse handle(const ApiRequest& request) {
     // A NUL would cut the path or a parameter short wherever it meets C
     // strings (the store's, a log's): refused, not interpreted.
-    if (std::any_of(request.path.begin(), request.path.end(), is_control)) {
-      return failed_response(400, "Invalid request path");
-    }
+    if (!detail::well_formed_path(request.path)) return failed_response(400, "Invalid request path");
     if (!detail::well_formed_query(request.query)) return failed_response(400, "Invalid query string");
     const auto parts = segments(request.path);
     if (parts.size() == 1 && parts[0] == "openapi.json") {

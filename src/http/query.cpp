@@ -1,5 +1,7 @@
 #include "http/query.hpp"
 
+#include <algorithm>
+
 namespace runhooks::detail {
 
 namespace {
@@ -33,6 +35,10 @@ std::optional<std::string> percent_decode(std::string_view text) {
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7F; }
 
 }  // namespace
+
+bool well_formed_path(std::string_view path) {
+  return std::none_of(path.begin(), path.end(), [](char c) { return is_control(static_cast<unsigned char>(c)); });
+}
 
 bool well_formed_query(std::string_view query) {
   for (std::size_t i = 0; i < query.size(); ++i) {

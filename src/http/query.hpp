@@ -1,5 +1,5 @@
 #pragma once
-// The query string of a request.
+// The target of a request: its path and its query string.
 
 #include <optional>
 #include <string>
@@ -10,6 +10,10 @@ namespace runhooks::detail {
 /// The percent-decoded value of parameter `name` in `query` ("a=1&b=x%20y"),
 /// `+` read as a space; nothing when absent or badly encoded.
 std::optional<std::string> query_parameter(std::string_view query, std::string_view name);
+
+/// Whether `path` (percent-decoded by the server) holds no control
+/// character: a NUL would cut it short wherever it meets a C string.
+bool well_formed_path(std::string_view path);
 
 /// Whether every `%` in `query` starts a two-digit hex escape, and no byte
 /// is a control character (raw or escaped: `%00` hides a NUL).
