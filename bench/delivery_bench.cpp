@@ -375,7 +375,8 @@ int purge(const std::string& uri, int hooks, int events) {
       a.started_at = now;
       a.status_code = 200;
       a.response_body = "ok";
-      results.push_back({a, runhooks::DeliveryOutcome{runhooks::DeliveryStatus::succeeded, {}}});
+      runhooks::DeliveryState done{runhooks::DeliveryStatus::succeeded, 1, now, now, ""};
+      results.push_back({a, done, {}});
     }
     check(store->complete_attempts("bench", results), "complete");
   }

@@ -1,4 +1,4 @@
-// kill -9 in the middle of delivery loses nothing (DESIGN.md: at-least-once).
+// kill -9 in the middle of delivery loses nothing (docs/delivery.md, At-least-once).
 
 #include "support/child_process.hpp"
 #include "support/notifier_fixture.hpp"

@@ -70,8 +70,8 @@ class FlakyTransport final : public Transport {
 class FailingWrites final : public StorageWrapper {
  public:
   using StorageWrapper::StorageWrapper;
-  Result<std::vector<Result<Delivery>>> complete_attempts(std::string_view owner,
-                                                          const std::vector<AttemptResult>& results) override {
+  Result<std::vector<Result<CompletedAttempt>>> complete_attempts(std::string_view owner,
+                                                                  const std::vector<AttemptResult>& results) override {
     if (failing) return Error{ErrorCode::unavailable, {}, "disk I/O error"};
     return StorageWrapper::complete_attempts(owner, results);
   }

@@ -4,6 +4,7 @@
 #include <runhooks/runhooks.hpp>
 
 #include "support/backends.hpp"
+#include "support/completion.hpp"
 #include "support/child_process.hpp"
 #include "support/sync_counting_vfs.hpp"
 #include "support/temp_dir.hpp"
@@ -188,7 +189,7 @@ TEST_CASE("a version-2 file keeps its runs in order after the migration", "[sqli
     attempt.hook_id = claimed->front().delivery.hook_id;
     attempt.started_at = t0;
     attempt.status_code = 200;
-    REQUIRE(store->complete_attempt("w0", attempt, DeliveryOutcome{DeliveryStatus::succeeded, {}}));
+    REQUIRE(complete_attempt(*store, "w0", attempt, DeliveryOutcome{DeliveryStatus::succeeded, {}}));
     REQUIRE(store->enqueue(event("e1", EventType::run_start, "https://ci/run/1")));
     REQUIRE(store->enqueue(event("e2", EventType::run_finish, "https://ci/run/1")));
     REQUIRE(store->enqueue(event("e3", EventType::run_finish, "https://ci/run/2")));

@@ -4,6 +4,7 @@
 #include <runhooks/runhooks.hpp>
 
 #include "support/backends.hpp"
+#include "support/completion.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -286,7 +287,7 @@ TEMPLATE_TEST_CASE("claims lease due deliveries to one owner at a time", "[confo
   CHECK(store->get_delivery(first[0].delivery.delivery_id)->lease_owner == "w3");
 
   // w1 finishing late is refused and changes nothing.
-  auto late = store->complete_attempt("w1", make_attempt(first[0].delivery, "a-late", 200),
+  auto late = complete_attempt(*store, "w1", make_attempt(first[0].delivery, "a-late", 200),
                                       DeliveryOutcome{DeliveryStatus::succeeded, kT0});
   REQUIRE_FALSE(late);
   CHECK(late.error().code == ErrorCode::conflict);
@@ -342,14 +343,15 @@ TEMPLATE_TEST_CASE("a batch of completions applies item by item", "[conformance]
   Attempt gone = make_attempt(claimed[0].delivery, "a0", 200);
   gone.delivery_id = "00000000-0000-4000-8000-00000000dead";
   auto results = store->complete_attempts(
-      "w", {AttemptResult{make_attempt(claimed[0].delivery, "a1", 200), {DeliveryStatus::succeeded, {}}},
-            AttemptResult{gone, {DeliveryStatus::succeeded, {}}},
-            AttemptResult{make_attempt(claimed[1].delivery, "a2", 500), {DeliveryStatus::pending, kT0 + 5s}}});
+      "w", {settled(claimed[0].delivery, make_attempt(claimed[0].delivery, "a1", 200), {DeliveryStatus::succeeded, {}}),
+            settled(claimed[0].delivery, gone, {DeliveryStatus::succeeded, {}}),
+            settled(claimed[1].delivery, make_attempt(claimed[1].delivery, "a2", 500),
+                    {DeliveryStatus::pending, kT0 + 5s})});
   REQUIRE(results);
   REQUIRE(results->size() == 3);
-  CHECK((*results)[0]->status == DeliveryStatus::succeeded);
+  CHECK((*results)[0]->delivery.status == DeliveryStatus::succeeded);
   CHECK((*results)[1].error().code == ErrorCode::not_found);
-  CHECK((*results)[2]->next_attempt_at == kT0 + 5s);
+  CHECK((*results)[2]->delivery.next_attempt_at == kT0 + 5s);
   CHECK(store->list_attempts(AttemptFilter{"", "", 10})->size() == 2);
 }
 
@@ -363,7 +365,7 @@ TEMPLATE_TEST_CASE("attempts complete, retry or fail deliveries", "[conformance]
   REQUIRE(claimed.size() == 1);
   const Delivery d = claimed[0].delivery;
 
-  auto retry = store->complete_attempt("w", make_attempt(d, "a1", 503, kT0),
+  auto retry = complete_attempt(*store, "w", make_attempt(d, "a1", 503, kT0),
                                        DeliveryOutcome{DeliveryStatus::pending, kT0 + 5s});
   REQUIRE(retry);
   CHECK(retry->status == DeliveryStatus::pending);
@@ -376,7 +378,7 @@ TEMPLATE_TEST_CASE("attempts complete, retry or fail deliveries", "[conformance]
   CHECK(claim(*store, "w", kT0 + 4s).empty());
   REQUIRE(claim(*store, "w", kT0 + 5s).size() == 1);
 
-  auto done = store->complete_attempt("w", make_attempt(d, "a2", 200, kT0 + 5s),
+  auto done = complete_attempt(*store, "w", make_attempt(d, "a2", 200, kT0 + 5s),
                                       DeliveryOutcome{DeliveryStatus::succeeded, {}});
   REQUIRE(done);
   CHECK(done->status == DeliveryStatus::succeeded);
@@ -394,7 +396,7 @@ TEMPLATE_TEST_CASE("attempts complete, retry or fail deliveries", "[conformance]
 
   auto unknown = make_attempt(d, "a3", 200);
   unknown.delivery_id = "00000000-0000-4000-8000-00000000dead";
-  CHECK(store->complete_attempt("w", unknown, DeliveryOutcome{DeliveryStatus::succeeded, {}})
+  CHECK(complete_attempt(*store, "w", unknown, DeliveryOutcome{DeliveryStatus::succeeded, {}})
             .error().code == ErrorCode::not_found);
 }
 
@@ -409,7 +411,7 @@ TEMPLATE_TEST_CASE("deliveries list by project, hook, event and status", "[confo
   REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_start)));
   REQUIRE(store->enqueue(make_event("e2", "p", EventType::run_finish)));
   auto claimed = claim(*store, "w", kT0, 1);
-  REQUIRE(store->complete_attempt("w", make_attempt(claimed[0].delivery, "a", 410),
+  REQUIRE(complete_attempt(*store, "w", make_attempt(claimed[0].delivery, "a", 410),
                                   DeliveryOutcome{DeliveryStatus::failed, {}}));
 
   auto list = [&](DeliveryFilter f) {
@@ -456,9 +458,9 @@ TEMPLATE_TEST_CASE("a run's deliveries to one hook go out in order, across retri
   };
   const std::string h1 = make_hook("1", "p").hook_id;
   const std::string h2 = make_hook("2", "p").hook_id;
-  REQUIRE(store->complete_attempt("w", make_attempt(on_hook(first, "start", h1).delivery, "a1", 500),
+  REQUIRE(complete_attempt(*store, "w", make_attempt(on_hook(first, "start", h1).delivery, "a1", 500),
                                   DeliveryOutcome{DeliveryStatus::pending, kT0 + 5s}));
-  REQUIRE(store->complete_attempt("w", make_attempt(on_hook(first, "start", h2).delivery, "a2", 200),
+  REQUIRE(complete_attempt(*store, "w", make_attempt(on_hook(first, "start", h2).delivery, "a2", 200),
                                   DeliveryOutcome{DeliveryStatus::succeeded, {}}));
   auto second = claim(*store, "w", kT0 + 1s);
   REQUIRE(second.size() == 1);
@@ -470,7 +472,7 @@ TEMPLATE_TEST_CASE("a run's deliveries to one hook go out in order, across retri
   REQUIRE(third.size() == 1);
   CHECK(third[0].event.event_id == "start");
   // Exhausted: the finish goes next.
-  REQUIRE(store->complete_attempt("w", make_attempt(third[0].delivery, "a3", 500),
+  REQUIRE(complete_attempt(*store, "w", make_attempt(third[0].delivery, "a3", 500),
                                   DeliveryOutcome{DeliveryStatus::failed, {}}));
   auto fourth = claim(*store, "w", kT0 + 6s);
   REQUIRE(fourth.size() == 1);
@@ -497,7 +499,7 @@ TEMPLATE_TEST_CASE("leases can be released; deliveries rescheduled by hand", "[c
   REQUIRE(reclaimed.size() == 1);
   CHECK(reclaimed[0].delivery.next_trigger == AttemptTrigger::scheduled);
 
-  REQUIRE(store->complete_attempt("x", make_attempt(d, "a1", 200),
+  REQUIRE(complete_attempt(*store, "x", make_attempt(d, "a1", 200),
                                   DeliveryOutcome{DeliveryStatus::succeeded, {}}));
   CHECK_FALSE(*store->next_due_at());
 
@@ -523,8 +525,7 @@ TEMPLATE_TEST_CASE("old attempts are purged", "[conformance]", MemoryBackend, Sq
   for (int i = 0; i < 3; ++i) {
     auto claimed = claim(*store, "w", kT0 + std::chrono::hours(i));
     REQUIRE(claimed.size() == 1);
-    REQUIRE(store->complete_attempt(
-        "w", make_attempt(claimed[0].delivery, "a" + std::to_string(i), 500, kT0 + std::chrono::hours(i)),
+    REQUIRE(complete_attempt(*store, "w", make_attempt(claimed[0].delivery, "a" + std::to_string(i), 500, kT0 + std::chrono::hours(i)),
         DeliveryOutcome{DeliveryStatus::pending, kT0 + std::chrono::hours(i + 1)}));
   }
   auto purged = store->purge_attempts(kT0 + 2h);
@@ -563,7 +564,7 @@ TEMPLATE_TEST_CASE("finished events are purged with their deliveries and attempt
   auto finish = [&](const std::string& event, const std::string& hook, int status, Timestamp at,
                     DeliveryOutcome outcome) {
     const Delivery d = delivery_of(event, hook);
-    REQUIRE(store->complete_attempt("w", make_attempt(d, "a-" + event + hook, status, at), outcome));
+    REQUIRE(complete_attempt(*store, "w", make_attempt(d, "a-" + event + hook, status, at), outcome));
   };
   const DeliveryOutcome succeeded{DeliveryStatus::succeeded, {}}, failed{DeliveryStatus::failed, {}};
   finish("done", h1, 200, kT0 + 1h, succeeded);
@@ -668,7 +669,7 @@ TEMPLATE_TEST_CASE("concurrent claimers never share a delivery", "[conformance][
         auto claimed = store->claim_due(ClaimRequest{owner, kT0, 60s, 7, 0, {}});
         if (!claimed || claimed->empty()) return;
         for (const auto& c : *claimed) {
-          auto done = store->complete_attempt(owner, make_attempt(c.delivery, "a-" + c.delivery.delivery_id, 200),
+          auto done = complete_attempt(*store, owner, make_attempt(c.delivery, "a-" + c.delivery.delivery_id, 200),
                                               DeliveryOutcome{DeliveryStatus::succeeded, {}});
           std::lock_guard lock(mutex);
           if (done) seen.push_back(c.delivery.delivery_id);
@@ -679,4 +680,97 @@ TEMPLATE_TEST_CASE("concurrent claimers never share a delivery", "[conformance][
   for (auto& t : threads) t.join();
   CHECK(seen.size() == 200);
   CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == 200);
+}
+
+TEMPLATE_TEST_CASE("a claim carries a snapshot of each delivery's hook, one per hook", "[conformance]",
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
+  TestType backend;
+  auto store = backend.open();
+  Webhook hook = make_hook("1", "p");
+  hook.headers = R"({"Authorization":"Bearer t","X-Team":"ci"})";
+  hook.retired_secrets = {{"whsec_old", kT0 + 1h}, {"whsec_gone", kT0 - 1h}};
+  hook.failing_since = kT0 - 5min;
+  REQUIRE(store->insert_hook(hook, 100));
+  REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_finish)));
+  REQUIRE(store->enqueue(make_event("e2", "p", EventType::run_finish)));
+  auto claimed = claim(*store, "w", kT0);
+  REQUIRE(claimed.size() == 2);
+  const auto& endpoint = claimed[0].endpoint;
+  REQUIRE(endpoint);
+  CHECK(endpoint == claimed[1].endpoint);
+  CHECK(endpoint->hook_id == hook.hook_id);
+  CHECK(endpoint->project_id == "p");
+  CHECK(endpoint->url == hook.url);
+  CHECK(endpoint->headers ==
+        std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer t"}, {"X-Team", "ci"}});
+  CHECK(endpoint->secrets == std::vector<std::string>{hook.secret, "whsec_old"});
+  CHECK(endpoint->enabled);
+  CHECK(endpoint->failing_since == kT0 - 5min);
+}
+
+TEMPLATE_TEST_CASE("a completion applies its endpoint change to the hook as stored, in the same transaction",
+                   "[conformance][health]", MemoryBackend, SqliteBackend, PostgresBackend) {
+  TestType backend;
+  auto store = backend.open();
+  const Webhook hook = make_hook("1", "p");
+  REQUIRE(store->insert_hook(hook, 100));
+  for (const char* id : {"e1", "e2", "e3", "e4", "e5"}) REQUIRE(store->enqueue(make_event(id, "p", EventType::run_finish)));
+  auto claimed = claim(*store, "w", kT0);
+  REQUIRE(claimed.size() == 5);
+  const auto complete = [&](std::size_t i, EndpointChange change) {
+    const Delivery& d = claimed[i].delivery;
+    auto done = store->complete_attempt(
+        "w", settled(d, make_attempt(d, "a" + std::to_string(i), 500), {DeliveryStatus::pending, kT0 + 1h}, change));
+    REQUIRE(done);
+    return done->endpoint_disabled;
+  };
+  EndpointChange failing{EndpointChange::Kind::failing, kT0, "", std::nullopt};
+  CHECK_FALSE(complete(0, failing));
+  CHECK(store->get_hook(hook.hook_id)->failing_since == kT0);
+  failing.at = kT0 + 1min;  // failing already: the first time stays
+  CHECK_FALSE(complete(1, failing));
+  CHECK(store->get_hook(hook.hook_id)->failing_since == kT0);
+
+  // A disable after the health window holds only if the stored hook has
+  // failed since then: a later failing_since (another worker's success and
+  // failure since) keeps it enabled.
+  EndpointChange disable{EndpointChange::Kind::disable, {}, "only failed", kT0 - 1s};
+  CHECK_FALSE(complete(2, disable));
+  CHECK(store->get_hook(hook.hook_id)->enabled);
+  disable.only_if_failing_since_by = kT0;
+  CHECK(complete(3, disable));
+  const Webhook disabled = *store->get_hook(hook.hook_id);
+  CHECK_FALSE(disabled.enabled);
+  CHECK(disabled.disabled_reason == "only failed");
+  CHECK_FALSE(disabled.failing_since);  // a fresh window once enabled again
+  // Disabled already: nothing more to tell.
+  CHECK_FALSE(complete(4, EndpointChange{EndpointChange::Kind::disable, {}, "410", std::nullopt}));
+  CHECK(store->get_hook(hook.hook_id)->disabled_reason == "only failed");
+  CHECK(store->list_attempts(AttemptFilter{"", hook.hook_id, 10})->size() == 5);
+}
+
+TEMPLATE_TEST_CASE("a success clears the hook's failing state, and a lost lease changes no hook", "[conformance][health]",
+                   MemoryBackend, SqliteBackend, PostgresBackend) {
+  TestType backend;
+  auto store = backend.open();
+  Webhook hook = make_hook("1", "p");
+  hook.failing_since = kT0 - 1h;
+  REQUIRE(store->insert_hook(hook, 100));
+  REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_finish)));
+  REQUIRE(store->enqueue(make_event("e2", "p", EventType::run_finish)));
+  auto claimed = claim(*store, "w", kT0);
+  REQUIRE(claimed.size() == 2);
+  const Delivery& first = claimed[0].delivery;
+  // Not ours: refused, and the hook is left as it was.
+  auto refused = store->complete_attempt(
+      "someone-else", settled(first, make_attempt(first, "x", 410), {DeliveryStatus::failed, {}},
+                              EndpointChange{EndpointChange::Kind::disable, {}, "410", std::nullopt}));
+  CHECK(refused.error().code == ErrorCode::conflict);
+  CHECK(store->get_hook(hook.hook_id)->enabled);
+  auto done = store->complete_attempt(
+      "w", settled(first, make_attempt(first, "a", 200), {DeliveryStatus::succeeded, {}},
+                   EndpointChange{EndpointChange::Kind::recovered, {}, "", std::nullopt}));
+  REQUIRE(done);
+  CHECK_FALSE(done->endpoint_disabled);
+  CHECK_FALSE(store->get_hook(hook.hook_id)->failing_since);
 }

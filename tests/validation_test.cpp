@@ -1,4 +1,4 @@
-// Every wire-format rule at its limits (wire-format.md §1, §3).
+// Every wire-format rule at its limits (docs/wire-format.md, Field rules).
 
 #include <runhooks/validation.hpp>
 

@@ -13,22 +13,20 @@
 
 namespace runhooks {
 
-/// What went wrong, one code per answer of the HTTP API (in parentheses).
+/// What went wrong. The HTTP API answers each with a status of its own
+/// (`http_status` in http_api.hpp).
 enum class ErrorCode {
-  invalid_argument,   ///< bad input; `Error::field` names the field (400)
-  unauthenticated,    ///< missing or unknown API key (401)
-  permission_denied,  ///< the key may not do this (403)
-  not_found,          ///< no such hook, key, delivery... (404)
-  conflict,           ///< the request clashes with stored state, e.g. a cap (409)
-  unavailable,        ///< storage busy or locked; the call may succeed later (503)
-  internal,           ///< storage corrupt, I/O error, a bug (500)
+  invalid_argument,   ///< bad input; `Error::field` names the field
+  unauthenticated,    ///< missing or unknown API key
+  permission_denied,  ///< the key may not do this
+  not_found,          ///< no such hook, key, delivery...
+  conflict,           ///< the request clashes with stored state, e.g. a cap
+  unavailable,        ///< storage busy or locked; the call may succeed later
+  internal,           ///< storage corrupt, I/O error, a bug
 };
 
 /// "invalid_argument", "not_found", ...
 RUNHOOKS_EXPORT const char* to_string(ErrorCode code) noexcept;
-
-/// The HTTP status the management API answers for `code`.
-RUNHOOKS_EXPORT int http_status(ErrorCode code) noexcept;
 
 /// A failure: its class, the request field at fault (empty when none) and a
 /// message for a human that names the field and the limit. Never contains a

@@ -1,7 +1,7 @@
 #pragma once
-/// The management API (wire-format.md §1) as a request -> response function,
-/// independent of any HTTP server: mount it in the server an application
-/// already has, or run `runhooks serve`.
+/// The management API (docs/wire-format.md, The management API) as a
+/// request -> response function, independent of any HTTP server: mount it in
+/// the server an application already has, or run `runhooks serve`.
 
 #include <runhooks/export.hpp>
 #include <runhooks/registry.hpp>
@@ -24,6 +24,11 @@ struct ApiRequest {
   std::string content_type;   ///< the Content-Type header
   std::string body;
 };
+
+/// The HTTP status the management API answers for an error of `code`:
+/// invalid_argument 400, unauthenticated 401, permission_denied 403,
+/// not_found 404, conflict 409, unavailable 503, internal 500.
+RUNHOOKS_EXPORT int http_status(ErrorCode code) noexcept;
 
 /// What to answer. `body` is JSON unless `status` is 204.
 struct ApiResponse {

@@ -1,5 +1,5 @@
 #pragma once
-/// Which addresses deliveries may connect to (DESIGN.md, Security).
+/// Which addresses deliveries may connect to (docs/delivery.md, Network policy).
 
 #include <runhooks/error.hpp>
 #include <runhooks/export.hpp>

@@ -20,8 +20,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace runhooks {
@@ -95,10 +97,29 @@ struct ClaimRequest {
   std::vector<std::string> skip_hooks;
 };
 
-/// A leased delivery with its event, ready to send.
+/// What a worker needs of a hook to send to it, read with the claim: a
+/// snapshot, so a hook changed or disabled after the claim is seen by the
+/// next claim.
+struct EndpointSnapshot {
+  std::string hook_id;
+  std::string project_id;
+  std::string url;
+  /// The hook's custom headers, in the order stored.
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// The signing secrets valid at the claim's time: the current one first.
+  std::vector<std::string> secrets;
+  bool enabled = true;
+  std::string disabled_reason;
+  /// Since when the hook has only failed; nothing after a success.
+  std::optional<Timestamp> failing_since;
+};
+
+/// A leased delivery with its event and its endpoint, ready to send.
 struct ClaimedDelivery {
   Delivery delivery;
   OutboxEvent event;
+  /// Shared by the deliveries of one claim that go to the same hook.
+  std::shared_ptr<const EndpointSnapshot> endpoint;
 };
 
 /// How an attempt ended, from the sender's point of view.
@@ -138,16 +159,48 @@ struct Attempt {
   }
 };
 
-/// What becomes of a delivery after an attempt.
-struct DeliveryOutcome {
+/// A delivery's state after an attempt, as the worker decided it: storage
+/// writes it as given, releases the lease and sets the next trigger back to
+/// scheduled.
+struct DeliveryState {
   DeliveryStatus status = DeliveryStatus::pending;  ///< pending = retry
-  Timestamp next_attempt_at;  ///< when to retry; only for pending
+  int attempt_count = 0;
+  Timestamp next_attempt_at;              ///< when to retry; kept as it was unless pending
+  std::optional<Timestamp> completed_at;  ///< set when succeeded or failed
+  std::string last_error;                 ///< empty after a success
 };
 
-/// An attempt with what it makes of its delivery, for `Storage::complete_attempts`.
+/// What an attempt does to its hook's health. Storage applies it to the hook
+/// as stored, in the transaction that records the attempt, so two workers
+/// that saw different snapshots of the hook still leave it right.
+struct EndpointChange {
+  enum class Kind : std::uint8_t {
+    none,
+    recovered,  ///< a success: the hook is no longer failing
+    failing,    ///< a failure: failing since `at`, unless failing already
+    disable,    ///< disable with `reason` (if `only_if_failing_since_by` holds)
+  };
+  Kind kind = Kind::none;
+  Timestamp at;
+  std::string reason;
+  /// For a disable after the health window: only if the stored hook has
+  /// been failing since this time or earlier (another worker's success since
+  /// then keeps it enabled). Nothing: unconditional (410 Gone).
+  std::optional<Timestamp> only_if_failing_since_by;
+};
+
+/// An attempt with what it makes of its delivery and its hook, for
+/// `Storage::complete_attempts`.
 struct AttemptResult {
   Attempt attempt;
-  DeliveryOutcome outcome;
+  DeliveryState next;
+  EndpointChange endpoint;
+};
+
+/// What `Storage::complete_attempts` stored for one attempt.
+struct CompletedAttempt {
+  Delivery delivery;               ///< as stored after the attempt
+  bool endpoint_disabled = false;  ///< its EndpointChange disabled the hook
 };
 
 /// Which deliveries to list; empty fields do not filter. Newest first.

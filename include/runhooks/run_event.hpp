@@ -1,6 +1,6 @@
 #pragma once
 /// What the notifier sends: run events in the wire format's payload shape
-/// (wire-format.md §2), or a custom JSON payload.
+/// (docs/wire-format.md, Run events), or a custom JSON payload.
 
 #include <runhooks/event_type.hpp>
 #include <runhooks/export.hpp>

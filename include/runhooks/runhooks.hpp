@@ -10,6 +10,7 @@
 #include <runhooks/network_policy.hpp>
 #include <runhooks/notifier.hpp>
 #include <runhooks/outbox.hpp>
+#include <runhooks/publisher.hpp>
 #include <runhooks/registry.hpp>
 #include <runhooks/retry_policy.hpp>
 #include <runhooks/run_event.hpp>
@@ -21,3 +22,4 @@
 #include <runhooks/version.hpp>
 #include <runhooks/webhook.hpp>
 #include <runhooks/webhook_json.hpp>
+#include <runhooks/worker.hpp>

@@ -1,6 +1,6 @@
 #pragma once
-/// Standard Webhooks v1 signatures (wire-format.md §3): what every delivery
-/// carries, and how a receiver checks it.
+/// Standard Webhooks v1 signatures (docs/wire-format.md, Signing): what every
+/// delivery carries, and how a receiver checks it.
 
 #include <runhooks/clock.hpp>
 #include <runhooks/error.hpp>

@@ -90,23 +90,23 @@ class RUNHOOKS_EXPORT Storage {
 
   /// Leases up to `request.limit` due deliveries to `request.owner` until
   /// `request.now + request.lease`, earliest due first, at most
-  /// `per_hook_limit` per hook and none of `skip_hooks`. Several callers
-  /// never get the same delivery while its lease runs.
+  /// `per_hook_limit` per hook and none of `skip_hooks`, each with its event
+  /// and a snapshot of its hook. Several callers never get the same delivery
+  /// while its lease runs.
   virtual Result<std::vector<ClaimedDelivery>> claim_due(const ClaimRequest& request) = 0;
 
-  /// Records each attempt and applies its outcome to its delivery
-  /// (attempt_count + 1, status, next attempt, last error, completion time),
-  /// releasing the lease — all in one transaction, so a worker writes a batch
-  /// of completions at the cost of one commit. An item whose lease `owner` no
-  /// longer holds is `conflict`, one whose delivery is gone `not_found`; such
-  /// items change nothing, the others still apply. The outer error means
-  /// nothing was written. Returns one result per item, in order.
-  virtual Result<std::vector<Result<Delivery>>> complete_attempts(
+  /// Records each attempt, stores its delivery's next state (releasing the
+  /// lease) and applies its endpoint change to the hook as stored — all in
+  /// one transaction, so a worker writes a batch of completions at the cost
+  /// of one commit. An item whose lease `owner` no longer holds is
+  /// `conflict`, one whose delivery is gone `not_found`; such items change
+  /// nothing, the others still apply. The outer error means nothing was
+  /// written. Returns one result per item, in order.
+  virtual Result<std::vector<Result<CompletedAttempt>>> complete_attempts(
       std::string_view owner, const std::vector<AttemptResult>& results) = 0;
 
   /// `complete_attempts` for one attempt.
-  Result<Delivery> complete_attempt(std::string_view owner, const Attempt& attempt,
-                                    const DeliveryOutcome& outcome);
+  Result<CompletedAttempt> complete_attempt(std::string_view owner, const AttemptResult& result);
 
   /// Gives back leases held by `owner` without an attempt (a worker stopping).
   virtual Result<void> release_leases(std::string_view owner,

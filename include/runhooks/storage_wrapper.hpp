@@ -49,7 +49,7 @@ class StorageWrapper : public Storage {
   Result<std::vector<ClaimedDelivery>> claim_due(const ClaimRequest& request) override {
     return target_->claim_due(request);
   }
-  Result<std::vector<Result<Delivery>>> complete_attempts(
+  Result<std::vector<Result<CompletedAttempt>>> complete_attempts(
       std::string_view owner, const std::vector<AttemptResult>& results) override {
     return target_->complete_attempts(owner, results);
   }

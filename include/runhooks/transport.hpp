@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,7 +28,9 @@ struct HttpRequest {
 struct HttpResult {
   int status_code = 0;          ///< 0 when no answer was read
   std::string body;             ///< the first bytes of the answer, capped
-  std::string retry_after;      ///< the Retry-After header as sent, if any
+  /// The Retry-After of a 429 or 503 answer (delta-seconds or an HTTP date)
+  /// as a delay from when it came; nothing when absent or unreadable.
+  std::optional<std::chrono::milliseconds> retry_after;
   AttemptErrorClass error_class = AttemptErrorClass::none;
   std::string error_message;    ///< for humans; never contains secrets
   std::chrono::milliseconds duration{0};

@@ -1,5 +1,5 @@
 #pragma once
-/// The wire format's rules for webhook fields (wire-format.md §1, §3).
+/// The wire format's rules for webhook fields (docs/wire-format.md, Field rules).
 ///
 /// `WebhookRegistry` and the JSON request parsers apply these; they are
 /// public so an application can check input before it reaches them. Each

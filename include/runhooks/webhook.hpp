@@ -24,8 +24,8 @@ struct RetiredSecret {
   }
 };
 
-/// A registered endpoint, as stored. The wire-format object (wire-format.md
-/// §1) is `hook_id` ... `updated_at`; the rest is runhooks' own state.
+/// A registered endpoint, as stored. The wire-format object (docs/wire-format.md,
+/// The Webhook object) is `hook_id` ... `updated_at`; the rest is runhooks' own state.
 struct Webhook {
   std::string hook_id;     ///< canonical lowercase UUID v4, globally unique
   std::string project_id;  ///< 1-255 printable ASCII characters

@@ -1,6 +1,6 @@
 #pragma once
-/// The wire-format JSON of webhooks (wire-format.md §1): what the HTTP API
-/// and the CLI print and parse.
+/// The wire-format JSON of webhooks (docs/wire-format.md, The Webhook object):
+/// what the HTTP API and the CLI print and parse.
 
 #include <runhooks/error.hpp>
 #include <runhooks/export.hpp>

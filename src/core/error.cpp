@@ -15,19 +15,6 @@ const char* to_string(ErrorCode code) noexcept {
   return "internal";
 }
 
-int http_status(ErrorCode code) noexcept {
-  switch (code) {
-    case ErrorCode::invalid_argument: return 400;
-    case ErrorCode::unauthenticated: return 401;
-    case ErrorCode::permission_denied: return 403;
-    case ErrorCode::not_found: return 404;
-    case ErrorCode::conflict: return 409;
-    case ErrorCode::unavailable: return 503;
-    case ErrorCode::internal: return 500;
-  }
-  return 500;
-}
-
 std::string Error::to_string() const {
   return std::string(runhooks::to_string(code)) + ": " + message;
 }

@@ -2,7 +2,22 @@
 
 #include "core/json_writer.hpp"
 
-namespace runhooks::detail {
+namespace runhooks {
+
+int http_status(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::invalid_argument: return 400;
+    case ErrorCode::unauthenticated: return 401;
+    case ErrorCode::permission_denied: return 403;
+    case ErrorCode::not_found: return 404;
+    case ErrorCode::conflict: return 409;
+    case ErrorCode::unavailable: return 503;
+    case ErrorCode::internal: return 500;
+  }
+  return 500;
+}
+
+namespace detail {
 
 ApiResponse ok_response(int status, std::string_view data_json) {
   ApiResponse response;
@@ -28,17 +43,18 @@ ApiResponse failed_response(int status, std::string_view message) {
 }
 
 ApiResponse error_response(const Error& error, bool from_body) {
+  const int status = http_status(error.code);
   switch (error.code) {
     case ErrorCode::invalid_argument:
-      return failed_response(400, from_body ? "Invalid request body: " + error.message : error.message);
-    case ErrorCode::not_found: return failed_response(404, "Not found");
-    case ErrorCode::unauthenticated: return failed_response(401, "Invalid authentication credentials");
-    case ErrorCode::permission_denied: return failed_response(403, error.message);
-    case ErrorCode::conflict: return failed_response(409, error.message);
-    case ErrorCode::unavailable: return failed_response(503, "Service unavailable: storage is busy, try again");
-    case ErrorCode::internal: return failed_response(500, "Internal error");
+      return failed_response(status, from_body ? "Invalid request body: " + error.message : error.message);
+    case ErrorCode::not_found: return failed_response(status, "Not found");
+    case ErrorCode::unauthenticated: return failed_response(status, "Invalid authentication credentials");
+    case ErrorCode::permission_denied:
+    case ErrorCode::conflict: return failed_response(status, error.message);
+    case ErrorCode::unavailable: return failed_response(status, "Service unavailable: storage is busy, try again");
+    case ErrorCode::internal: break;
   }
-  return failed_response(500, "Internal error");
+  return failed_response(status, "Internal error");
 }
 
 std::string json_object_with(std::string_view name, std::string_view value) {
@@ -51,4 +67,5 @@ std::string json_object_with(std::string_view name, std::string_view value) {
   return json_text(buffer);
 }
 
-}  // namespace runhooks::detail
+}  // namespace detail
+}  // namespace runhooks

@@ -41,7 +41,8 @@ std::string lowercase(std::string_view text) {
   return out;
 }
 
-// wire-format.md §3: what the sender sets itself, and hop-by-hop headers.
+// docs/wire-format.md, The delivery request: what the sender sets itself,
+// and hop-by-hop headers.
 bool is_reserved(const std::string& lower_name) {
   static constexpr std::array<std::string_view, 14> kReserved = {
       "webhook-id", "webhook-timestamp", "webhook-signature", "content-type",

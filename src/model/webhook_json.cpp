@@ -1,4 +1,4 @@
-// Webhook <-> wire-format JSON (wire-format.md §1).
+// Webhook <-> wire-format JSON (docs/wire-format.md, The Webhook object).
 
 #include <runhooks/validation.hpp>
 #include <runhooks/webhook_json.hpp>

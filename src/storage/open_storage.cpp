@@ -12,9 +12,8 @@ namespace runhooks {
 
 Storage::~Storage() = default;
 
-Result<Delivery> Storage::complete_attempt(std::string_view owner, const Attempt& attempt,
-                                           const DeliveryOutcome& outcome) {
-  auto results = complete_attempts(owner, {AttemptResult{attempt, outcome}});
+Result<CompletedAttempt> Storage::complete_attempt(std::string_view owner, const AttemptResult& result) {
+  auto results = complete_attempts(owner, {result});
   if (!results) return std::move(results).error();
   return std::move(results->front());
 }

@@ -1,8 +1,10 @@
 #pragma once
 // Records from the rows of the SQL backends, written once for all of them.
 // A Row gives column values by index: text, nullable_text, integer, boolean,
-// is_null, bytes. Column orders are those of the backends' SELECT lists
-// (hook, delivery, event, attempt, API key), which they keep identical.
+// is_null, bytes. Each reader comes with the SELECT list it reads (a macro,
+// so SQL text can be built from it at compile time): a backend selects with
+// that list and reads with that reader, and a column added to one is added
+// to the other here, in one place.
 
 #include <runhooks/api_key.hpp>
 #include <runhooks/outbox.hpp>
@@ -12,8 +14,9 @@
 
 namespace runhooks::detail {
 
-/// hook_id, project_id, url, headers, label, hook_events, secret,
-/// retired_secrets, enabled, disabled_reason, created_at, updated_at, failing_since
+#define RUNHOOKS_HOOK_COLUMNS                                                            \
+  "hook_id, project_id, url, headers, label, hook_events, secret, retired_secrets, "    \
+  "enabled, disabled_reason, created_at, updated_at, failing_since"
 template <class Row>
 Webhook read_hook_row(const Row& r) {
   Webhook h;
@@ -33,9 +36,11 @@ Webhook read_hook_row(const Row& r) {
   return h;
 }
 
-/// delivery_id, event_id, hook_id, project_id, ordering_key, status,
-/// attempt_count, next_attempt_at, created_at, completed_at, last_error,
-/// next_trigger, lease_owner, lease_expires_at
+/// From a table aliased `d`.
+#define RUNHOOKS_DELIVERY_COLUMNS                                                         \
+  "d.delivery_id, d.event_id, d.hook_id, d.project_id, d.ordering_key, d.status, "        \
+  "d.attempt_count, d.next_attempt_at, d.created_at, d.completed_at, d.last_error, "      \
+  "d.next_trigger, d.lease_owner, d.lease_expires_at"
 template <class Row>
 Delivery read_delivery_row(const Row& r) {
   Delivery d;
@@ -57,8 +62,10 @@ Delivery read_delivery_row(const Row& r) {
 }
 inline constexpr int kDeliveryColumnCount = 14;
 
-/// event_id, project_id, event_type, payload, idempotency_key, ordering_key,
-/// created_at — from column `first` on.
+/// From a table aliased `e`; read from column `first` on.
+#define RUNHOOKS_EVENT_COLUMNS                                                            \
+  "e.event_id, e.project_id, e.event_type, e.payload, e.idempotency_key, e.ordering_key, " \
+  "e.created_at"
 template <class Row>
 OutboxEvent read_event_row(const Row& r, int first) {
   OutboxEvent e;
@@ -73,8 +80,9 @@ OutboxEvent read_event_row(const Row& r, int first) {
 }
 inline constexpr int kEventColumnCount = 7;
 
-/// attempt_id, delivery_id, hook_id, started_at, duration_ms, status_code,
-/// error_class, error_message, trigger, response_body
+#define RUNHOOKS_ATTEMPT_COLUMNS                                                          \
+  "attempt_id, delivery_id, hook_id, started_at, duration_ms, status_code, error_class, "  \
+  "error_message, trigger, response_body"
 template <class Row>
 Attempt read_attempt_row(const Row& r) {
   Attempt a;
@@ -91,7 +99,7 @@ Attempt read_attempt_row(const Row& r) {
   return a;
 }
 
-/// key_id, key_hash, label, projects, all_projects, read_only, created_at
+#define RUNHOOKS_API_KEY_COLUMNS "key_id, key_hash, label, projects, all_projects, read_only, created_at"
 template <class Row>
 ApiKey read_api_key_row(const Row& r) {
   ApiKey k;

@@ -9,7 +9,7 @@
 // RFC 8259 read a payload alike (no lone surrogate, no number beyond a
 // double), every JSON object is accepted.
 
-#include "delivery/payload.hpp"
+#include "notify/payload.hpp"
 #include "fire_payload.hpp"
 #include "reference.hpp"
 

@@ -23,7 +23,7 @@ int run_deliveries(const Context& context, const std::vector<std::string>& argv)
   if (auto limit = args.value("limit")) filter.limit = static_cast<std::size_t>(std::stoul(*limit));
   auto store = context.store();
   if (!store) return report(store.error());
-  auto deliveries = (*store)->list_deliveries(filter);
+  auto deliveries = Publisher(*store).deliveries(filter);
   if (!deliveries) return report(deliveries.error());
   if (args.has("json")) {
     std::printf("%s\n", to_json(*deliveries).c_str());
@@ -44,8 +44,9 @@ int run_attempts(const Context& context, const std::vector<std::string>& argv) {
   const std::string id = args.positional(0, "a delivery id");
   auto store = context.store();
   if (!store) return report(store.error());
-  if (auto d = (*store)->get_delivery(id); !d) return report(d.error());
-  auto attempts = (*store)->list_attempts(AttemptFilter{id, "", 100});
+  const Publisher history(*store);
+  if (auto d = history.delivery(id); !d) return report(d.error());
+  auto attempts = history.attempts(AttemptFilter{id, "", 100});
   if (!attempts) return report(attempts.error());
   if (args.has("json")) {
     std::printf("%s\n", to_json(*attempts).c_str());
@@ -66,9 +67,7 @@ int run_redeliver(const Context& context, const std::vector<std::string>& argv) 
   const std::string id = args.positional(0, "a delivery id");
   auto store = context.store();
   if (!store) return report(store.error());
-  NotifierOptions options;
-  options.deliver = false;  // a worker or `serve` sends it
-  auto delivery = Notifier(*store, options).redeliver(id);
+  auto delivery = Publisher(*store).redeliver(id);  // a worker or `serve` sends it
   if (!delivery) return report(delivery.error());
   if (args.has("json")) std::printf("%s\n", to_json(*delivery).c_str());
   else std::printf("delivery %s queued again (webhook-id unchanged)\n", delivery->delivery_id.c_str());

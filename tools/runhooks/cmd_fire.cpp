@@ -50,11 +50,8 @@ int run_fire(const Context& context, const std::vector<std::string>& argv) {
   auto store = context.store();
   if (!store) return report(store.error());
 
-  NotifierOptions options;
-  options.network = network_policy(args);
-  options.deliver = wait_seconds > 0;
-  Notifier notifier(*store, options);
-  auto receipt = notifier.notify(project, Event{*type, payload, ""}, args.value("idempotency-key").value_or(""));
+  Publisher publisher(*store);
+  auto receipt = publisher.notify(project, Event{*type, payload, ""}, args.value("idempotency-key").value_or(""));
   if (!receipt) return report(receipt.error());
 
   const bool json = args.has("json");
@@ -71,12 +68,15 @@ int run_fire(const Context& context, const std::vector<std::string>& argv) {
     return kOk;
   }
 
-  notifier.flush(std::chrono::seconds(wait_seconds));
-  notifier.stop(std::chrono::seconds(1));
+  WorkerOptions options;
+  options.network = network_policy(args);
+  Worker worker(*store, options);
+  worker.flush(std::chrono::seconds(wait_seconds));
+  worker.stop(std::chrono::seconds(1));
   std::vector<Delivery> deliveries;
   bool all_succeeded = true;
   for (const std::string& id : receipt->delivery_ids) {
-    auto d = (*store)->get_delivery(id);
+    auto d = publisher.delivery(id);
     if (!d) return report(d.error());
     all_succeeded = all_succeeded && d->status == DeliveryStatus::succeeded;
     deliveries.push_back(*d);

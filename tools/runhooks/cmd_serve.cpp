@@ -78,8 +78,8 @@ void fit_descriptor_limit(ServerOptions& options) {
   options.max_connections = fits;
 }
 
-std::unique_ptr<Notifier> start_worker(const std::shared_ptr<Storage>& store, const Args& args) {
-  NotifierOptions options;
+std::unique_ptr<Worker> start_worker(const std::shared_ptr<Storage>& store, const Args& args) {
+  WorkerOptions options;
   if (const auto days = args.value("retention-days")) {
     int value = -1;
     try {
@@ -93,10 +93,9 @@ std::unique_ptr<Notifier> start_worker(const std::shared_ptr<Storage>& store, co
   }
   options.network = network_policy(args);
   options.max_concurrency = static_cast<std::size_t>(positive(args, "concurrency", 256));
-  options.lease = std::chrono::seconds(positive(args, "lease", 60));
-  if (options.lease <= options.total_timeout) options.total_timeout = options.lease / 2;
+  options.lease = std::chrono::seconds(positive(args, "lease", 60));  // the total timeout follows (sanitized)
   options.on_error = [](const Error& e) { std::fprintf(stderr, "runhooks worker: %s\n", e.message.c_str()); };
-  return std::make_unique<Notifier>(store, options);
+  return std::make_unique<Worker>(store, options);
 }
 
 }  // namespace
@@ -126,7 +125,7 @@ int run_serve(const Context& context, const std::vector<std::string>& argv) {
   const sigset_t signals = block_stop_signals();
   auto store = context.store();
   if (!store) return report(store.error());
-  std::unique_ptr<Notifier> worker;
+  std::unique_ptr<Worker> worker;
   if (!args.has("no-worker")) worker = start_worker(*store, args);
   HttpApiOptions api_options;
   api_options.max_body_bytes = options.max_body_bytes;

@@ -1,28 +1,18 @@
 #include "storage/memory/memory_storage.hpp"
 
 #include "core/random.hpp"
-#include "storage/outbox_rules.hpp"
+#include "storage/backend_rules.hpp"
 
 #include <algorithm>
 
 namespace runhooks::detail {
-
-namespace {
-Error hook_not_found() { return Error::not_found("webhook not found"); }
-Error delivery_not_found() { return Error::not_found("delivery not found"); }
-Error lease_lost() {
-  return Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"};
-}
-}  // namespace
 
 Result<void> MemoryStorage::insert_hook(const Webhook& hook, std::size_t max_per_project) {
   std::lock_guard lock(mutex_);
   auto& project_hooks = hooks_by_project_[hook.project_id];
   if (project_hooks.size() >= max_per_project) {
     if (project_hooks.empty()) hooks_by_project_.erase(hook.project_id);
-    return Error{ErrorCode::conflict, "projectId",
-                 "project already has the maximum of " + std::to_string(max_per_project) +
-                     " webhooks (max_hooks_per_project)"};
+    return hook_cap_reached(max_per_project);
   }
   if (!hooks_.emplace(hook.hook_id, hook).second) {
     return Error{ErrorCode::conflict, "hookId", "a webhook with this id already exists"};
@@ -126,7 +116,7 @@ Result<ApiKey> MemoryStorage::find_api_key(std::string_view key_hash) {
   for (const ApiKey& key : api_keys_) {
     if (key.key_hash == key_hash) return key;
   }
-  return Error::not_found("API key not found");
+  return api_key_not_found();
 }
 
 Result<std::vector<ApiKey>> MemoryStorage::list_api_keys() {
@@ -138,7 +128,7 @@ Result<void> MemoryStorage::delete_api_key(std::string_view key_id) {
   std::lock_guard lock(mutex_);
   const auto found = std::find_if(api_keys_.begin(), api_keys_.end(),
                                   [&](const ApiKey& k) { return k.key_id == key_id; });
-  if (found == api_keys_.end()) return Error::not_found("API key not found");
+  if (found == api_keys_.end()) return api_key_not_found();
   api_keys_.erase(found);
   return {};
 }
@@ -193,11 +183,9 @@ Result<EnqueueResult> MemoryStorage::enqueue(const OutboxEvent& event) {
 Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest& request) {
   std::lock_guard lock(mutex_);
   const std::set<std::string> skipped(request.skip_hooks.begin(), request.skip_hooks.end());
-  std::map<std::string, std::size_t> per_hook;
+  PerHookQuota quota(request.per_hook_limit);
   std::vector<Seq> due;
-  // As the SQL backends: with a per-hook limit, look at a bounded number of
-  // candidates, so a deep backlog of one hook costs one claim little.
-  std::size_t budget = request.per_hook_limit == 0 ? request.limit : request.limit * 4 + 64;
+  std::size_t budget = claim_scan_size(request);
   for (auto it = due_.begin(); it != due_.end() && it->first <= request.now; ++it) {
     if (due.size() >= request.limit || budget == 0) break;
     const Seq seq = it->second;
@@ -208,10 +196,7 @@ Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest
     }
     if (skipped.count(d.hook_id) != 0) continue;
     --budget;
-    std::size_t& taken = per_hook[d.hook_id];
-    if (request.per_hook_limit != 0 && taken >= request.per_hook_limit) continue;
-    ++taken;
-    due.push_back(seq);
+    if (quota.take(d.hook_id)) due.push_back(seq);
   }
 
   std::vector<ClaimedDelivery> claimed;
@@ -219,8 +204,12 @@ Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest
     Delivery& d = deliveries_.find(seq)->second;
     d.lease_owner = request.owner;
     d.lease_expires_at = request.now + request.lease;
-    claimed.push_back({d, events_.find(d.event_id)->second});
+    claimed.push_back({d, events_.find(d.event_id)->second, nullptr});
   }
+  auto attached = attach_endpoints(claimed, request.now, [&](const std::string& id) -> Result<Webhook> {
+    return hooks_.find(id)->second;  // deliveries go with their hook
+  });
+  if (!attached) return std::move(attached).error();
   return claimed;
 }
 
@@ -229,25 +218,31 @@ Delivery* MemoryStorage::find_delivery(std::string_view delivery_id) {
   return seq == delivery_seq_.end() ? nullptr : &deliveries_.find(seq->second)->second;
 }
 
-Result<std::vector<Result<Delivery>>> MemoryStorage::complete_attempts(
+Result<std::vector<Result<CompletedAttempt>>> MemoryStorage::complete_attempts(
     std::string_view owner, const std::vector<AttemptResult>& results) {
   std::lock_guard lock(mutex_);
-  std::vector<Result<Delivery>> outcomes;
+  std::vector<Result<CompletedAttempt>> outcomes;
   outcomes.reserve(results.size());
   for (const AttemptResult& r : results) {
     Delivery* d = find_delivery(r.attempt.delivery_id);
     if (d == nullptr) {
       outcomes.emplace_back(delivery_not_found());
-    } else if (d->lease_owner != owner) {
-      outcomes.emplace_back(lease_lost());
-    } else {
-      attempts_.push_back(r.attempt);
-      const Seq seq = delivery_seq_[d->delivery_id];
-      unindex_pending(seq, *d);
-      apply_outcome(*d, r.attempt, r.outcome);
-      if (d->status == DeliveryStatus::pending) index_pending(seq, *d);
-      outcomes.emplace_back(*d);
+      continue;
     }
+    if (d->lease_owner != owner) {
+      outcomes.emplace_back(lease_lost());
+      continue;
+    }
+    attempts_.push_back(r.attempt);
+    const Seq seq = delivery_seq_[d->delivery_id];
+    unindex_pending(seq, *d);
+    apply_completion(*d, r.next);
+    if (d->status == DeliveryStatus::pending) index_pending(seq, *d);
+    CompletedAttempt completed{*d, false};
+    if (const auto hook = hooks_.find(d->hook_id); hook != hooks_.end()) {
+      apply_endpoint_change(hook->second, r.endpoint, completed.endpoint_disabled);
+    }
+    outcomes.emplace_back(std::move(completed));
   }
   return outcomes;
 }
@@ -300,7 +295,7 @@ Result<std::vector<Delivery>> MemoryStorage::list_deliveries(const DeliveryFilte
 Result<OutboxEvent> MemoryStorage::get_event(std::string_view event_id) {
   std::lock_guard lock(mutex_);
   const auto found = events_.find(event_id);
-  if (found == events_.end()) return Error::not_found("event not found");
+  if (found == events_.end()) return event_not_found();
   return found->second;
 }
 

@@ -4,13 +4,14 @@
 
 #include "core/encoding.hpp"
 #include "core/random.hpp"
-#include "storage/outbox_rules.hpp"
+#include "storage/backend_rules.hpp"
 #include "storage/postgres/pg_schema.hpp"
 #include "storage/record_codec.hpp"
 #include "storage/row_readers.hpp"
 
 #include <poll.h>
 
+#include <set>
 #include <unordered_map>
 
 namespace runhooks::detail {
@@ -20,21 +21,6 @@ namespace {
 using Params = std::vector<PgParam>;
 
 constexpr const char* kNotifyChannel = "runhooks_enqueued";
-
-#define PG_HOOK_COLUMNS                                                                  \
-  "hook_id, project_id, url, headers, label, hook_events, secret, retired_secrets, "    \
-  "enabled, disabled_reason, created_at, updated_at, failing_since"
-#define PG_DELIVERY_COLUMNS                                                              \
-  "d.delivery_id, d.event_id, d.hook_id, d.project_id, d.ordering_key, d.status, "       \
-  "d.attempt_count, d.next_attempt_at, d.created_at, d.completed_at, d.last_error, "     \
-  "d.next_trigger, d.lease_owner, d.lease_expires_at"
-#define PG_EVENT_COLUMNS                                                                 \
-  "e.event_id, e.project_id, e.event_type, e.payload, e.idempotency_key, e.ordering_key, " \
-  "e.created_at"
-#define PG_ATTEMPT_COLUMNS                                                               \
-  "attempt_id, delivery_id, hook_id, started_at, duration_ms, status_code, error_class, "  \
-  "error_message, trigger, response_body"
-#define PG_KEY_COLUMNS "key_id, key_hash, label, projects, all_projects, read_only, created_at"
 
 PgParam boolean(bool b) { return PgParam(b ? "true" : "false"); }
 PgParam millis(Timestamp t) { return PgParam(to_millis(t)); }
@@ -71,9 +57,6 @@ std::vector<T> read_rows(const PgResult& r, Reader read) {
   return rows;
 }
 
-Error hook_not_found() { return Error::not_found("webhook not found"); }
-Error delivery_not_found() { return Error::not_found("delivery not found"); }
-
 Params hook_params(const Webhook& h) {
   return {h.hook_id,
           h.project_id,
@@ -92,8 +75,8 @@ Params hook_params(const Webhook& h) {
 }
 
 Result<Webhook> load_hook(PgConnection& c, std::string_view id, bool for_update) {
-  auto r = c.exec(for_update ? "SELECT " PG_HOOK_COLUMNS " FROM hooks WHERE hook_id = $1 FOR UPDATE"
-                             : "SELECT " PG_HOOK_COLUMNS " FROM hooks WHERE hook_id = $1",
+  auto r = c.exec(for_update ? "SELECT " RUNHOOKS_HOOK_COLUMNS " FROM hooks WHERE hook_id = $1 FOR UPDATE"
+                             : "SELECT " RUNHOOKS_HOOK_COLUMNS " FROM hooks WHERE hook_id = $1",
                   {std::string(id)});
   if (!r) return std::move(r).error();
   if (r->rows() == 0) return hook_not_found();
@@ -101,8 +84,8 @@ Result<Webhook> load_hook(PgConnection& c, std::string_view id, bool for_update)
 }
 
 Result<Delivery> load_delivery(PgConnection& c, std::string_view id, bool for_update) {
-  auto r = c.exec(for_update ? "SELECT " PG_DELIVERY_COLUMNS " FROM deliveries d WHERE d.delivery_id = $1 FOR UPDATE"
-                             : "SELECT " PG_DELIVERY_COLUMNS " FROM deliveries d WHERE d.delivery_id = $1",
+  auto r = c.exec(for_update ? "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d WHERE d.delivery_id = $1 FOR UPDATE"
+                             : "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d WHERE d.delivery_id = $1",
                   {std::string(id)});
   if (!r) return std::move(r).error();
   if (r->rows() == 0) return delivery_not_found();
@@ -164,9 +147,7 @@ Result<void> PostgresStorage::insert_hook(const Webhook& hook, std::size_t max_p
   auto count = (*conn)->exec("SELECT COUNT(*) FROM hooks WHERE project_id = $1", {hook.project_id});
   if (!count) return std::move(count).error();
   if (static_cast<std::uint64_t>(count->integer(0, 0)) >= max_per_project) {
-    return Error{ErrorCode::conflict, "projectId",
-                 "project already has the maximum of " + std::to_string(max_per_project) +
-                     " webhooks (max_hooks_per_project)"};
+    return hook_cap_reached(max_per_project);
   }
   auto inserted = (*conn)->exec(
       "INSERT INTO hooks (hook_id, project_id, url, headers, label, hook_events, event_mask, secret, "
@@ -186,7 +167,7 @@ Result<Webhook> PostgresStorage::get_hook(std::string_view hook_id) {
 Result<std::vector<Webhook>> PostgresStorage::list_hooks(std::string_view project_id) {
   auto conn = pool_.acquire();
   if (!conn) return std::move(conn).error();
-  auto r = (*conn)->exec("SELECT " PG_HOOK_COLUMNS " FROM hooks WHERE project_id = $1 ORDER BY seq",
+  auto r = (*conn)->exec("SELECT " RUNHOOKS_HOOK_COLUMNS " FROM hooks WHERE project_id = $1 ORDER BY seq",
                          {std::string(project_id)});
   if (!r) return std::move(r).error();
   return read_rows<Webhook>(*r, read_hook);
@@ -233,7 +214,7 @@ Result<Webhook> PostgresStorage::delete_hook(std::string_view hook_id) {
 Result<void> PostgresStorage::insert_api_key(const ApiKey& key) {
   auto conn = pool_.acquire();
   if (!conn) return std::move(conn).error();
-  auto r = (*conn)->exec("INSERT INTO api_keys (" PG_KEY_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+  auto r = (*conn)->exec("INSERT INTO api_keys (" RUNHOOKS_API_KEY_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
                          {key.key_id, key.key_hash, key.label, encode_projects(key.projects),
                           boolean(key.all_projects), boolean(key.read_only), millis(key.created_at)});
   if (!r) return std::move(r).error();
@@ -243,16 +224,16 @@ Result<void> PostgresStorage::insert_api_key(const ApiKey& key) {
 Result<ApiKey> PostgresStorage::find_api_key(std::string_view key_hash) {
   auto conn = pool_.acquire();
   if (!conn) return std::move(conn).error();
-  auto r = (*conn)->exec("SELECT " PG_KEY_COLUMNS " FROM api_keys WHERE key_hash = $1", {std::string(key_hash)});
+  auto r = (*conn)->exec("SELECT " RUNHOOKS_API_KEY_COLUMNS " FROM api_keys WHERE key_hash = $1", {std::string(key_hash)});
   if (!r) return std::move(r).error();
-  if (r->rows() == 0) return Error::not_found("API key not found");
+  if (r->rows() == 0) return api_key_not_found();
   return read_key(*r, 0);
 }
 
 Result<std::vector<ApiKey>> PostgresStorage::list_api_keys() {
   auto conn = pool_.acquire();
   if (!conn) return std::move(conn).error();
-  auto r = (*conn)->exec("SELECT " PG_KEY_COLUMNS " FROM api_keys ORDER BY seq");
+  auto r = (*conn)->exec("SELECT " RUNHOOKS_API_KEY_COLUMNS " FROM api_keys ORDER BY seq");
   if (!r) return std::move(r).error();
   return read_rows<ApiKey>(*r, read_key);
 }
@@ -262,7 +243,7 @@ Result<void> PostgresStorage::delete_api_key(std::string_view key_id) {
   if (!conn) return std::move(conn).error();
   auto r = (*conn)->exec("DELETE FROM api_keys WHERE key_id = $1", {std::string(key_id)});
   if (!r) return std::move(r).error();
-  if (r->affected() == 0) return Error::not_found("API key not found");
+  if (r->affected() == 0) return api_key_not_found();
   return {};
 }
 
@@ -330,7 +311,7 @@ Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimReque
   if (!conn) return std::move(conn).error();
   auto tx = PgTransaction::begin(**conn);
   if (!tx) return std::move(tx).error();
-  const std::size_t scan = request.per_hook_limit == 0 ? request.limit : request.limit * 4 + 64;
+  const std::size_t scan = claim_scan_size(request);
   // SKIP LOCKED: rows another worker is claiming right now are passed over,
   // so workers never wait on each other nor take the same delivery.
   // The candidates come from the due index alone, in its order, so the scan
@@ -345,20 +326,20 @@ Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimReque
       "            AND p.hook_id = d.hook_id AND p.seq < d.seq))"
       "   ORDER BY d.next_attempt_at, d.seq LIMIT $2"
       "   FOR UPDATE SKIP LOCKED)"
-      " SELECT " PG_DELIVERY_COLUMNS ", " PG_EVENT_COLUMNS
+      " SELECT " RUNHOOKS_DELIVERY_COLUMNS ", " RUNHOOKS_EVENT_COLUMNS
       " FROM c JOIN deliveries d ON d.seq = c.seq JOIN events e ON e.event_id = d.event_id"
       " ORDER BY d.next_attempt_at, d.seq",
       {millis(request.now), PgParam(static_cast<std::int64_t>(scan)), pg_text_array(request.skip_hooks)});
   if (!due) return std::move(due).error();
-  std::unordered_map<std::string, std::size_t> per_hook;
+  PerHookQuota quota(request.per_hook_limit);
   std::vector<ClaimedDelivery> claimed;
   std::vector<std::string> ids;
+  std::vector<std::string> hook_ids;
   for (int i = 0; i < due->rows() && claimed.size() < request.limit; ++i) {
-    std::size_t& taken = per_hook[due->text(i, 2)];
-    if (request.per_hook_limit != 0 && taken >= request.per_hook_limit) continue;
-    ++taken;
-    claimed.push_back(ClaimedDelivery{read_delivery(*due, i), read_event(*due, i, kDeliveryColumnCount)});
+    if (!quota.take(due->text(i, 2))) continue;
+    claimed.push_back(ClaimedDelivery{read_delivery(*due, i), read_event(*due, i, kDeliveryColumnCount), nullptr});
     ids.push_back(claimed.back().delivery.delivery_id);
+    hook_ids.push_back(claimed.back().delivery.hook_id);
   }
   const Timestamp expires = request.now + request.lease;
   if (!ids.empty()) {
@@ -366,6 +347,21 @@ Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimReque
         "UPDATE deliveries SET lease_owner = $2, lease_expires_at = $3 WHERE delivery_id = ANY($1::text[])",
         {pg_text_array(ids), request.owner, millis(expires)});
     if (!leased) return std::move(leased).error();
+    // Their hooks, in one query.
+    auto hooks = (*conn)->exec("SELECT " RUNHOOKS_HOOK_COLUMNS " FROM hooks WHERE hook_id = ANY($1::text[])",
+                               {pg_text_array(hook_ids)});
+    if (!hooks) return std::move(hooks).error();
+    std::unordered_map<std::string, Webhook> by_id;
+    for (int i = 0; i < hooks->rows(); ++i) {
+      Webhook hook = read_hook(*hooks, i);
+      by_id.emplace(hook.hook_id, std::move(hook));
+    }
+    auto attached = attach_endpoints(claimed, request.now, [&](const std::string& id) -> Result<Webhook> {
+      const auto found = by_id.find(id);
+      if (found == by_id.end()) return hook_not_found();
+      return found->second;
+    });
+    if (!attached) return std::move(attached).error();
   }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   for (ClaimedDelivery& c : claimed) {
@@ -375,17 +371,34 @@ Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimReque
   return claimed;
 }
 
-Result<std::vector<Result<Delivery>>> PostgresStorage::complete_attempts(
+Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts(
     std::string_view owner, const std::vector<AttemptResult>& results) {
   auto conn = pool_.acquire();
   if (!conn) return std::move(conn).error();
   auto tx = PgTransaction::begin(**conn);
   if (!tx) return std::move(tx).error();
-  // Three statements for the whole batch: lock the deliveries, insert the
-  // attempts, update the deliveries.
+  // The hooks whose health changes are locked first, as delete_hook locks a
+  // hook before its deliveries: the other order could deadlock with it.
+  std::vector<std::string> changed_hooks;
+  for (const AttemptResult& r : results) {
+    if (r.endpoint.kind != EndpointChange::Kind::none) changed_hooks.push_back(r.attempt.hook_id);
+  }
+  std::unordered_map<std::string, Webhook> hooks;
+  if (!changed_hooks.empty()) {
+    auto locked_hooks = (*conn)->exec("SELECT " RUNHOOKS_HOOK_COLUMNS " FROM hooks WHERE hook_id = ANY($1::text[])"
+                                      " ORDER BY hook_id FOR UPDATE",
+                                      {pg_text_array(changed_hooks)});
+    if (!locked_hooks) return std::move(locked_hooks).error();
+    for (int i = 0; i < locked_hooks->rows(); ++i) {
+      Webhook hook = read_hook(*locked_hooks, i);
+      hooks.emplace(hook.hook_id, std::move(hook));
+    }
+  }
+  // Then three statements for the whole batch: lock the deliveries, insert
+  // the attempts, update the deliveries.
   std::vector<std::string> ids;
   for (const AttemptResult& r : results) ids.push_back(r.attempt.delivery_id);
-  auto locked = (*conn)->exec("SELECT " PG_DELIVERY_COLUMNS " FROM deliveries d WHERE d.delivery_id = ANY($1::text[])"
+  auto locked = (*conn)->exec("SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d WHERE d.delivery_id = ANY($1::text[])"
                               " ORDER BY d.seq FOR UPDATE",
                               {pg_text_array(ids)});
   if (!locked) return std::move(locked).error();
@@ -395,7 +408,8 @@ Result<std::vector<Result<Delivery>>> PostgresStorage::complete_attempts(
     current.emplace(d.delivery_id, std::move(d));
   }
 
-  std::vector<Result<Delivery>> outcomes;
+  std::vector<Result<CompletedAttempt>> outcomes;
+  std::set<std::string> hooks_to_store;
   std::vector<std::string> a_id, a_delivery, a_hook, a_started, a_duration, a_status, a_class, a_error, a_trigger, a_body;
   std::vector<std::optional<std::string>> d_id, d_status, d_count, d_next, d_completed, d_error;
   for (const AttemptResult& r : results) {
@@ -406,7 +420,7 @@ Result<std::vector<Result<Delivery>>> PostgresStorage::complete_attempts(
     }
     Delivery& d = found->second;
     if (d.lease_owner != owner) {
-      outcomes.emplace_back(Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"});
+      outcomes.emplace_back(lease_lost());
       continue;
     }
     const Attempt& a = r.attempt;
@@ -420,7 +434,7 @@ Result<std::vector<Result<Delivery>>> PostgresStorage::complete_attempts(
     a_error.push_back(a.error_message);
     a_trigger.push_back(std::to_string(static_cast<int>(a.trigger)));
     a_body.push_back("\\x" + hex_encode(a.response_body));  // bytea's hex input form
-    apply_outcome(d, a, r.outcome);
+    apply_completion(d, r.next);
     d_id.push_back(d.delivery_id);
     d_status.push_back(std::to_string(static_cast<int>(d.status)));
     d_count.push_back(std::to_string(d.attempt_count));
@@ -428,11 +442,17 @@ Result<std::vector<Result<Delivery>>> PostgresStorage::complete_attempts(
     d_completed.push_back(d.completed_at ? std::optional<std::string>(std::to_string(to_millis(*d.completed_at)))
                                          : std::nullopt);
     d_error.push_back(d.last_error);
-    outcomes.emplace_back(d);
+    CompletedAttempt completed{d, false};
+    if (const auto hook = hooks.find(a.hook_id); hook != hooks.end()) {
+      if (apply_endpoint_change(hook->second, r.endpoint, completed.endpoint_disabled)) {
+        hooks_to_store.insert(a.hook_id);
+      }
+    }
+    outcomes.emplace_back(std::move(completed));
   }
   if (!a_id.empty()) {
     auto inserted = (*conn)->exec(
-        "INSERT INTO attempts (" PG_ATTEMPT_COLUMNS ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
+        "INSERT INTO attempts (" RUNHOOKS_ATTEMPT_COLUMNS ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
         "$4::bigint[], $5::bigint[], $6::int[], $7::smallint[], $8::text[], $9::smallint[], $10::bytea[])",
         {pg_text_array(a_id), pg_text_array(a_delivery), pg_text_array(a_hook), pg_text_array(a_started),
          pg_text_array(a_duration), pg_text_array(a_status), pg_text_array(a_class), pg_text_array(a_error),
@@ -448,6 +468,12 @@ Result<std::vector<Result<Delivery>>> PostgresStorage::complete_attempts(
         {pg_nullable_array(d_id), pg_nullable_array(d_status), pg_nullable_array(d_count), pg_nullable_array(d_next),
          pg_nullable_array(d_completed), pg_nullable_array(d_error)});
     if (!updated) return std::move(updated).error();
+  }
+  for (const std::string& id : hooks_to_store) {
+    const Webhook& h = hooks.find(id)->second;
+    auto stored = (*conn)->exec("UPDATE hooks SET enabled = $2, disabled_reason = $3, failing_since = $4 WHERE hook_id = $1",
+                                {h.hook_id, boolean(h.enabled), h.disabled_reason, optional_millis(h.failing_since)});
+    if (!stored) return std::move(stored).error();
   }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return outcomes;
@@ -490,7 +516,7 @@ Result<std::vector<Delivery>> PostgresStorage::list_deliveries(const DeliveryFil
   auto conn = pool_.acquire();
   if (!conn) return std::move(conn).error();
   auto r = (*conn)->exec(
-      "SELECT " PG_DELIVERY_COLUMNS " FROM deliveries d"
+      "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d"
       " WHERE ($1 = '' OR d.project_id = $1) AND ($2 = '' OR d.hook_id = $2)"
       "   AND ($3 = '' OR d.event_id = $3) AND ($4::int < 0 OR d.status = $4::int)"
       " ORDER BY d.seq DESC LIMIT $5",
@@ -504,9 +530,9 @@ Result<std::vector<Delivery>> PostgresStorage::list_deliveries(const DeliveryFil
 Result<OutboxEvent> PostgresStorage::get_event(std::string_view event_id) {
   auto conn = pool_.acquire();
   if (!conn) return std::move(conn).error();
-  auto r = (*conn)->exec("SELECT " PG_EVENT_COLUMNS " FROM events e WHERE e.event_id = $1", {std::string(event_id)});
+  auto r = (*conn)->exec("SELECT " RUNHOOKS_EVENT_COLUMNS " FROM events e WHERE e.event_id = $1", {std::string(event_id)});
   if (!r) return std::move(r).error();
-  if (r->rows() == 0) return Error::not_found("event not found");
+  if (r->rows() == 0) return event_not_found();
   return read_event(*r, 0, 0);
 }
 
@@ -514,7 +540,7 @@ Result<std::vector<Attempt>> PostgresStorage::list_attempts(const AttemptFilter&
   auto conn = pool_.acquire();
   if (!conn) return std::move(conn).error();
   auto r = (*conn)->exec(
-      "SELECT " PG_ATTEMPT_COLUMNS " FROM attempts WHERE ($1 = '' OR delivery_id = $1) AND ($2 = '' OR hook_id = $2)"
+      "SELECT " RUNHOOKS_ATTEMPT_COLUMNS " FROM attempts WHERE ($1 = '' OR delivery_id = $1) AND ($2 = '' OR hook_id = $2)"
       " ORDER BY seq DESC LIMIT $3",
       {filter.delivery_id, filter.hook_id, PgParam(static_cast<std::int64_t>(filter.limit))});
   if (!r) return std::move(r).error();

@@ -3,7 +3,7 @@
 #include "storage/sqlite/sqlite_storage.hpp"
 
 #include "core/random.hpp"
-#include "storage/outbox_rules.hpp"
+#include "storage/backend_rules.hpp"
 #include "storage/record_codec.hpp"
 #include "storage/row_readers.hpp"
 #include "storage/sqlite/sqlite_schema.hpp"
@@ -15,19 +15,6 @@ namespace runhooks::detail {
 namespace {
 
 using Kind = Transaction::Kind;
-
-#define RUNHOOKS_DELIVERY_COLUMNS                                                         \
-  "d.delivery_id, d.event_id, d.hook_id, d.project_id, d.ordering_key, d.status, "        \
-  "d.attempt_count, d.next_attempt_at, d.created_at, d.completed_at, d.last_error, "      \
-  "d.next_trigger, d.lease_owner, d.lease_expires_at"
-
-#define RUNHOOKS_EVENT_COLUMNS                                                            \
-  "e.event_id, e.project_id, e.event_type, e.payload, e.idempotency_key, e.ordering_key, " \
-  "e.created_at"
-
-#define RUNHOOKS_ATTEMPT_COLUMNS                                                          \
-  "attempt_id, delivery_id, hook_id, started_at, duration_ms, status_code, error_class, "  \
-  "error_message, trigger, response_body"
 
 // A pending delivery of the same run and hook made before d: d waits for it.
 // The keys find those in a small index; comparing the text too makes a rare
@@ -53,8 +40,6 @@ Result<std::vector<T>> read_all(Statement& stmt, Reader read) {
     rows.push_back(read(stmt));
   }
 }
-
-Error delivery_not_found() { return Error::not_found("delivery not found"); }
 
 // The delivery ids of an event, in creation order: its seq range (see the
 // schema), checked against the event id in case rows were deleted.
@@ -151,23 +136,17 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
       "   AND (d.run_key = 0 OR NOT EXISTS (" RUNHOOKS_EARLIER_IN_RUN "))"
       " ORDER BY d.next_attempt_at, d.seq LIMIT ?2");
   if (!due) return std::move(due).error();
-  // With a per-hook limit some rows are passed over, so read a few more than
-  // wanted; a hook with a deep backlog then cannot starve the others for
-  // more than one claim (it is in skip_hooks once at its cap).
-  const std::size_t scan = request.per_hook_limit == 0 ? request.limit : request.limit * 4 + 64;
-  due->bind(1, now).bind(2, static_cast<std::int64_t>(scan));
+  due->bind(1, now).bind(2, static_cast<std::int64_t>(claim_scan_size(request)));
   due->bind(3, json_string_array(request.skip_hooks));
-  std::unordered_map<std::string, std::size_t> per_hook;
+  PerHookQuota quota(request.per_hook_limit);
   std::vector<ClaimedDelivery> claimed;
   std::vector<std::int64_t> seqs;
   while (claimed.size() < request.limit) {
     auto row = due->step();
     if (!row) return std::move(row).error();
     if (!*row) break;
-    std::size_t& taken = per_hook[due->column_text(2)];
-    if (request.per_hook_limit != 0 && taken >= request.per_hook_limit) continue;
-    ++taken;
-    claimed.push_back(ClaimedDelivery{read_delivery(*due), read_event(*due, kDeliveryColumnCount)});
+    if (!quota.take(due->column_text(2))) continue;
+    claimed.push_back(ClaimedDelivery{read_delivery(*due), read_event(*due, kDeliveryColumnCount), nullptr});
     seqs.push_back(due->column_int(kDeliveryColumnCount + kEventColumnCount));
   }
 
@@ -182,6 +161,8 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
     c.delivery.lease_owner = request.owner;
     c.delivery.lease_expires_at = expires;
   }
+  auto attached = attach_endpoints(claimed, request.now, [&](const std::string& id) { return load_hook(id); });
+  if (!attached) return std::move(attached).error();
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return claimed;
 }
@@ -228,30 +209,37 @@ Result<void> SqliteStorage::insert_attempt(const Attempt& a) {
   return stmt->run();
 }
 
-Result<std::vector<Result<Delivery>>> SqliteStorage::complete_attempts(
+Result<std::vector<Result<CompletedAttempt>>> SqliteStorage::complete_attempts(
     std::string_view owner, const std::vector<AttemptResult>& results) {
   std::lock_guard lock(mutex_);
   auto tx = Transaction::begin(*connection_, Kind::immediate);
   if (!tx) return std::move(tx).error();
-  std::vector<Result<Delivery>> outcomes;
+  std::vector<Result<CompletedAttempt>> outcomes;
   outcomes.reserve(results.size());
   for (const AttemptResult& r : results) {
     std::int64_t seq = 0;
     auto delivery = load_delivery(r.attempt.delivery_id, &seq);
     if (!delivery) {
       if (delivery.error().code != ErrorCode::not_found) return std::move(delivery).error();
-      outcomes.push_back(std::move(delivery));
+      outcomes.emplace_back(std::move(delivery).error());
       continue;
     }
     if (delivery->lease_owner != owner) {
-      outcomes.emplace_back(
-          Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"});
+      outcomes.emplace_back(lease_lost());
       continue;
     }
     if (auto stored = insert_attempt(r.attempt); !stored) return std::move(stored).error();
-    apply_outcome(*delivery, r.attempt, r.outcome);
+    apply_completion(*delivery, r.next);
     if (auto stored = store_delivery(*delivery, seq); !stored) return std::move(stored).error();
-    outcomes.push_back(std::move(delivery));
+    CompletedAttempt completed{std::move(*delivery), false};
+    if (r.endpoint.kind != EndpointChange::Kind::none) {
+      auto hook = load_hook(r.attempt.hook_id);
+      if (!hook) return std::move(hook).error();
+      if (apply_endpoint_change(*hook, r.endpoint, completed.endpoint_disabled)) {
+        if (auto stored = store_hook(*hook); !stored) return std::move(stored).error();
+      }
+    }
+    outcomes.emplace_back(std::move(completed));
   }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return outcomes;
@@ -323,7 +311,7 @@ Result<OutboxEvent> SqliteStorage::get_event(std::string_view event_id) {
   stmt->bind(1, event_id);
   auto row = stmt->step();
   if (!row) return std::move(row).error();
-  if (!*row) return Error::not_found("event not found");
+  if (!*row) return event_not_found();
   return read_event(*stmt, 0);
 }
 

@@ -2,6 +2,7 @@
 
 #include "storage/sqlite/sqlite_storage.hpp"
 
+#include "storage/backend_rules.hpp"
 #include "storage/record_codec.hpp"
 #include "storage/row_readers.hpp"
 #include "storage/sqlite/sqlite_schema.hpp"
@@ -14,15 +15,9 @@ namespace {
 
 using Kind = Transaction::Kind;
 
-constexpr const char* kHookColumns =
-    "hook_id, project_id, url, headers, label, hook_events, secret, retired_secrets, "
-    "enabled, disabled_reason, created_at, updated_at, failing_since";
-
 Webhook read_hook(const Statement& row) { return read_hook_row(row); }
 
 ApiKey read_api_key(const Statement& row) { return read_api_key_row(row); }
-
-Error hook_not_found() { return Error::not_found("webhook not found"); }
 
 }  // namespace
 
@@ -78,9 +73,7 @@ Result<void> SqliteStorage::insert_hook(const Webhook& hook, std::size_t max_per
     auto row = count->step();
     if (!row) return std::move(row).error();
     if (static_cast<std::uint64_t>(count->column_int(0)) >= max_per_project) {
-      return Error{ErrorCode::conflict, "projectId",
-                   "project already has the maximum of " + std::to_string(max_per_project) +
-                       " webhooks (max_hooks_per_project)"};
+      return hook_cap_reached(max_per_project);
     }
   }
   auto stmt = connection_->prepare(
@@ -101,8 +94,7 @@ Result<void> SqliteStorage::insert_hook(const Webhook& hook, std::size_t max_per
 }
 
 Result<Webhook> SqliteStorage::load_hook(std::string_view hook_id) {
-  static const std::string sql = std::string("SELECT ") + kHookColumns + " FROM hooks WHERE hook_id = ?1";
-  auto stmt = connection_->prepare(sql.c_str());
+  auto stmt = connection_->prepare("SELECT " RUNHOOKS_HOOK_COLUMNS " FROM hooks WHERE hook_id = ?1");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, hook_id);
   auto row = stmt->step();
@@ -118,9 +110,7 @@ Result<Webhook> SqliteStorage::get_hook(std::string_view hook_id) {
 
 Result<std::vector<Webhook>> SqliteStorage::list_hooks(std::string_view project_id) {
   std::lock_guard lock(mutex_);
-  static const std::string sql =
-      std::string("SELECT ") + kHookColumns + " FROM hooks WHERE project_id = ?1 ORDER BY seq";
-  auto stmt = connection_->prepare(sql.c_str());
+  auto stmt = connection_->prepare("SELECT " RUNHOOKS_HOOK_COLUMNS " FROM hooks WHERE project_id = ?1 ORDER BY seq");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, project_id);
   std::vector<Webhook> hooks;
@@ -190,8 +180,7 @@ Result<Webhook> SqliteStorage::delete_hook(std::string_view hook_id) {
 Result<void> SqliteStorage::insert_api_key(const ApiKey& key) {
   std::lock_guard lock(mutex_);
   auto stmt = connection_->prepare(
-      "INSERT INTO api_keys (key_id, key_hash, label, projects, all_projects, read_only, "
-      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      "INSERT INTO api_keys (" RUNHOOKS_API_KEY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, key.key_id).bind(2, key.key_hash).bind(3, key.label);
   stmt->bind(4, encode_projects(key.projects)).bind(5, std::int64_t{key.all_projects});
@@ -202,21 +191,19 @@ Result<void> SqliteStorage::insert_api_key(const ApiKey& key) {
 Result<ApiKey> SqliteStorage::find_api_key(std::string_view key_hash) {
   std::lock_guard lock(mutex_);
   auto stmt = connection_->prepare(
-      "SELECT key_id, key_hash, label, projects, all_projects, read_only, created_at "
-      "FROM api_keys WHERE key_hash = ?1");
+      "SELECT " RUNHOOKS_API_KEY_COLUMNS " FROM api_keys WHERE key_hash = ?1");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, key_hash);
   auto row = stmt->step();
   if (!row) return std::move(row).error();
-  if (!*row) return Error::not_found("API key not found");
+  if (!*row) return api_key_not_found();
   return read_api_key(*stmt);
 }
 
 Result<std::vector<ApiKey>> SqliteStorage::list_api_keys() {
   std::lock_guard lock(mutex_);
   auto stmt = connection_->prepare(
-      "SELECT key_id, key_hash, label, projects, all_projects, read_only, created_at "
-      "FROM api_keys ORDER BY seq");
+      "SELECT " RUNHOOKS_API_KEY_COLUMNS " FROM api_keys ORDER BY seq");
   if (!stmt) return std::move(stmt).error();
   std::vector<ApiKey> keys;
   for (;;) {
@@ -233,7 +220,7 @@ Result<void> SqliteStorage::delete_api_key(std::string_view key_id) {
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, key_id);
   if (auto done = stmt->run(); !done) return done;
-  if (connection_->changes() == 0) return Error::not_found("API key not found");
+  if (connection_->changes() == 0) return api_key_not_found();
   return {};
 }
 

@@ -35,7 +35,7 @@ class SqliteStorage final : public Storage {
 
   Result<EnqueueResult> enqueue(const OutboxEvent& event) override;
   Result<std::vector<ClaimedDelivery>> claim_due(const ClaimRequest& request) override;
-  Result<std::vector<Result<Delivery>>> complete_attempts(
+  Result<std::vector<Result<CompletedAttempt>>> complete_attempts(
       std::string_view owner, const std::vector<AttemptResult>& results) override;
   Result<void> release_leases(std::string_view owner,
                               const std::vector<std::string>& delivery_ids) override;

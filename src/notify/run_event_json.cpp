@@ -1,9 +1,9 @@
-// RunEvent -> the wire-format payload (wire-format.md §2).
+// RunEvent -> the wire-format payload (docs/wire-format.md, Run events).
 
 #include <runhooks/run_event.hpp>
 #include <runhooks/validation.hpp>
 
-#include "delivery/payload.hpp"
+#include "notify/payload.hpp"
 
 #include "core/json_writer.hpp"
 #include "core/utf8.hpp"

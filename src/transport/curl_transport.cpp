@@ -3,6 +3,8 @@
 #include <runhooks/transport.hpp>
 #include <runhooks/version.hpp>
 
+#include "transport/retry_after.hpp"
+
 #include <curl/curl.h>
 
 #include <arpa/inet.h>
@@ -40,6 +42,7 @@ struct Transfer {
   std::size_t capture_limit = 0;
   bool truncated = false;
   std::string blocked_reason;
+  std::string retry_after;  ///< the header's value as sent, if any
   int sockets_opened = 0;  ///< addresses the policy let through
   const NetworkPolicy* policy = nullptr;
   SteadyClock::time_point started;
@@ -72,12 +75,12 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   const std::size_t bytes = size * count;
   std::string_view line(data, bytes);
   if (starts_with_ignoring_case(line, "HTTP/")) {
-    t->result.retry_after.clear();  // a new response (after 1xx): start over
+    t->retry_after.clear();  // a new response (after 1xx): start over
   } else if (starts_with_ignoring_case(line, "retry-after:")) {
     line.remove_prefix(12);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
-    t->result.retry_after = std::string(line.substr(0, 128));
+    t->retry_after = std::string(line.substr(0, 128));
   }
   return bytes;
 }
@@ -291,6 +294,9 @@ class CurlTransport final : public Transport {
     if (answered && status > 0) {
       r.error_class = status >= 200 && status < 300 ? AttemptErrorClass::none : AttemptErrorClass::http_status;
       if (r.error_class == AttemptErrorClass::http_status) r.error_message = "HTTP " + std::to_string(status);
+      if (status == 429 || status == 503) {
+        r.retry_after = detail::parse_retry_after(t.retry_after, std::chrono::system_clock::now());
+      }
       return;
     }
     // Blocked only if no address was let through: with happy eyeballs a

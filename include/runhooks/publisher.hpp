@@ -1,0 +1,91 @@
+#pragma once
+/// The application's side of the outbox: store run events for delivery,
+/// redeliver, and read what was delivered. Nothing here touches the network:
+/// a `Worker` (in this process or another) sends what is stored.
+
+#include <runhooks/clock.hpp>
+#include <runhooks/error.hpp>
+#include <runhooks/export.hpp>
+#include <runhooks/outbox.hpp>
+#include <runhooks/run_event.hpp>
+#include <runhooks/storage.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace runhooks {
+
+struct PublisherOptions {
+  /// `notify` refuses payloads larger than this.
+  std::size_t max_payload_bytes = 256 * 1024;
+  /// Time source (tests inject a fake); null = system clock.
+  std::shared_ptr<const Clock> clock;
+  /// Called after something was stored that may be due now (a notify that
+  /// matched a hook, a redelivery): how a worker in this process learns of
+  /// it at once. Must be cheap; may be called from any thread.
+  std::function<void()> on_stored;
+};
+
+/// What `notify` stored.
+struct NotifyReceipt {
+  std::string event_id;
+  std::vector<std::string> delivery_ids;  ///< one per matching enabled hook
+  bool duplicate = false;  ///< the idempotency key was seen: nothing new stored
+};
+
+/// Thread-safe: every method may be called from any thread.
+class RUNHOOKS_EXPORT Publisher {
+ public:
+  explicit Publisher(std::shared_ptr<Storage> storage, PublisherOptions options = {});
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  /// Stores a run event, and in the same transaction one delivery for every
+  /// enabled hook of the project that accepts it. With a non-empty
+  /// `idempotency_key` already used in this project, returns the first
+  /// receipt (marked duplicate) and stores nothing.
+  /// `invalid_argument`, storing nothing, for a project id that breaks its
+  /// rule, a payload over `max_payload_bytes`, an idempotency key over 255
+  /// characters, or any text (the event's strings, the keys) that is not
+  /// valid UTF-8; the error names the field (`commit.authorName`,
+  /// `idempotencyKey`, `orderingKey`).
+  Result<NotifyReceipt> notify(std::string_view project_id, const RunEvent& event,
+                               std::string_view idempotency_key = {});
+  /// The same with a payload of the application's own, which must also be
+  /// valid UTF-8 holding a JSON object with no escape of an unpaired
+  /// surrogate (field `payload`).
+  Result<NotifyReceipt> notify(std::string_view project_id, const Event& event,
+                               std::string_view idempotency_key = {});
+
+  /// Sends a delivery again (whatever its status) with the same
+  /// `webhook-id`; its next attempt is recorded as manual.
+  Result<Delivery> redeliver(std::string_view delivery_id);
+
+  /// Delivery history.
+  Result<Delivery> delivery(std::string_view delivery_id) const;
+  Result<std::vector<Delivery>> deliveries(const DeliveryFilter& filter) const;
+  Result<std::vector<Attempt>> attempts(const AttemptFilter& filter) const;
+  Result<OutboxEvent> event(std::string_view event_id) const;
+
+  /// Events this publisher stored (duplicates not counted).
+  std::uint64_t notified() const { return notified_; }
+
+ private:
+  Result<NotifyReceipt> enqueue(std::string_view project_id, EventType type, std::string payload,
+                                std::string ordering_key, std::string_view idempotency_key);
+  Result<void> check_payload_size(std::size_t bytes) const;
+  Timestamp now() const;
+
+  std::shared_ptr<Storage> storage_;
+  PublisherOptions options_;
+  std::atomic<std::uint64_t> notified_{0};
+};
+
+}  // namespace runhooks

@@ -1,0 +1,104 @@
+// Publisher: validate what the application gives, store it with its
+// deliveries, and read the history back.
+
+#include <runhooks/publisher.hpp>
+#include <runhooks/validation.hpp>
+
+#include "core/random.hpp"
+#include "core/utf8.hpp"
+#include "model/stored_text.hpp"
+#include "notify/payload.hpp"
+
+namespace runhooks {
+
+namespace {
+
+constexpr std::size_t kMaxIdempotencyKeyLength = 255;  // characters
+
+Result<void> validate_keys(std::string_view ordering_key, std::string_view idempotency_key) {
+  if (auto valid = validate_utf8(ordering_key, "orderingKey"); !valid) return valid;
+  if (auto valid = detail::validate_stored_text(idempotency_key, "idempotencyKey"); !valid) return valid;
+  if (*detail::count_utf8_characters(idempotency_key) > kMaxIdempotencyKeyLength) {
+    return Error::invalid("idempotencyKey", "idempotency key must be at most " +
+                                                std::to_string(kMaxIdempotencyKeyLength) + " characters");
+  }
+  return {};
+}
+
+}  // namespace
+
+Publisher::Publisher(std::shared_ptr<Storage> storage, PublisherOptions options)
+    : storage_(std::move(storage)), options_(std::move(options)) {}
+
+Timestamp Publisher::now() const { return (options_.clock ? *options_.clock : Clock::system()).now(); }
+
+Result<NotifyReceipt> Publisher::notify(std::string_view project_id, const RunEvent& event,
+                                        std::string_view idempotency_key) {
+  if (auto valid = detail::validate_run_event_text(event); !valid) return std::move(valid).error();
+  std::string ordering = event.ordering_key;
+  if (ordering.empty()) {
+    ordering = detail::run_ordering_key(event.run_url, event.build_id, event.group_id.value_or(""));
+  }
+  return enqueue(project_id, event.type, to_json(event), std::move(ordering), idempotency_key);
+}
+
+Result<NotifyReceipt> Publisher::notify(std::string_view project_id, const Event& event,
+                                        std::string_view idempotency_key) {
+  // The cap first: a huge payload is refused before it is parsed.
+  if (auto fits = check_payload_size(event.json.size()); !fits) return std::move(fits).error();
+  auto derived = detail::custom_payload_ordering_key(event.json);
+  if (!derived) return std::move(derived).error();
+  std::string ordering = event.ordering_key.empty() ? std::move(*derived) : event.ordering_key;
+  return enqueue(project_id, event.type, event.json, std::move(ordering), idempotency_key);
+}
+
+Result<NotifyReceipt> Publisher::enqueue(std::string_view project_id, EventType type, std::string payload,
+                                         std::string ordering_key, std::string_view idempotency_key) {
+  if (auto valid = validate_project_id(project_id); !valid) return std::move(valid).error();
+  if (auto fits = check_payload_size(payload.size()); !fits) return std::move(fits).error();
+  if (auto valid = validate_keys(ordering_key, idempotency_key); !valid) return std::move(valid).error();
+  const Timestamp at = now();
+  auto event_id = detail::time_ordered_uuid(at.time_since_epoch().count());
+  if (!event_id) return std::move(event_id).error();
+  OutboxEvent event;
+  event.event_id = std::move(*event_id);
+  event.project_id = std::string(project_id);
+  event.type = type;
+  event.payload = std::move(payload);
+  event.idempotency_key = std::string(idempotency_key);
+  event.ordering_key = std::move(ordering_key);
+  event.created_at = at;
+  auto stored = storage_->enqueue(event);
+  if (!stored) return std::move(stored).error();
+  if (!stored->duplicate) ++notified_;
+  if (!stored->delivery_ids.empty() && options_.on_stored) options_.on_stored();
+  return NotifyReceipt{std::move(stored->event_id), std::move(stored->delivery_ids), stored->duplicate};
+}
+
+Result<void> Publisher::check_payload_size(std::size_t bytes) const {
+  if (bytes <= options_.max_payload_bytes) return {};
+  return Error::invalid("payload", "payload must be at most " + std::to_string(options_.max_payload_bytes) +
+                                       " bytes (max_payload_bytes), got " + std::to_string(bytes));
+}
+
+Result<Delivery> Publisher::redeliver(std::string_view delivery_id) {
+  auto rescheduled = storage_->reschedule_delivery(delivery_id, now(), AttemptTrigger::manual);
+  if (rescheduled && options_.on_stored) options_.on_stored();
+  return rescheduled;
+}
+
+Result<Delivery> Publisher::delivery(std::string_view delivery_id) const {
+  return storage_->get_delivery(delivery_id);
+}
+
+Result<std::vector<Delivery>> Publisher::deliveries(const DeliveryFilter& filter) const {
+  return storage_->list_deliveries(filter);
+}
+
+Result<std::vector<Attempt>> Publisher::attempts(const AttemptFilter& filter) const {
+  return storage_->list_attempts(filter);
+}
+
+Result<OutboxEvent> Publisher::event(std::string_view event_id) const { return storage_->get_event(event_id); }
+
+}  // namespace runhooks

@@ -1,0 +1,340 @@
+#include "worker/delivery_loop.hpp"
+
+#include "core/random.hpp"
+#include "worker/request_builder.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <exception>
+
+namespace runhooks::detail {
+
+namespace {
+
+std::string make_owner() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  auto id = random_uuid();
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + (id ? id->substr(0, 8) : "0");
+}
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::chrono::milliseconds capped(std::chrono::milliseconds wait) {
+  constexpr std::chrono::milliseconds kForever = std::chrono::hours(24 * 365 * 10);
+  return std::clamp(wait, std::chrono::milliseconds(0), kForever);
+}
+
+DeliveryLoop::DeliveryLoop(std::shared_ptr<Storage> storage, WorkerOptions options, const Clock& clock,
+                           WorkerCounters& counters)
+    : storage_(std::move(storage)),
+      options_(std::move(options)),
+      policy_{options_.retry, options_.health_window},
+      clock_(clock),
+      counters_(counters),
+      owner_(make_owner()),
+      callbacks_(options_),
+      slots_(options_.per_endpoint_concurrency),
+      writer_(*storage_, owner_, options_.lease),
+      retention_(*storage_, options_.attempt_retention, options_.event_retention) {
+  // Backends that can tell (PostgreSQL) wake us when another process enqueues.
+  enqueue_subscription_ = storage_->subscribe_enqueues([this] { wake(); });
+  thread_ = std::thread([this] {
+    loop_thread_ = std::this_thread::get_id();
+    run();
+  });
+}
+
+DeliveryLoop::~DeliveryLoop() {
+  enqueue_subscription_.reset();  // no wake() into a loop being torn down
+  request_stop(std::chrono::seconds(5));
+  join();
+}
+
+void DeliveryLoop::wake() {
+  woken_ = true;
+  options_.transport->wakeup();
+}
+
+FlushResult DeliveryLoop::flush(std::chrono::milliseconds timeout) {
+  timeout = capped(timeout);
+  const Timestamp deadline = clock_.now() + timeout;
+  const std::uint64_t generation = flush_gate_.request();
+  wake();
+  return flush_gate_.wait(generation, deadline, timeout);
+}
+
+void DeliveryLoop::request_stop(std::chrono::milliseconds deadline) {
+  std::lock_guard stop_lock(stop_mutex_);
+  const std::int64_t at = steady_ns() + std::chrono::nanoseconds(capped(deadline)).count();
+  // A second stop may only bring the deadline closer (a callback's "forever"
+  // must not hold up the destructor's five seconds).
+  if (stop_requested_ && stop_deadline_ns_ <= at) return;
+  stop_deadline_ns_ = at;
+  stop_requested_ = true;
+  wake();
+}
+
+// Not under stop_mutex_: a callback on the loop's thread may be calling
+// request_stop while another thread waits here. Concurrent callers all wait
+// for the one join.
+void DeliveryLoop::join() {
+  if (on_loop_thread()) return;  // from a callback: the loop ends once it returns
+  std::call_once(joined_, [this] { thread_.join(); });
+}
+
+void DeliveryLoop::back_off() {
+  try {
+    options_.transport->poll(options_.poll_interval);
+  } catch (...) {
+    // The transport's poll is what throws: sleep instead.
+    std::this_thread::sleep_for(options_.poll_interval);
+  }
+}
+
+void DeliveryLoop::report(Error error) { callbacks_.error(error); }
+
+void DeliveryLoop::report_storage(Error error) {
+  ++counters_.storage_errors;
+  report(std::move(error));
+}
+
+void DeliveryLoop::run() {
+  while (!stop_requested_ || !in_flight_.empty() || writer_.pending() != 0 || !finished_->empty()) {
+    if (stop_requested_ && steady_ns() >= stop_deadline_ns_) break;
+    try {
+      iterate(flush_gate_.requested());
+    } catch (const std::exception& e) {
+      report(Error{ErrorCode::internal, {}, std::string("delivery loop: ") + e.what()});
+      back_off();
+    } catch (...) {
+      report(Error{ErrorCode::internal, {}, "delivery loop: unknown exception"});
+      back_off();
+    }
+  }
+  try {
+    release_everything();
+  } catch (...) {
+    report(Error{ErrorCode::internal, {}, "delivery loop: failed to release leases at stop"});
+  }
+  flush_gate_.close();
+}
+
+std::size_t DeliveryLoop::busy() const { return in_flight_.size() + slots_.parked() + writer_.pending(); }
+
+void DeliveryLoop::iterate(std::uint64_t flush_generation) {
+  const Timestamp now = clock_.now();
+  const bool woken = woken_.exchange(false);
+  collect_finished(now);
+  // Written attempts free room and may have made a run's next event due.
+  const bool wrote = write_settled();
+  const bool flush_waiting = flush_gate_.anyone_waiting();
+
+  bool claimed_all_due = false;
+  bool claim_was_full = false;
+  if (!stop_requested_) {
+    retention_.run(now, [this](Error e) { report(std::move(e)); });
+    const std::size_t room = options_.max_concurrency - std::min(busy(), options_.max_concurrency);
+    // Under load, claim in batches (a quarter of the room) rather than one
+    // transaction per freed slot.
+    const bool worth_it =
+        room > 0 && (busy() == 0 || room >= std::max<std::size_t>(1, options_.max_concurrency / 4));
+    if (worth_it && (woken || wrote || flush_waiting || now >= next_claim_at_)) {
+      claim_was_full = claim(now);
+      claimed_all_due = !claim_was_full;
+    }
+  }
+
+  // Before publish_idle: a flush that returns idle must not then read a
+  // stale in-flight count in stats().
+  in_flight_count_ = in_flight_.size();
+  if (claimed_all_due && flush_waiting) publish_idle(flush_generation, now);
+
+  std::chrono::milliseconds wait = options_.poll_interval;
+  if (claim_was_full && busy() < options_.max_concurrency) wait = {};
+  if (next_claim_at_ > now) {
+    wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(next_claim_at_ - now));
+  }
+  if (writer_.pending() != 0) wait = std::min(wait, writer_.pause_left());  // a write to retry
+  if (stop_requested_) wait = std::min(wait, std::chrono::milliseconds(50));
+  options_.transport->poll(wait);
+}
+
+void DeliveryLoop::publish_idle(std::uint64_t flush_generation, Timestamp now) {
+  if (!in_flight_.empty() || slots_.parked() != 0 || writer_.pending() != 0 || !finished_->empty()) return;
+  auto next_due = storage_->next_due_at();
+  if (!next_due) {
+    report_storage(std::move(next_due).error());
+    return;
+  }
+  // Due later (a retry, another worker's lease running out): look again then.
+  if (*next_due && **next_due > now) next_claim_at_ = std::min(next_claim_at_, **next_due);
+  flush_gate_.publish_idle(flush_generation, *next_due);
+}
+
+bool DeliveryLoop::claim(Timestamp now) {
+  const std::size_t room = options_.max_concurrency - busy();
+  ClaimRequest request;
+  request.owner = owner_;
+  request.now = now;
+  request.lease = options_.lease;
+  request.limit = room;
+  request.per_hook_limit = options_.per_endpoint_concurrency;
+  request.skip_hooks = slots_.full_hooks();
+  auto claimed = storage_->claim_due(request);
+  if (!claimed) {
+    report_storage(std::move(claimed).error());
+    next_claim_at_ = now + options_.poll_interval;
+    return false;
+  }
+  const bool full = claimed->size() == room;
+  // Nothing more is due now; look again after the poll interval, or sooner
+  // when a retry this loop scheduled comes due (see collect_finished).
+  if (!full) {
+    const Timestamp poll_at = now + options_.poll_interval;
+    next_claim_at_ = next_claim_at_ > now ? std::min(next_claim_at_, poll_at) : poll_at;
+  }
+  for (ClaimedDelivery& c : *claimed) start(std::move(c), now);
+  return full;
+}
+
+void DeliveryLoop::start(ClaimedDelivery claimed, Timestamp now) {
+  if (!claimed.endpoint->enabled) {
+    AttemptResult unsent = settle_unsent(claimed, now, "endpoint disabled: " + claimed.endpoint->disabled_reason);
+    writer_.add(std::move(unsent), std::move(claimed.event.event_id));
+    return;
+  }
+  if (!slots_.try_take(claimed.delivery.hook_id)) {
+    slots_.park(std::move(claimed));
+    return;
+  }
+  send(std::move(claimed), now);
+}
+
+void DeliveryLoop::start_parked(ClaimedDelivery claimed, Timestamp now) {
+  // Sent only while our lease outlasts the request; otherwise another worker
+  // may take it over mid-flight (a duplicate, and out of order for its run).
+  const auto margin = options_.total_timeout;
+  if (!claimed.delivery.lease_expires_at || *claimed.delivery.lease_expires_at - now < margin) {
+    release({claimed.delivery.delivery_id});
+    woken_ = true;  // claim it again, with a fresh lease
+    return;
+  }
+  start(std::move(claimed), now);
+}
+
+void DeliveryLoop::send(ClaimedDelivery claimed, Timestamp now) {
+  const std::string hook_id = claimed.delivery.hook_id;
+  // The payload is moved into the request: once sent the loop needs nothing of it.
+  auto request = build_request(*claimed.endpoint, claimed.delivery, std::move(claimed.event.payload), now);
+  if (!request) {
+    free_slot(hook_id, now);
+    AttemptResult unsent = settle_unsent(claimed, now, "cannot sign: " + request.error().message);
+    writer_.add(std::move(unsent), std::move(claimed.event.event_id));
+    return;
+  }
+  const std::uint64_t token = next_token_++;
+  const std::string delivery_id = claimed.delivery.delivery_id;
+  in_flight_.emplace(token, InFlight{std::move(claimed), now});
+  // The completion may outlive this loop (a transport the app keeps): it only
+  // touches the shared list.
+  std::weak_ptr<std::vector<Finished>> sink = finished_;
+  try {
+    options_.transport->send(std::move(*request), [sink, token](HttpResult result) {
+      if (auto list = sink.lock()) list->push_back(Finished{token, std::move(result)});
+    });
+    ++counters_.attempts;
+  } catch (...) {
+    // A transport that throws (an application's own) leaves nothing behind:
+    // the delivery goes back to the outbox for another try.
+    in_flight_.erase(token);
+    free_slot(hook_id, now);
+    try {
+      release({delivery_id});
+    } catch (...) {
+      // An application's storage that throws: the lease runs out instead.
+    }
+    report(Error{ErrorCode::internal, {}, "transport send threw; the delivery was released"});
+  }
+}
+
+void DeliveryLoop::free_slot(const std::string& hook_id, Timestamp now) {
+  std::optional<ClaimedDelivery> next = slots_.release(hook_id);
+  if (!next) return;
+  if (stop_requested_) {
+    slots_.park(std::move(*next));  // given back with the rest at stop
+    return;
+  }
+  start_parked(std::move(*next), now);
+}
+
+void DeliveryLoop::collect_finished(Timestamp now) {
+  if (finished_->empty()) return;
+  std::vector<Finished> batch;
+  batch.swap(*finished_);
+  for (Finished& f : batch) {
+    const auto found = in_flight_.find(f.token);
+    if (found == in_flight_.end()) continue;
+    InFlight flight = std::move(found->second);
+    in_flight_.erase(found);
+    const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+    AttemptResult settled = settle(flight.claimed, f.result, flight.started_at, now, policy_, unit);
+    if (settled.next.status == DeliveryStatus::pending && next_claim_at_ > settled.next.next_attempt_at) {
+      next_claim_at_ = settled.next.next_attempt_at;  // a retry sooner than the poll interval
+    }
+    const std::string hook_id = flight.claimed.delivery.hook_id;
+    writer_.add(std::move(settled), std::move(flight.claimed.event.event_id));
+    free_slot(hook_id, now);
+  }
+}
+
+bool DeliveryLoop::write_settled(bool even_if_pausing) {
+  if (writer_.pending() == 0) return false;
+  auto written = writer_.write(even_if_pausing);
+  if (!written) {
+    report_storage(std::move(written).error());
+    return false;
+  }
+  for (const AttemptWriter::Written& w : *written) after_written(w);
+  return !written->empty();
+}
+
+void DeliveryLoop::after_written(const AttemptWriter::Written& written) {
+  const Delivery& delivery = written.completed.delivery;
+  switch (delivery.status) {
+    case DeliveryStatus::succeeded: ++counters_.succeeded; break;
+    case DeliveryStatus::failed: ++counters_.failed; break;
+    case DeliveryStatus::pending: ++counters_.retried; break;
+  }
+  if (written.completed.endpoint_disabled) {
+    callbacks_.endpoint_state(
+        EndpointStateChange{delivery.hook_id, delivery.project_id, false, written.result.endpoint.reason});
+  }
+  callbacks_.attempt(AttemptReport{written.result.attempt, delivery, written.event_id});
+}
+
+void DeliveryLoop::release(const std::vector<std::string>& delivery_ids) {
+  if (delivery_ids.empty()) return;
+  if (auto released = storage_->release_leases(owner_, delivery_ids); !released) report(std::move(released).error());
+}
+
+void DeliveryLoop::release_everything() {
+  collect_finished(clock_.now());
+  write_settled(true);
+  std::vector<std::string> ids;
+  for (const auto& [token, flight] : in_flight_) ids.push_back(flight.claimed.delivery.delivery_id);
+  for (const ClaimedDelivery& c : slots_.clear()) ids.push_back(c.delivery.delivery_id);
+  // Requests still in flight are abandoned: the receiver may see them and,
+  // once another worker retries, see them again with the same webhook-id.
+  in_flight_.clear();
+  in_flight_count_ = 0;
+  release(ids);
+}
+
+}  // namespace runhooks::detail

@@ -1,0 +1,131 @@
+#pragma once
+// The delivery loop: one thread that claims due deliveries with a lease,
+// sends them through its Transport and hands each outcome, settled by the
+// transition rules, to the attempt writer. Its parts have a file each:
+// endpoint_slots (per-hook concurrency), transition (what an attempt does),
+// attempt_writer (batched completions), retention (purges), flush_gate
+// (idle signalling) and callbacks (the application's, guarded).
+
+#include <runhooks/worker.hpp>
+
+#include "worker/attempt_writer.hpp"
+#include "worker/callbacks.hpp"
+#include "worker/endpoint_slots.hpp"
+#include "worker/flush_gate.hpp"
+#include "worker/retention.hpp"
+#include "worker/transition.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace runhooks::detail {
+
+/// Counters shared by a Worker's threads.
+struct WorkerCounters {
+  std::atomic<std::uint64_t> attempts{0};
+  std::atomic<std::uint64_t> succeeded{0};
+  std::atomic<std::uint64_t> failed{0};
+  std::atomic<std::uint64_t> retried{0};
+  std::atomic<std::uint64_t> storage_errors{0};
+};
+
+/// A wait or deadline between zero and ten years: "forever"
+/// (milliseconds::max()) would overflow once added to a clock's now.
+std::chrono::milliseconds capped(std::chrono::milliseconds wait);
+
+class DeliveryLoop {
+ public:
+  /// Starts the thread. `options` are sanitized, with `transport` set;
+  /// `clock` and `counters` outlive the loop.
+  DeliveryLoop(std::shared_ptr<Storage> storage, WorkerOptions options, const Clock& clock,
+               WorkerCounters& counters);
+  ~DeliveryLoop();
+  DeliveryLoop(const DeliveryLoop&) = delete;
+  DeliveryLoop& operator=(const DeliveryLoop&) = delete;
+
+  /// New work may be due: claim soon. Any thread.
+  void wake();
+  FlushResult flush(std::chrono::milliseconds timeout);
+  /// Asks the thread to stop by `deadline` from now; `join` waits for it.
+  void request_stop(std::chrono::milliseconds deadline);
+  void join();
+  /// Whether the caller is this loop's own thread (a callback).
+  bool on_loop_thread() const { return std::this_thread::get_id() == loop_thread_.load(); }
+  /// Requests in flight now. Any thread.
+  std::size_t in_flight() const { return in_flight_count_; }
+
+ private:
+  struct InFlight {
+    ClaimedDelivery claimed;
+    Timestamp started_at;
+  };
+  struct Finished {
+    std::uint64_t token;
+    HttpResult result;
+  };
+
+  void run();
+  void iterate(std::uint64_t flush_generation);
+  /// After an iteration threw: a poll interval's pause that a wake cuts short.
+  void back_off();
+  /// Work claimed, queued or settled but not yet written: at most
+  /// max_concurrency, the bound on duplicates after a crash.
+  std::size_t busy() const;
+  bool claim(Timestamp now);  // true when the claim came back full
+  void start(ClaimedDelivery claimed, Timestamp now);
+  /// Starts a delivery that waited for a slot of its hook, if its lease allows.
+  void start_parked(ClaimedDelivery claimed, Timestamp now);
+  void send(ClaimedDelivery claimed, Timestamp now);
+  /// A request of this hook ended: its next parked delivery goes.
+  void free_slot(const std::string& hook_id, Timestamp now);
+  void collect_finished(Timestamp now);
+  /// Writes the settled attempts; true when something was written.
+  bool write_settled(bool even_if_pausing = false);
+  void after_written(const AttemptWriter::Written& written);
+  /// When nothing is in flight or waiting: tells waiting flushes, with the
+  /// time the next pending delivery comes due.
+  void publish_idle(std::uint64_t flush_generation, Timestamp now);
+  void release(const std::vector<std::string>& delivery_ids);
+  void release_everything();
+  void report(Error error);
+  void report_storage(Error error);
+
+  std::shared_ptr<Storage> storage_;
+  WorkerOptions options_;
+  DeliveryPolicy policy_;
+  const Clock& clock_;
+  WorkerCounters& counters_;
+  std::string owner_;
+  Callbacks callbacks_;
+  std::shared_ptr<void> enqueue_subscription_;  // dropped before storage_ (declared after it)
+
+  // Loop-thread state.
+  EndpointSlots slots_;
+  AttemptWriter writer_;
+  Retention retention_;
+  std::uint64_t next_token_ = 1;
+  std::unordered_map<std::uint64_t, InFlight> in_flight_;
+  std::shared_ptr<std::vector<Finished>> finished_ = std::make_shared<std::vector<Finished>>();
+  Timestamp next_claim_at_{};
+  std::mt19937_64 random_{std::random_device{}()};
+
+  // Shared with other threads.
+  FlushGate flush_gate_;
+  std::atomic<std::size_t> in_flight_count_{0};
+  std::atomic<bool> woken_{true};
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<std::int64_t> stop_deadline_ns_{0};  // steady clock
+  std::mutex stop_mutex_;
+  std::once_flag joined_;
+  std::thread thread_;
+  std::atomic<std::thread::id> loop_thread_{};  // set by the thread itself, first
+};
+
+}  // namespace runhooks::detail

@@ -1,0 +1,114 @@
+#include "worker/transition.hpp"
+
+#include "core/random.hpp"
+
+namespace runhooks::detail {
+
+namespace {
+
+enum class Verdict { succeeded, retry, failed, failed_and_disable };
+
+Verdict judge(const HttpResult& result) {
+  switch (result.error_class) {
+    case AttemptErrorClass::none: return Verdict::succeeded;
+    case AttemptErrorClass::blocked_by_policy: return Verdict::failed;
+    case AttemptErrorClass::http_status:
+      if (result.status_code == 410) return Verdict::failed_and_disable;
+      if (result.status_code >= 300 && result.status_code < 400) return Verdict::failed;
+      return Verdict::retry;
+    default: return Verdict::retry;
+  }
+}
+
+std::string describe_failure(const Attempt& attempt) {
+  if (attempt.error_class == AttemptErrorClass::none) return {};
+  if (!attempt.error_message.empty()) return attempt.error_message;
+  return "HTTP " + std::to_string(attempt.status_code);
+}
+
+std::string health_window_reason(Timestamp failing_since, std::chrono::milliseconds window) {
+  return "only failed attempts since " + format_iso8601(failing_since) + " (health window " +
+         std::to_string(std::chrono::duration_cast<std::chrono::hours>(window).count()) + " h)";
+}
+
+// What the attempt does to the hook, judged from the claim's snapshot; the
+// change carries its own condition where the snapshot may be stale.
+EndpointChange health_change(const EndpointSnapshot* endpoint, const Attempt& attempt, Verdict verdict,
+                             const DeliveryPolicy& policy) {
+  EndpointChange change;
+  if (verdict == Verdict::failed_and_disable) {
+    change.kind = EndpointChange::Kind::disable;
+    change.reason = "endpoint answered 410 Gone";
+    return change;
+  }
+  const std::optional<Timestamp> failing_since = endpoint ? endpoint->failing_since : std::nullopt;
+  if (verdict == Verdict::succeeded) {
+    if (failing_since) change.kind = EndpointChange::Kind::recovered;
+    return change;
+  }
+  if (!failing_since) {
+    change.kind = EndpointChange::Kind::failing;
+    change.at = attempt.started_at;
+  } else if (attempt.started_at - *failing_since >= policy.health_window) {
+    change.kind = EndpointChange::Kind::disable;
+    change.reason = health_window_reason(*failing_since, policy.health_window);
+    change.only_if_failing_since_by = attempt.started_at - policy.health_window;
+  }
+  return change;
+}
+
+}  // namespace
+
+Attempt new_attempt(const Delivery& delivery, Timestamp started_at) {
+  Attempt attempt;
+  const std::int64_t millis = started_at.time_since_epoch().count();
+  attempt.attempt_id = time_ordered_uuid(millis).value_or(delivery.delivery_id + "@" + std::to_string(millis));
+  attempt.delivery_id = delivery.delivery_id;
+  attempt.hook_id = delivery.hook_id;
+  attempt.started_at = started_at;
+  attempt.trigger = delivery.next_trigger;
+  return attempt;
+}
+
+AttemptResult settle(const ClaimedDelivery& claimed, const HttpResult& result, Timestamp started_at,
+                     Timestamp now, const DeliveryPolicy& policy, double unit_random) {
+  const Delivery& d = claimed.delivery;
+  AttemptResult out;
+  out.attempt = new_attempt(d, started_at);
+  out.attempt.duration = result.duration;
+  out.attempt.status_code = result.status_code;
+  out.attempt.error_class = result.error_class;
+  out.attempt.error_message = result.error_message;
+  out.attempt.response_body = result.body;
+
+  DeliveryState& next = out.next;
+  next.attempt_count = d.attempt_count + 1;
+  next.next_attempt_at = d.next_attempt_at;
+  next.last_error = describe_failure(out.attempt);
+  const Verdict verdict = judge(result);
+  next.status = verdict == Verdict::succeeded ? DeliveryStatus::succeeded : DeliveryStatus::failed;
+  if (verdict == Verdict::retry) {
+    if (auto delay = policy.retry.next_delay(next.attempt_count, result.retry_after, unit_random)) {
+      next.status = DeliveryStatus::pending;
+      next.next_attempt_at = now + *delay;
+    }
+  }
+  if (next.status != DeliveryStatus::pending) next.completed_at = started_at + result.duration;
+  out.endpoint = health_change(claimed.endpoint.get(), out.attempt, verdict, policy);
+  return out;
+}
+
+AttemptResult settle_unsent(const ClaimedDelivery& claimed, Timestamp now, std::string reason) {
+  AttemptResult out;
+  out.attempt = new_attempt(claimed.delivery, now);
+  out.attempt.error_class = AttemptErrorClass::other;
+  out.attempt.error_message = reason;
+  out.next.status = DeliveryStatus::failed;
+  out.next.attempt_count = claimed.delivery.attempt_count + 1;
+  out.next.next_attempt_at = claimed.delivery.next_attempt_at;
+  out.next.completed_at = now;
+  out.next.last_error = std::move(reason);
+  return out;
+}
+
+}  // namespace runhooks::detail

@@ -1,0 +1,44 @@
+#pragma once
+// What an attempt does to its delivery and to its hook: the one place that
+// decides it. Pure — no clock, no storage, no randomness of its own — so
+// every rule of docs/delivery.md is a unit test here; storage writes the
+// result, as given, in the transaction that records the attempt.
+
+#include <runhooks/outbox.hpp>
+#include <runhooks/retry_policy.hpp>
+#include <runhooks/transport.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace runhooks::detail {
+
+/// The rules an outcome is judged by.
+struct DeliveryPolicy {
+  RetryPolicy retry;
+  /// A hook that has only failed for this long is disabled.
+  std::chrono::milliseconds health_window{std::chrono::hours(24 * 5)};
+};
+
+/// The attempt made of `claimed` at `started_at` that ended with `result`,
+/// judged at `now`:
+/// - 2xx: succeeded; the hook recovers if its snapshot says it was failing.
+/// - 410 Gone: failed, and the hook is disabled.
+/// - 3xx (redirects are not followed) and a network-policy block: failed.
+/// - anything else (timeouts, connection errors, 429, 5xx, other 4xx):
+///   retried after the policy's next delay (Retry-After of a 429 or 503
+///   within its bounds, `unit_random` picking the jitter), failed once the
+///   schedule is exhausted. The hook starts failing, or is disabled once it
+///   has failed for the health window.
+AttemptResult settle(const ClaimedDelivery& claimed, const HttpResult& result, Timestamp started_at,
+                     Timestamp now, const DeliveryPolicy& policy, double unit_random);
+
+/// A delivery failed for good without a request (its hook is disabled, it
+/// cannot be signed): `reason` is its last error; the hook's health is not
+/// touched.
+AttemptResult settle_unsent(const ClaimedDelivery& claimed, Timestamp now, std::string reason);
+
+/// The record of an attempt of `delivery` started at `started_at`.
+Attempt new_attempt(const Delivery& delivery, Timestamp started_at);
+
+}  // namespace runhooks::detail

@@ -1,0 +1,143 @@
+// What an attempt does to its delivery and its hook: the transition rules,
+// tested as the pure function they are (no storage, no HTTP).
+
+#include "worker/transition.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace runhooks;
+using namespace runhooks::detail;
+using namespace std::chrono_literals;
+using Kind = EndpointChange::Kind;
+
+namespace {
+
+const Timestamp kT0 = Timestamp(1795759200000ms);
+
+ClaimedDelivery claimed(int attempts = 0, std::optional<Timestamp> failing_since = std::nullopt) {
+  ClaimedDelivery c;
+  c.delivery.delivery_id = "d1";
+  c.delivery.hook_id = "h1";
+  c.delivery.attempt_count = attempts;
+  c.delivery.next_attempt_at = kT0 - 1s;
+  c.delivery.next_trigger = AttemptTrigger::manual;
+  auto endpoint = std::make_shared<EndpointSnapshot>();
+  endpoint->hook_id = "h1";
+  endpoint->failing_since = failing_since;
+  c.endpoint = endpoint;
+  return c;
+}
+
+HttpResult answer(int status, std::optional<std::chrono::milliseconds> retry_after = std::nullopt) {
+  HttpResult r;
+  r.status_code = status;
+  r.error_class = status >= 200 && status < 300 ? AttemptErrorClass::none : AttemptErrorClass::http_status;
+  if (r.error_class != AttemptErrorClass::none) r.error_message = "HTTP " + std::to_string(status);
+  r.retry_after = retry_after;
+  r.duration = 40ms;
+  r.body = "ok";
+  return r;
+}
+
+HttpResult failure(AttemptErrorClass error_class, std::string message) {
+  HttpResult r;
+  r.error_class = error_class;
+  r.error_message = std::move(message);
+  return r;
+}
+
+DeliveryPolicy no_jitter() {
+  DeliveryPolicy policy;
+  policy.retry.jitter = 0;
+  return policy;
+}
+
+}  // namespace
+
+TEST_CASE("a 2xx succeeds: completed when the answer came, the attempt recorded", "[transition]") {
+  const AttemptResult r = settle(claimed(2), answer(204), kT0, kT0 + 1s, no_jitter(), 0.5);
+  CHECK(r.next.status == DeliveryStatus::succeeded);
+  CHECK(r.next.attempt_count == 3);
+  CHECK(r.next.completed_at == kT0 + 40ms);
+  CHECK(r.next.last_error.empty());
+  CHECK(r.attempt.delivery_id == "d1");
+  CHECK(r.attempt.hook_id == "h1");
+  CHECK(r.attempt.started_at == kT0);
+  CHECK(r.attempt.trigger == AttemptTrigger::manual);
+  CHECK(r.attempt.status_code == 204);
+  CHECK(r.attempt.response_body == "ok");
+  CHECK(r.endpoint.kind == Kind::none);  // it was not failing
+}
+
+TEST_CASE("failures are retried on the schedule until it runs out", "[transition]") {
+  const DeliveryPolicy policy = no_jitter();
+  for (const HttpResult& result : {answer(500), answer(404), answer(429), failure(AttemptErrorClass::timeout, "t"),
+                                   failure(AttemptErrorClass::connect, "c"), failure(AttemptErrorClass::dns, "d"),
+                                   failure(AttemptErrorClass::tls, "s")}) {
+    const AttemptResult first = settle(claimed(0), result, kT0, kT0 + 1s, policy, 0.5);
+    CHECK(first.next.status == DeliveryStatus::pending);
+    CHECK(first.next.next_attempt_at == kT0 + 1s + 5s);
+    CHECK_FALSE(first.next.completed_at);
+    CHECK_FALSE(first.next.last_error.empty());
+  }
+  const AttemptResult last = settle(claimed(7), answer(500), kT0, kT0 + 1s, policy, 0.5);
+  CHECK(last.next.status == DeliveryStatus::failed);
+  CHECK(last.next.attempt_count == 8);
+  CHECK(last.next.last_error == "HTTP 500");
+  CHECK(last.next.next_attempt_at == kT0 - 1s);  // kept as it was
+}
+
+TEST_CASE("Retry-After of a 429 or 503 replaces the delay within the policy's bounds", "[transition]") {
+  const DeliveryPolicy policy = no_jitter();
+  CHECK(settle(claimed(), answer(429, 7s), kT0, kT0, policy, 0.5).next.next_attempt_at == kT0 + 7s);
+  CHECK(settle(claimed(), answer(503, 1s), kT0, kT0, policy, 0.5).next.next_attempt_at == kT0 + 5s);
+  CHECK(settle(claimed(), answer(503, 1h), kT0, kT0, policy, 0.5).next.next_attempt_at == kT0 + 10s);
+}
+
+TEST_CASE("3xx and a network-policy block fail at once, and count as failures of the hook", "[transition]") {
+  for (const HttpResult& result : {answer(301), failure(AttemptErrorClass::blocked_by_policy, "blocked")}) {
+    const AttemptResult r = settle(claimed(), result, kT0, kT0, no_jitter(), 0.5);
+    CHECK(r.next.status == DeliveryStatus::failed);
+    CHECK(r.next.completed_at);
+    CHECK(r.endpoint.kind == Kind::failing);
+  }
+}
+
+TEST_CASE("410 Gone fails the delivery and disables the hook unconditionally", "[transition]") {
+  const AttemptResult r = settle(claimed(), answer(410), kT0, kT0, no_jitter(), 0.5);
+  CHECK(r.next.status == DeliveryStatus::failed);
+  CHECK(r.endpoint.kind == Kind::disable);
+  CHECK(r.endpoint.reason == "endpoint answered 410 Gone");
+  CHECK_FALSE(r.endpoint.only_if_failing_since_by);
+}
+
+TEST_CASE("endpoint health: failing starts, recovers, and ends in a disable after the window", "[transition][health]") {
+  DeliveryPolicy policy = no_jitter();
+  policy.health_window = 24h;
+  // A first failure marks the hook failing since the attempt started.
+  AttemptResult r = settle(claimed(), answer(500), kT0, kT0, policy, 0.5);
+  CHECK(r.endpoint.kind == Kind::failing);
+  CHECK(r.endpoint.at == kT0);
+  // Failing already, within the window: nothing to change.
+  r = settle(claimed(0, kT0 - 23h), answer(500), kT0, kT0, policy, 0.5);
+  CHECK(r.endpoint.kind == Kind::none);
+  // Failing for the whole window: disabled — if the stored hook still says so.
+  r = settle(claimed(0, kT0 - 24h), answer(500), kT0, kT0, policy, 0.5);
+  CHECK(r.endpoint.kind == Kind::disable);
+  CHECK(r.endpoint.only_if_failing_since_by == kT0 - 24h);
+  CHECK(r.endpoint.reason.find("only failed attempts since") == 0);
+  CHECK(r.endpoint.reason.find("health window 24 h") != std::string::npos);
+  // A success of a failing hook recovers it.
+  r = settle(claimed(0, kT0 - 1h), answer(200), kT0, kT0, policy, 0.5);
+  CHECK(r.endpoint.kind == Kind::recovered);
+}
+
+TEST_CASE("a delivery failed without a request counts an attempt and touches no health", "[transition]") {
+  const AttemptResult r = settle_unsent(claimed(1), kT0, "endpoint disabled: by hand");
+  CHECK(r.next.status == DeliveryStatus::failed);
+  CHECK(r.next.attempt_count == 2);
+  CHECK(r.next.completed_at == kT0);
+  CHECK(r.next.last_error == "endpoint disabled: by hand");
+  CHECK(r.attempt.error_class == AttemptErrorClass::other);
+  CHECK(r.endpoint.kind == Kind::none);
+}
