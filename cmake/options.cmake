@@ -1,12 +1,14 @@
-# Options a consumer or developer may set. Tests, examples and benchmarks are
-# built only when runhooks is the top-level project (cmake-init's convention),
-# so add_subdirectory(runhooks) builds just the library.
+# Options a consumer or developer may set. Tests, examples and the tool are
+# built, and install rules generated, only when runhooks is the top-level
+# project (cmake-init's convention), so add_subdirectory(runhooks) builds just
+# the library and adds nothing to the consumer's `cmake --install` unless it
+# sets RUNHOOKS_INSTALL=ON.
 
 option(RUNHOOKS_BUILD_TESTS "Build the Catch2 test suite" ${PROJECT_IS_TOP_LEVEL})
 option(RUNHOOKS_BUILD_EXAMPLES "Build the examples" ${PROJECT_IS_TOP_LEVEL})
-option(RUNHOOKS_BUILD_TOOLS "Build the runhooks command-line tool (needs cpp-httplib)" ${PROJECT_IS_TOP_LEVEL})
+option(RUNHOOKS_BUILD_TOOLS "Build the runhooks command-line tool (needs the Boost headers)" ${PROJECT_IS_TOP_LEVEL})
 option(RUNHOOKS_BUILD_BENCH "Build the benchmarks (needs Google Benchmark)" OFF)
-option(RUNHOOKS_INSTALL "Generate install rules" ON)
+option(RUNHOOKS_INSTALL "Generate install rules" ${PROJECT_IS_TOP_LEVEL})
 option(RUNHOOKS_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)
 # libFuzzer targets (tests/fuzz/): they need clang. On by default when the
 # tests are built with clang (the asan-ubsan preset), so each run of the suite
