@@ -99,7 +99,7 @@ struct ClaimRequest {
 
 /// What a worker needs of a hook to send to it, read with the claim: a
 /// snapshot, so a hook changed or disabled after the claim is seen by the
-/// next claim.
+/// next claim. Backends make it with `endpoint_snapshot`.
 struct EndpointSnapshot {
   std::string hook_id;
   std::string project_id;
@@ -113,6 +113,12 @@ struct EndpointSnapshot {
   /// Since when the hook has only failed; nothing after a success.
   std::optional<Timestamp> failing_since;
 };
+
+struct Webhook;
+
+/// The snapshot of `hook` at `now`: its custom headers parsed, the signing
+/// secrets valid then (the current one first).
+RUNHOOKS_EXPORT std::shared_ptr<const EndpointSnapshot> endpoint_snapshot(const Webhook& hook, Timestamp now);
 
 /// A leased delivery with its event and its endpoint, ready to send.
 struct ClaimedDelivery {
@@ -170,24 +176,38 @@ struct DeliveryState {
   std::string last_error;                 ///< empty after a success
 };
 
-/// What an attempt does to its hook's health. Storage applies it to the hook
-/// as stored, in the transaction that records the attempt, so two workers
-/// that saw different snapshots of the hook still leave it right.
+/// What an attempt tells of its hook's health. Storage applies it with
+/// `apply_endpoint_change` to the hook's health as stored, in the transaction
+/// that records the attempt, so workers that claimed at different times
+/// still leave the hook right.
 struct EndpointChange {
   enum class Kind : std::uint8_t {
-    none,
-    recovered,  ///< a success: the hook is no longer failing
-    failing,    ///< a failure: failing since `at`, unless failing already
-    disable,    ///< disable with `reason` (if `only_if_failing_since_by` holds)
+    none,       ///< says nothing (a delivery failed without a request)
+    succeeded,  ///< an answer the hook accepted (2xx)
+    failed,     ///< any other outcome of a request
+    gone,       ///< 410 Gone: the hook asks to be disabled
   };
   Kind kind = Kind::none;
-  Timestamp at;
-  std::string reason;
-  /// For a disable after the health window: only if the stored hook has
-  /// been failing since this time or earlier (another worker's success since
-  /// then keeps it enabled). Nothing: unconditional (410 Gone).
-  std::optional<Timestamp> only_if_failing_since_by;
+  Timestamp at;  ///< when the attempt started
+  /// failed: a hook that has only failed for this long is disabled.
+  std::chrono::milliseconds health_window{0};
 };
+
+/// A hook's health as stored: the part of a Webhook that attempts change.
+struct EndpointHealth {
+  bool enabled = true;
+  std::string disabled_reason;
+  std::optional<Timestamp> failing_since;  ///< since when it has only failed
+};
+
+/// The health rule, for every backend: a success ends a streak of failures;
+/// a failure starts one, or — `health_window` or more after it began, the
+/// hook enabled — disables the hook ("only failed attempts since ..."); 410
+/// disables an enabled hook. A disable clears the streak, so the hook starts
+/// afresh when enabled again. Returns true when `health` changed; `disabled`
+/// says whether this change disabled the hook.
+RUNHOOKS_EXPORT bool apply_endpoint_change(EndpointHealth& health, const EndpointChange& change,
+                                           bool& disabled);
 
 /// An attempt with what it makes of its delivery and its hook, for
 /// `Storage::complete_attempts`.
@@ -201,6 +221,7 @@ struct AttemptResult {
 struct CompletedAttempt {
   Delivery delivery;               ///< as stored after the attempt
   bool endpoint_disabled = false;  ///< its EndpointChange disabled the hook
+  std::string disabled_reason;     ///< why, when it did
 };
 
 /// Which deliveries to list; empty fields do not filter. Newest first.

@@ -10,7 +10,6 @@
 #include <runhooks/run_event.hpp>
 #include <runhooks/storage.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +43,7 @@ struct NotifyReceipt {
 class RUNHOOKS_EXPORT Publisher {
  public:
   explicit Publisher(std::shared_ptr<Storage> storage, PublisherOptions options = {});
+  ~Publisher();
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
 
@@ -75,17 +75,11 @@ class RUNHOOKS_EXPORT Publisher {
   Result<OutboxEvent> event(std::string_view event_id) const;
 
   /// Events this publisher stored (duplicates not counted).
-  std::uint64_t notified() const { return notified_; }
+  std::uint64_t notified() const;
 
  private:
-  Result<NotifyReceipt> enqueue(std::string_view project_id, EventType type, std::string payload,
-                                std::string ordering_key, std::string_view idempotency_key);
-  Result<void> check_payload_size(std::size_t bytes) const;
-  Timestamp now() const;
-
-  std::shared_ptr<Storage> storage_;
-  PublisherOptions options_;
-  std::atomic<std::uint64_t> notified_{0};
+  class Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace runhooks

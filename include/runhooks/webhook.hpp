@@ -26,7 +26,7 @@ struct RetiredSecret {
 
 /// A registered endpoint, as stored. The wire-format object (docs/wire-format.md,
 /// The Webhook object) is `hook_id` ... `updated_at`; the rest is runhooks' own state.
-struct Webhook {
+struct RUNHOOKS_EXPORT Webhook {
   std::string hook_id;     ///< canonical lowercase UUID v4, globally unique
   std::string project_id;  ///< 1-255 printable ASCII characters
   std::string url;         ///< absolute http(s) URL, at most 2048 characters

@@ -91,7 +91,9 @@ struct WorkerOptions {
 /// The options as a worker uses them — every worker applies this one step:
 /// 0 concurrency reads as 1 (and 0 per endpoint as max_concurrency), 0
 /// threads as 1 (and 1 with an own transport), a poll interval under 1 ms as
-/// 1 ms, and a total timeout not below the lease as half the lease.
+/// 1 ms, a lease under 2 ms as 2 ms, a total timeout not below the lease as
+/// half the lease, and a connect timeout over the total timeout as the total
+/// timeout. (A transport given in the options keeps its own timeouts.)
 RUNHOOKS_EXPORT WorkerOptions sanitized(WorkerOptions options);
 
 /// What `flush` found.

@@ -9,6 +9,8 @@
 #include "model/stored_text.hpp"
 #include "notify/payload.hpp"
 
+#include <atomic>
+
 namespace runhooks {
 
 namespace {
@@ -27,10 +29,27 @@ Result<void> validate_keys(std::string_view ordering_key, std::string_view idemp
 
 }  // namespace
 
-Publisher::Publisher(std::shared_ptr<Storage> storage, PublisherOptions options)
-    : storage_(std::move(storage)), options_(std::move(options)) {}
+class Publisher::Impl {
+ public:
+  Impl(std::shared_ptr<Storage> storage, PublisherOptions options)
+      : storage_(std::move(storage)), options_(std::move(options)) {}
 
-Timestamp Publisher::now() const { return (options_.clock ? *options_.clock : Clock::system()).now(); }
+  Result<NotifyReceipt> enqueue(std::string_view project_id, EventType type, std::string payload,
+                                std::string ordering_key, std::string_view idempotency_key);
+  Result<void> check_payload_size(std::size_t bytes) const;
+  Timestamp now() const { return (options_.clock ? *options_.clock : Clock::system()).now(); }
+
+  std::shared_ptr<Storage> storage_;
+  PublisherOptions options_;
+  std::atomic<std::uint64_t> notified_{0};
+};
+
+Publisher::Publisher(std::shared_ptr<Storage> storage, PublisherOptions options)
+    : impl_(std::make_unique<Impl>(std::move(storage), std::move(options))) {}
+
+Publisher::~Publisher() = default;
+
+std::uint64_t Publisher::notified() const { return impl_->notified_; }
 
 Result<NotifyReceipt> Publisher::notify(std::string_view project_id, const RunEvent& event,
                                         std::string_view idempotency_key) {
@@ -39,20 +58,20 @@ Result<NotifyReceipt> Publisher::notify(std::string_view project_id, const RunEv
   if (ordering.empty()) {
     ordering = detail::run_ordering_key(event.run_url, event.build_id, event.group_id.value_or(""));
   }
-  return enqueue(project_id, event.type, to_json(event), std::move(ordering), idempotency_key);
+  return impl_->enqueue(project_id, event.type, to_json(event), std::move(ordering), idempotency_key);
 }
 
 Result<NotifyReceipt> Publisher::notify(std::string_view project_id, const Event& event,
                                         std::string_view idempotency_key) {
   // The cap first: a huge payload is refused before it is parsed.
-  if (auto fits = check_payload_size(event.json.size()); !fits) return std::move(fits).error();
+  if (auto fits = impl_->check_payload_size(event.json.size()); !fits) return std::move(fits).error();
   auto derived = detail::custom_payload_ordering_key(event.json);
   if (!derived) return std::move(derived).error();
   std::string ordering = event.ordering_key.empty() ? std::move(*derived) : event.ordering_key;
-  return enqueue(project_id, event.type, event.json, std::move(ordering), idempotency_key);
+  return impl_->enqueue(project_id, event.type, event.json, std::move(ordering), idempotency_key);
 }
 
-Result<NotifyReceipt> Publisher::enqueue(std::string_view project_id, EventType type, std::string payload,
+Result<NotifyReceipt> Publisher::Impl::enqueue(std::string_view project_id, EventType type, std::string payload,
                                          std::string ordering_key, std::string_view idempotency_key) {
   if (auto valid = validate_project_id(project_id); !valid) return std::move(valid).error();
   if (auto fits = check_payload_size(payload.size()); !fits) return std::move(fits).error();
@@ -75,30 +94,30 @@ Result<NotifyReceipt> Publisher::enqueue(std::string_view project_id, EventType 
   return NotifyReceipt{std::move(stored->event_id), std::move(stored->delivery_ids), stored->duplicate};
 }
 
-Result<void> Publisher::check_payload_size(std::size_t bytes) const {
+Result<void> Publisher::Impl::check_payload_size(std::size_t bytes) const {
   if (bytes <= options_.max_payload_bytes) return {};
   return Error::invalid("payload", "payload must be at most " + std::to_string(options_.max_payload_bytes) +
                                        " bytes (max_payload_bytes), got " + std::to_string(bytes));
 }
 
 Result<Delivery> Publisher::redeliver(std::string_view delivery_id) {
-  auto rescheduled = storage_->reschedule_delivery(delivery_id, now(), AttemptTrigger::manual);
-  if (rescheduled && options_.on_stored) options_.on_stored();
+  auto rescheduled = impl_->storage_->reschedule_delivery(delivery_id, impl_->now(), AttemptTrigger::manual);
+  if (rescheduled && impl_->options_.on_stored) impl_->options_.on_stored();
   return rescheduled;
 }
 
 Result<Delivery> Publisher::delivery(std::string_view delivery_id) const {
-  return storage_->get_delivery(delivery_id);
+  return impl_->storage_->get_delivery(delivery_id);
 }
 
 Result<std::vector<Delivery>> Publisher::deliveries(const DeliveryFilter& filter) const {
-  return storage_->list_deliveries(filter);
+  return impl_->storage_->list_deliveries(filter);
 }
 
 Result<std::vector<Attempt>> Publisher::attempts(const AttemptFilter& filter) const {
-  return storage_->list_attempts(filter);
+  return impl_->storage_->list_attempts(filter);
 }
 
-Result<OutboxEvent> Publisher::event(std::string_view event_id) const { return storage_->get_event(event_id); }
+Result<OutboxEvent> Publisher::event(std::string_view event_id) const { return impl_->storage_->get_event(event_id); }
 
 }  // namespace runhooks

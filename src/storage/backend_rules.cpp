@@ -1,7 +1,5 @@
 #include "storage/backend_rules.hpp"
 
-#include <rapidjson/document.h>
-
 namespace runhooks::detail {
 
 Error hook_not_found() { return Error::not_found("webhook not found"); }
@@ -30,28 +28,12 @@ bool PerHookQuota::take(const std::string& hook_id) {
   return true;
 }
 
-std::shared_ptr<const EndpointSnapshot> endpoint_snapshot(const Webhook& hook, Timestamp now) {
-  auto snapshot = std::make_shared<EndpointSnapshot>();
-  snapshot->hook_id = hook.hook_id;
-  snapshot->project_id = hook.project_id;
-  snapshot->url = hook.url;
-  snapshot->secrets = hook.signing_secrets(now);
-  snapshot->enabled = hook.enabled;
-  snapshot->disabled_reason = hook.disabled_reason;
-  snapshot->failing_since = hook.failing_since;
-  if (hook.headers) {
-    // Validated when stored: a JSON object of string values, no reserved names.
-    rapidjson::Document custom;
-    custom.Parse(hook.headers->data(), hook.headers->size());
-    if (custom.IsObject()) {
-      for (const auto& m : custom.GetObject()) {
-        if (!m.value.IsString()) continue;
-        snapshot->headers.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()),
-                                       std::string(m.value.GetString(), m.value.GetStringLength()));
-      }
-    }
+std::vector<std::pair<std::string, EndpointHealth>> HealthChanges::changed() const {
+  std::vector<std::pair<std::string, EndpointHealth>> out;
+  for (const auto& [hook_id, entry] : hooks_) {
+    if (entry.changed && entry.health) out.emplace_back(hook_id, *entry.health);
   }
-  return snapshot;
+  return out;
 }
 
 void apply_completion(Delivery& delivery, const DeliveryState& next) {
@@ -63,33 +45,6 @@ void apply_completion(Delivery& delivery, const DeliveryState& next) {
   delivery.lease_owner.clear();
   delivery.lease_expires_at.reset();
   delivery.next_trigger = AttemptTrigger::scheduled;
-}
-
-bool apply_endpoint_change(Webhook& hook, const EndpointChange& change, bool& disabled) {
-  disabled = false;
-  switch (change.kind) {
-    case EndpointChange::Kind::none: return false;
-    case EndpointChange::Kind::recovered:
-      if (!hook.failing_since) return false;
-      hook.failing_since.reset();
-      return true;
-    case EndpointChange::Kind::failing:
-      if (hook.failing_since) return false;
-      hook.failing_since = change.at;
-      return true;
-    case EndpointChange::Kind::disable:
-      if (!hook.enabled) return false;
-      if (change.only_if_failing_since_by &&
-          (!hook.failing_since || *hook.failing_since > *change.only_if_failing_since_by)) {
-        return false;
-      }
-      hook.enabled = false;
-      hook.disabled_reason = change.reason;
-      hook.failing_since.reset();  // a fresh health window once it is enabled again
-      disabled = true;
-      return true;
-  }
-  return false;
 }
 
 void apply_reschedule(Delivery& delivery, Timestamp at, AttemptTrigger trigger) {

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -46,26 +47,32 @@ class PerHookQuota {
   std::unordered_map<std::string, std::size_t> taken_;
 };
 
-/// What a worker needs of `hook` to send to it at `now`: the custom headers
-/// parsed, the signing secrets still valid.
-std::shared_ptr<const EndpointSnapshot> endpoint_snapshot(const Webhook& hook, Timestamp now);
-
 /// Sets each claimed delivery's endpoint, one snapshot per hook, reading
 /// each hook once with `load` (a function from hook id to Result<Webhook>,
-/// called inside the claim's transaction).
+/// called inside the claim's transaction). A delivery whose hook is gone (a
+/// delete that raced with the enqueue that made it) is taken out of the
+/// claim; the ids of those come back, for the backend to delete.
 template <class Load>
-Result<void> attach_endpoints(std::vector<ClaimedDelivery>& claimed, Timestamp now, Load load) {
+Result<std::vector<std::string>> attach_endpoints(std::vector<ClaimedDelivery>& claimed, Timestamp now, Load load) {
   std::unordered_map<std::string, std::shared_ptr<const EndpointSnapshot>> snapshots;
+  std::vector<std::string> orphans;
+  std::vector<ClaimedDelivery> kept;
+  kept.reserve(claimed.size());
   for (ClaimedDelivery& c : claimed) {
-    auto& snapshot = snapshots[c.delivery.hook_id];
-    if (!snapshot) {
+    const auto found = snapshots.find(c.delivery.hook_id);
+    if (found != snapshots.end()) {
+      c.endpoint = found->second;
+    } else {
       Result<Webhook> hook = load(c.delivery.hook_id);
-      if (!hook) return std::move(hook).error();
-      snapshot = endpoint_snapshot(*hook, now);
+      if (!hook && hook.error().code != ErrorCode::not_found) return std::move(hook).error();
+      c.endpoint = hook ? endpoint_snapshot(*hook, now) : nullptr;
+      snapshots.emplace(c.delivery.hook_id, c.endpoint);
     }
-    c.endpoint = snapshot;
+    if (c.endpoint) kept.push_back(std::move(c));
+    else orphans.push_back(c.delivery.delivery_id);
   }
-  return {};
+  claimed = std::move(kept);
+  return orphans;
 }
 
 // ---- completions and redeliveries -------------------------------------------
@@ -74,9 +81,39 @@ Result<void> attach_endpoints(std::vector<ClaimedDelivery>& claimed, Timestamp n
 /// scheduled.
 void apply_completion(Delivery& delivery, const DeliveryState& next);
 
-/// Applies an attempt's endpoint change to the hook as stored; true when it
-/// changed the hook (`disabled` then says whether it disabled it).
-bool apply_endpoint_change(Webhook& hook, const EndpointChange& change, bool& disabled);
+/// The health of the hooks one batch of completions touches: each hook read
+/// once (with a `load` from hook id to Result<std::optional<EndpointHealth>>,
+/// nothing when the hook is gone), each change applied in order with
+/// `apply_endpoint_change`, the changed ones listed for writing at the end.
+class HealthChanges {
+ public:
+  /// Applies `change` to the hook's health; true when it disabled the hook
+  /// (`reason` then says why).
+  template <class Load>
+  Result<bool> apply(const std::string& hook_id, const EndpointChange& change, std::string& reason, Load load) {
+    if (change.kind == EndpointChange::Kind::none) return false;
+    auto entry = hooks_.find(hook_id);
+    if (entry == hooks_.end()) {
+      Result<std::optional<EndpointHealth>> loaded = load(hook_id);
+      if (!loaded) return std::move(loaded).error();
+      entry = hooks_.emplace(hook_id, Entry{std::move(*loaded), false}).first;
+    }
+    if (!entry->second.health) return false;  // the hook is gone
+    bool disabled = false;
+    if (apply_endpoint_change(*entry->second.health, change, disabled)) entry->second.changed = true;
+    if (disabled) reason = entry->second.health->disabled_reason;
+    return disabled;
+  }
+  /// The hooks whose health changed, with their health now.
+  std::vector<std::pair<std::string, EndpointHealth>> changed() const;
+
+ private:
+  struct Entry {
+    std::optional<EndpointHealth> health;
+    bool changed = false;
+  };
+  std::unordered_map<std::string, Entry> hooks_;
+};
 
 /// Resets a delivery for a redelivery due at `at`.
 void apply_reschedule(Delivery& delivery, Timestamp at, AttemptTrigger trigger);

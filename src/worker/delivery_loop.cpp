@@ -200,8 +200,25 @@ bool DeliveryLoop::claim(Timestamp now) {
     const Timestamp poll_at = now + options_.poll_interval;
     next_claim_at_ = next_claim_at_ > now ? std::min(next_claim_at_, poll_at) : poll_at;
   }
-  for (ClaimedDelivery& c : *claimed) start(std::move(c), now);
+  for (ClaimedDelivery& c : *claimed) {
+    if (!c.endpoint && !attach_endpoint(c, now)) continue;
+    start(std::move(c), now);
+  }
   return full;
+}
+
+// A Storage of the application's own that does not fill the snapshot (one
+// written before claims carried it): read the hook here.
+bool DeliveryLoop::attach_endpoint(ClaimedDelivery& claimed, Timestamp now) {
+  auto hook = storage_->get_hook(claimed.delivery.hook_id);
+  if (!hook) {
+    // A deleted hook took its deliveries with it; anything else: try again later.
+    if (hook.error().code != ErrorCode::not_found) report_storage(std::move(hook).error());
+    release({claimed.delivery.delivery_id});
+    return false;
+  }
+  claimed.endpoint = endpoint_snapshot(*hook, now);
+  return true;
 }
 
 void DeliveryLoop::start(ClaimedDelivery claimed, Timestamp now) {
@@ -284,7 +301,7 @@ void DeliveryLoop::collect_finished(Timestamp now) {
     InFlight flight = std::move(found->second);
     in_flight_.erase(found);
     const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-    AttemptResult settled = settle(flight.claimed, f.result, flight.started_at, now, policy_, unit);
+    AttemptResult settled = settle(flight.claimed, std::move(f.result), flight.started_at, now, policy_, unit);
     if (settled.next.status == DeliveryStatus::pending && next_claim_at_ > settled.next.next_attempt_at) {
       next_claim_at_ = settled.next.next_attempt_at;  // a retry sooner than the poll interval
     }
@@ -302,7 +319,7 @@ bool DeliveryLoop::write_settled(bool even_if_pausing) {
     return false;
   }
   for (const AttemptWriter::Written& w : *written) after_written(w);
-  return !written->empty();
+  return true;
 }
 
 void DeliveryLoop::after_written(const AttemptWriter::Written& written) {
@@ -313,8 +330,14 @@ void DeliveryLoop::after_written(const AttemptWriter::Written& written) {
     case DeliveryStatus::pending: ++counters_.retried; break;
   }
   if (written.completed.endpoint_disabled) {
-    callbacks_.endpoint_state(
-        EndpointStateChange{delivery.hook_id, delivery.project_id, false, written.result.endpoint.reason});
+    const std::string& reason = written.completed.disabled_reason;
+    // What this loop parked for the hook was claimed while it was enabled:
+    // it fails now, as the next claim of it would.
+    for (ClaimedDelivery& parked : slots_.take_parked(delivery.hook_id)) {
+      AttemptResult unsent = settle_unsent(parked, clock_.now(), "endpoint disabled: " + reason);
+      writer_.add(std::move(unsent), std::move(parked.event.event_id));
+    }
+    callbacks_.endpoint_state(EndpointStateChange{delivery.hook_id, delivery.project_id, false, reason});
   }
   callbacks_.attempt(AttemptReport{written.result.attempt, delivery, written.event_id});
 }

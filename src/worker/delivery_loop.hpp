@@ -79,6 +79,9 @@ class DeliveryLoop {
   /// max_concurrency, the bound on duplicates after a crash.
   std::size_t busy() const;
   bool claim(Timestamp now);  // true when the claim came back full
+  /// Reads the hook of a claim that came without its snapshot; false when
+  /// it cannot be sent (its lease is given back).
+  bool attach_endpoint(ClaimedDelivery& claimed, Timestamp now);
   void start(ClaimedDelivery claimed, Timestamp now);
   /// Starts a delivery that waited for a slot of its hook, if its lease allows.
   void start_parked(ClaimedDelivery claimed, Timestamp now);

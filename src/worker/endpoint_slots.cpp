@@ -34,6 +34,16 @@ std::optional<ClaimedDelivery> EndpointSlots::release(const std::string& hook_id
   return next;
 }
 
+std::vector<ClaimedDelivery> EndpointSlots::take_parked(const std::string& hook_id) {
+  std::vector<ClaimedDelivery> taken;
+  const auto queue = queues_.find(hook_id);
+  if (queue == queues_.end()) return taken;
+  for (ClaimedDelivery& c : queue->second) taken.push_back(std::move(c));
+  parked_ -= taken.size();
+  queues_.erase(queue);
+  return taken;
+}
+
 std::vector<std::string> EndpointSlots::full_hooks() const {
   std::vector<std::string> full;
   for (const auto& [hook_id, busy] : busy_) {

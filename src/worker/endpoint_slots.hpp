@@ -27,6 +27,9 @@ class EndpointSlots {
   /// if any (it still has to take the slot).
   std::optional<ClaimedDelivery> release(const std::string& hook_id);
 
+  /// Takes every delivery parked for `hook_id` out of its queue.
+  std::vector<ClaimedDelivery> take_parked(const std::string& hook_id);
+
   /// Hooks whose slots and queue are full: a claim should take nothing more
   /// for them.
   std::vector<std::string> full_hooks() const;

@@ -26,35 +26,25 @@ std::string describe_failure(const Attempt& attempt) {
   return "HTTP " + std::to_string(attempt.status_code);
 }
 
-std::string health_window_reason(Timestamp failing_since, std::chrono::milliseconds window) {
-  return "only failed attempts since " + format_iso8601(failing_since) + " (health window " +
-         std::to_string(std::chrono::duration_cast<std::chrono::hours>(window).count()) + " h)";
-}
-
-// What the attempt does to the hook, judged from the claim's snapshot; the
-// change carries its own condition where the snapshot may be stale.
-EndpointChange health_change(const EndpointSnapshot* endpoint, const Attempt& attempt, Verdict verdict,
-                             const DeliveryPolicy& policy) {
+// What the attempt tells of its hook; storage applies it to the hook as
+// stored (apply_endpoint_change), so this needs no snapshot of the hook.
+EndpointChange health_signal(const Attempt& attempt, Verdict verdict, const DeliveryPolicy& policy) {
   EndpointChange change;
-  if (verdict == Verdict::failed_and_disable) {
-    change.kind = EndpointChange::Kind::disable;
-    change.reason = "endpoint answered 410 Gone";
-    return change;
-  }
-  const std::optional<Timestamp> failing_since = endpoint ? endpoint->failing_since : std::nullopt;
-  if (verdict == Verdict::succeeded) {
-    if (failing_since) change.kind = EndpointChange::Kind::recovered;
-    return change;
-  }
-  if (!failing_since) {
-    change.kind = EndpointChange::Kind::failing;
-    change.at = attempt.started_at;
-  } else if (attempt.started_at - *failing_since >= policy.health_window) {
-    change.kind = EndpointChange::Kind::disable;
-    change.reason = health_window_reason(*failing_since, policy.health_window);
-    change.only_if_failing_since_by = attempt.started_at - policy.health_window;
+  change.at = attempt.started_at;
+  change.health_window = policy.health_window;
+  switch (verdict) {
+    case Verdict::succeeded: change.kind = EndpointChange::Kind::succeeded; break;
+    case Verdict::failed_and_disable: change.kind = EndpointChange::Kind::gone; break;
+    case Verdict::retry:
+    case Verdict::failed: change.kind = EndpointChange::Kind::failed; break;
   }
   return change;
+}
+
+// Only 429 and 503 answers may ask for their own delay.
+std::optional<std::chrono::milliseconds> asked_delay(const HttpResult& result) {
+  if (result.status_code != 429 && result.status_code != 503) return std::nullopt;
+  return result.retry_after;
 }
 
 }  // namespace
@@ -70,8 +60,8 @@ Attempt new_attempt(const Delivery& delivery, Timestamp started_at) {
   return attempt;
 }
 
-AttemptResult settle(const ClaimedDelivery& claimed, const HttpResult& result, Timestamp started_at,
-                     Timestamp now, const DeliveryPolicy& policy, double unit_random) {
+AttemptResult settle(const ClaimedDelivery& claimed, HttpResult result, Timestamp started_at, Timestamp now,
+                     const DeliveryPolicy& policy, double unit_random) {
   const Delivery& d = claimed.delivery;
   AttemptResult out;
   out.attempt = new_attempt(d, started_at);
@@ -79,7 +69,7 @@ AttemptResult settle(const ClaimedDelivery& claimed, const HttpResult& result, T
   out.attempt.status_code = result.status_code;
   out.attempt.error_class = result.error_class;
   out.attempt.error_message = result.error_message;
-  out.attempt.response_body = result.body;
+  out.attempt.response_body = std::move(result.body);
 
   DeliveryState& next = out.next;
   next.attempt_count = d.attempt_count + 1;
@@ -88,13 +78,13 @@ AttemptResult settle(const ClaimedDelivery& claimed, const HttpResult& result, T
   const Verdict verdict = judge(result);
   next.status = verdict == Verdict::succeeded ? DeliveryStatus::succeeded : DeliveryStatus::failed;
   if (verdict == Verdict::retry) {
-    if (auto delay = policy.retry.next_delay(next.attempt_count, result.retry_after, unit_random)) {
+    if (auto delay = policy.retry.next_delay(next.attempt_count, asked_delay(result), unit_random)) {
       next.status = DeliveryStatus::pending;
       next.next_attempt_at = now + *delay;
     }
   }
   if (next.status != DeliveryStatus::pending) next.completed_at = started_at + result.duration;
-  out.endpoint = health_change(claimed.endpoint.get(), out.attempt, verdict, policy);
+  out.endpoint = health_signal(out.attempt, verdict, policy);
   return out;
 }
 

@@ -22,16 +22,17 @@ struct DeliveryPolicy {
 
 /// The attempt made of `claimed` at `started_at` that ended with `result`,
 /// judged at `now`:
-/// - 2xx: succeeded; the hook recovers if its snapshot says it was failing.
-/// - 410 Gone: failed, and the hook is disabled.
+/// - 2xx: succeeded; the hook hears of a success.
+/// - 410 Gone: failed; the hook is told it is gone (disabled).
 /// - 3xx (redirects are not followed) and a network-policy block: failed.
 /// - anything else (timeouts, connection errors, 429, 5xx, other 4xx):
-///   retried after the policy's next delay (Retry-After of a 429 or 503
+///   retried after the policy's next delay (the Retry-After of a 429 or 503
 ///   within its bounds, `unit_random` picking the jitter), failed once the
-///   schedule is exhausted. The hook starts failing, or is disabled once it
-///   has failed for the health window.
-AttemptResult settle(const ClaimedDelivery& claimed, const HttpResult& result, Timestamp started_at,
-                     Timestamp now, const DeliveryPolicy& policy, double unit_random);
+///   schedule is exhausted.
+/// Every outcome but a success and 410 tells the hook of a failure, with
+/// the health window (see apply_endpoint_change for what storage makes of it).
+AttemptResult settle(const ClaimedDelivery& claimed, HttpResult result, Timestamp started_at, Timestamp now,
+                     const DeliveryPolicy& policy, double unit_random);
 
 /// A delivery failed for good without a request (its hook is disabled, it
 /// cannot be signed): `reason` is its last error; the hook's health is not

@@ -1,10 +1,18 @@
 #pragma once
 // The storage backends the conformance and registry suites run against. A
 // backend type has `std::shared_ptr<Storage> open()`; each instance is a fresh,
-// empty store. The PostgreSQL backend joins this list when it lands.
+// empty store. RUNHOOKS_TEST_BACKENDS lists them for TEMPLATE_TEST_CASE:
+// PostgresBackend is among them only when runhooks is built with PostgreSQL
+// (tests/CMakeLists.txt sets RUNHOOKS_TEST_POSTGRES to RUNHOOKS_WITH_POSTGRES),
+// so a build without it registers no PostgreSQL test.
 
-#include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
+#ifndef RUNHOOKS_TEST_POSTGRES
+#error "RUNHOOKS_TEST_POSTGRES (0 or 1) comes from tests/CMakeLists.txt"
+#endif
+#if RUNHOOKS_TEST_POSTGRES
+#include "support/postgres_cluster.hpp"
+#endif
 
 #include <runhooks/storage.hpp>
 
@@ -33,6 +41,7 @@ struct SqliteBackend {
   }
 };
 
+#if RUNHOOKS_TEST_POSTGRES
 struct PostgresBackend {
   std::string schema = unique_schema();
   std::string uri() const { return PostgresCluster::shared().uri(schema); }
@@ -43,6 +52,11 @@ struct PostgresBackend {
     return *store;
   }
 };
+
+#define RUNHOOKS_TEST_BACKENDS MemoryBackend, SqliteBackend, PostgresBackend
+#else
+#define RUNHOOKS_TEST_BACKENDS MemoryBackend, SqliteBackend
+#endif
 
 /// A clock the test moves by hand.
 class FakeClock final : public Clock {

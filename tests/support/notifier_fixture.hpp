@@ -1,6 +1,7 @@
 #pragma once
 // A SQLite store, a registry and notifier options tuned for tests: loopback
-// allowed, a short retry schedule without jitter, fast polling.
+// allowed, a short retry schedule without jitter, fast polling. And a
+// notifier that only stores, for what notify accepts and how it stores it.
 
 #include "support/backends.hpp"
 #include "support/test_receiver.hpp"
@@ -53,6 +54,28 @@ struct NotifierFixture {
     auto attempts = store->list_attempts(AttemptFilter{delivery_id, "", 100});
     REQUIRE(attempts);
     return *attempts;  // newest first
+  }
+};
+
+/// A notifier that only stores (deliver = false), and a hook of project
+/// "proj" that receives every event.
+struct QuietNotifier {
+  NotifierFixture f;
+  Webhook hook = f.hook("https://example.com/h");
+  Notifier notifier{f.store, quiet_options()};
+
+  static NotifierOptions quiet_options() {
+    NotifierOptions options = NotifierFixture::options();
+    options.deliver = false;
+    return options;
+  }
+  std::size_t stored_deliveries() {
+    return f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 100})->size();
+  }
+  std::string ordering_key_of(const Result<NotifyReceipt>& receipt) {
+    REQUIRE(receipt);
+    REQUIRE(receipt->delivery_ids.size() == 1);
+    return f.store->get_delivery(receipt->delivery_ids[0])->ordering_key;
   }
 };
 

@@ -18,7 +18,7 @@ ClaimedDelivery to(const std::string& hook_id, const std::string& delivery_id) {
 
 }  // namespace
 
-TEST_CASE("a hook gets at most its slots; the rest wait in claim order", "[slots]") {
+TEST_CASE("a hook gets at most its slots, the rest wait in claim order", "[slots]") {
   EndpointSlots slots(2);
   CHECK(slots.try_take("a"));
   CHECK(slots.try_take("a"));
@@ -54,7 +54,7 @@ TEST_CASE("hooks at their cap are the ones a claim skips", "[slots]") {
   CHECK(full == std::vector<std::string>{"a", "b"});
 }
 
-TEST_CASE("0 slots reads as 1; clear gives back what was parked", "[slots]") {
+TEST_CASE("0 slots reads as 1, clear gives back what was parked", "[slots]") {
   EndpointSlots slots(0);
   CHECK(slots.try_take("a"));
   CHECK_FALSE(slots.try_take("a"));

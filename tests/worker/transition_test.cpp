@@ -66,7 +66,8 @@ TEST_CASE("a 2xx succeeds: completed when the answer came, the attempt recorded"
   CHECK(r.attempt.trigger == AttemptTrigger::manual);
   CHECK(r.attempt.status_code == 204);
   CHECK(r.attempt.response_body == "ok");
-  CHECK(r.endpoint.kind == Kind::none);  // it was not failing
+  CHECK(r.endpoint.kind == Kind::succeeded);
+  CHECK(r.endpoint.at == kT0);
 }
 
 TEST_CASE("failures are retried on the schedule until it runs out", "[transition]") {
@@ -99,37 +100,63 @@ TEST_CASE("3xx and a network-policy block fail at once, and count as failures of
     const AttemptResult r = settle(claimed(), result, kT0, kT0, no_jitter(), 0.5);
     CHECK(r.next.status == DeliveryStatus::failed);
     CHECK(r.next.completed_at);
-    CHECK(r.endpoint.kind == Kind::failing);
+    CHECK(r.endpoint.kind == Kind::failed);
   }
 }
 
 TEST_CASE("410 Gone fails the delivery and disables the hook unconditionally", "[transition]") {
   const AttemptResult r = settle(claimed(), answer(410), kT0, kT0, no_jitter(), 0.5);
   CHECK(r.next.status == DeliveryStatus::failed);
-  CHECK(r.endpoint.kind == Kind::disable);
-  CHECK(r.endpoint.reason == "endpoint answered 410 Gone");
-  CHECK_FALSE(r.endpoint.only_if_failing_since_by);
+  CHECK(r.endpoint.kind == Kind::gone);
 }
 
-TEST_CASE("endpoint health: failing starts, recovers, and ends in a disable after the window", "[transition][health]") {
+TEST_CASE("every failed request tells the hook, with the health window", "[transition][health]") {
   DeliveryPolicy policy = no_jitter();
   policy.health_window = 24h;
-  // A first failure marks the hook failing since the attempt started.
-  AttemptResult r = settle(claimed(), answer(500), kT0, kT0, policy, 0.5);
-  CHECK(r.endpoint.kind == Kind::failing);
-  CHECK(r.endpoint.at == kT0);
-  // Failing already, within the window: nothing to change.
-  r = settle(claimed(0, kT0 - 23h), answer(500), kT0, kT0, policy, 0.5);
-  CHECK(r.endpoint.kind == Kind::none);
-  // Failing for the whole window: disabled — if the stored hook still says so.
-  r = settle(claimed(0, kT0 - 24h), answer(500), kT0, kT0, policy, 0.5);
-  CHECK(r.endpoint.kind == Kind::disable);
-  CHECK(r.endpoint.only_if_failing_since_by == kT0 - 24h);
-  CHECK(r.endpoint.reason.find("only failed attempts since") == 0);
-  CHECK(r.endpoint.reason.find("health window 24 h") != std::string::npos);
-  // A success of a failing hook recovers it.
-  r = settle(claimed(0, kT0 - 1h), answer(200), kT0, kT0, policy, 0.5);
-  CHECK(r.endpoint.kind == Kind::recovered);
+  const AttemptResult r = settle(claimed(0, kT0 - 23h), answer(500), kT0, kT0 + 1s, policy, 0.5);
+  CHECK(r.endpoint.kind == Kind::failed);
+  CHECK(r.endpoint.at == kT0);  // when the attempt started
+  CHECK(r.endpoint.health_window == 24h);
+}
+
+TEST_CASE("a Retry-After on another status than 429 or 503 is not honoured", "[transition]") {
+  const AttemptResult r = settle(claimed(), answer(500, 1h), kT0, kT0, no_jitter(), 0.5);
+  CHECK(r.next.next_attempt_at == kT0 + 5s);
+}
+
+TEST_CASE("the health rule: a streak starts, a success ends it, the window disables", "[health]") {
+  const auto failed = [](Timestamp at) { return EndpointChange{Kind::failed, at, 24h}; };
+  EndpointHealth health;
+  bool disabled = true;
+  CHECK(apply_endpoint_change(health, failed(kT0), disabled));
+  CHECK_FALSE(disabled);
+  CHECK(health.failing_since == kT0);
+  CHECK_FALSE(apply_endpoint_change(health, failed(kT0 + 23h), disabled));  // within the window
+  CHECK(apply_endpoint_change(health, EndpointChange{Kind::succeeded, kT0 + 23h, 0ms}, disabled));
+  CHECK_FALSE(health.failing_since);
+  CHECK_FALSE(apply_endpoint_change(health, EndpointChange{Kind::succeeded, kT0 + 23h, 0ms}, disabled));
+  CHECK(apply_endpoint_change(health, failed(kT0 + 24h), disabled));  // a new streak
+  CHECK(apply_endpoint_change(health, failed(kT0 + 48h), disabled));
+  CHECK(disabled);
+  CHECK_FALSE(health.enabled);
+  CHECK(health.disabled_reason == "only failed attempts since 2026-11-28T06:00:00.000Z (health window 24 h)");
+  CHECK_FALSE(health.failing_since);
+  // Disabled: another failure starts a streak to judge once it is enabled,
+  // but disables nothing; 410 does nothing more.
+  CHECK(apply_endpoint_change(health, failed(kT0 + 72h), disabled));
+  CHECK_FALSE(disabled);
+  CHECK_FALSE(apply_endpoint_change(health, EndpointChange{Kind::gone, kT0, 0ms}, disabled));
+  CHECK_FALSE(apply_endpoint_change(health, EndpointChange{}, disabled));
+}
+
+TEST_CASE("the health rule: 410 disables an enabled hook at once", "[health]") {
+  EndpointHealth health;
+  health.failing_since = kT0;
+  bool disabled = false;
+  CHECK(apply_endpoint_change(health, EndpointChange{Kind::gone, kT0 + 1s, 0ms}, disabled));
+  CHECK(disabled);
+  CHECK(health.disabled_reason == "endpoint answered 410 Gone");
+  CHECK_FALSE(health.failing_since);
 }
 
 TEST_CASE("a delivery failed without a request counts an attempt and touches no health", "[transition]") {

@@ -206,8 +206,11 @@ Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest
     d.lease_expires_at = request.now + request.lease;
     claimed.push_back({d, events_.find(d.event_id)->second, nullptr});
   }
+  // Deliveries go with their hook (delete_hook, under the same mutex): no orphans.
   auto attached = attach_endpoints(claimed, request.now, [&](const std::string& id) -> Result<Webhook> {
-    return hooks_.find(id)->second;  // deliveries go with their hook
+    const auto hook = hooks_.find(id);
+    if (hook == hooks_.end()) return hook_not_found();
+    return hook->second;
   });
   if (!attached) return std::move(attached).error();
   return claimed;
@@ -223,6 +226,13 @@ Result<std::vector<Result<CompletedAttempt>>> MemoryStorage::complete_attempts(
   std::lock_guard lock(mutex_);
   std::vector<Result<CompletedAttempt>> outcomes;
   outcomes.reserve(results.size());
+  HealthChanges health;
+  const auto load_health = [&](const std::string& id) -> Result<std::optional<EndpointHealth>> {
+    const auto hook = hooks_.find(id);
+    if (hook == hooks_.end()) return std::optional<EndpointHealth>();
+    return std::optional<EndpointHealth>(
+        EndpointHealth{hook->second.enabled, hook->second.disabled_reason, hook->second.failing_since});
+  };
   for (const AttemptResult& r : results) {
     Delivery* d = find_delivery(r.attempt.delivery_id);
     if (d == nullptr) {
@@ -238,11 +248,15 @@ Result<std::vector<Result<CompletedAttempt>>> MemoryStorage::complete_attempts(
     unindex_pending(seq, *d);
     apply_completion(*d, r.next);
     if (d->status == DeliveryStatus::pending) index_pending(seq, *d);
-    CompletedAttempt completed{*d, false};
-    if (const auto hook = hooks_.find(d->hook_id); hook != hooks_.end()) {
-      apply_endpoint_change(hook->second, r.endpoint, completed.endpoint_disabled);
-    }
+    CompletedAttempt completed{*d, false, {}};
+    completed.endpoint_disabled = *health.apply(d->hook_id, r.endpoint, completed.disabled_reason, load_health);
     outcomes.emplace_back(std::move(completed));
+  }
+  for (const auto& [hook_id, state] : health.changed()) {
+    Webhook& hook = hooks_.find(hook_id)->second;
+    hook.enabled = state.enabled;
+    hook.disabled_reason = state.disabled_reason;
+    hook.failing_since = state.failing_since;
   }
   return outcomes;
 }

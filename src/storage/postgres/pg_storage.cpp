@@ -11,7 +11,6 @@
 
 #include <poll.h>
 
-#include <set>
 #include <unordered_map>
 
 namespace runhooks::detail {
@@ -356,12 +355,20 @@ Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimReque
       Webhook hook = read_hook(*hooks, i);
       by_id.emplace(hook.hook_id, std::move(hook));
     }
-    auto attached = attach_endpoints(claimed, request.now, [&](const std::string& id) -> Result<Webhook> {
+    auto orphans = attach_endpoints(claimed, request.now, [&](const std::string& id) -> Result<Webhook> {
       const auto found = by_id.find(id);
       if (found == by_id.end()) return hook_not_found();
       return found->second;
     });
-    if (!attached) return std::move(attached).error();
+    if (!orphans) return std::move(orphans).error();
+    // A delete_hook that committed between an enqueue's read of the hooks and
+    // its insert leaves deliveries without a hook: they go now, or they would
+    // come first in every claim forever.
+    if (!orphans->empty()) {
+      auto deleted = (*conn)->exec("DELETE FROM deliveries WHERE delivery_id = ANY($1::text[])",
+                                   {pg_text_array(*orphans)});
+      if (!deleted) return std::move(deleted).error();
+    }
   }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   for (ClaimedDelivery& c : claimed) {
@@ -377,21 +384,49 @@ Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts
   if (!conn) return std::move(conn).error();
   auto tx = PgTransaction::begin(**conn);
   if (!tx) return std::move(tx).error();
-  // The hooks whose health changes are locked first, as delete_hook locks a
-  // hook before its deliveries: the other order could deadlock with it.
-  std::vector<std::string> changed_hooks;
+  // Hook health: read the batch's hooks (unlocked), see which ones the
+  // batch would change, and lock just those — before the deliveries, as
+  // delete_hook locks a hook before its deliveries — reading them again
+  // under the lock. A batch of successes to healthy hooks locks nothing.
+  std::vector<std::string> hook_ids;
   for (const AttemptResult& r : results) {
-    if (r.endpoint.kind != EndpointChange::Kind::none) changed_hooks.push_back(r.attempt.hook_id);
+    if (r.endpoint.kind != EndpointChange::Kind::none) hook_ids.push_back(r.attempt.hook_id);
   }
-  std::unordered_map<std::string, Webhook> hooks;
-  if (!changed_hooks.empty()) {
-    auto locked_hooks = (*conn)->exec("SELECT " RUNHOOKS_HOOK_COLUMNS " FROM hooks WHERE hook_id = ANY($1::text[])"
-                                      " ORDER BY hook_id FOR UPDATE",
-                                      {pg_text_array(changed_hooks)});
-    if (!locked_hooks) return std::move(locked_hooks).error();
-    for (int i = 0; i < locked_hooks->rows(); ++i) {
-      Webhook hook = read_hook(*locked_hooks, i);
-      hooks.emplace(hook.hook_id, std::move(hook));
+  std::unordered_map<std::string, EndpointHealth> seen;
+  const auto read_health = [&](const char* sql, const std::vector<std::string>& ids) -> Result<void> {
+    auto rows = (*conn)->exec(sql, {pg_text_array(ids)});
+    if (!rows) return std::move(rows).error();
+    for (int i = 0; i < rows->rows(); ++i) {
+      EndpointHealth health{rows->text(i, 1) == "t", rows->text(i, 2), std::nullopt};
+      if (!rows->is_null(i, 3)) health.failing_since = from_millis(rows->integer(i, 3));
+      seen[rows->text(i, 0)] = std::move(health);
+    }
+    return {};
+  };
+  const auto known_health = [&](const std::string& id) -> Result<std::optional<EndpointHealth>> {
+    const auto found = seen.find(id);
+    if (found == seen.end()) return std::optional<EndpointHealth>();
+    return std::optional<EndpointHealth>(found->second);
+  };
+  if (!hook_ids.empty()) {
+    if (auto read = read_health("SELECT hook_id, enabled, disabled_reason, failing_since FROM hooks"
+                                " WHERE hook_id = ANY($1::text[])",
+                                hook_ids);
+        !read) {
+      return std::move(read).error();
+    }
+    HealthChanges preview;
+    std::string unused;
+    for (const AttemptResult& r : results) (void)preview.apply(r.attempt.hook_id, r.endpoint, unused, known_health);
+    std::vector<std::string> to_lock;
+    for (const auto& [id, health] : preview.changed()) to_lock.push_back(id);
+    if (!to_lock.empty()) {
+      if (auto read = read_health("SELECT hook_id, enabled, disabled_reason, failing_since FROM hooks"
+                                  " WHERE hook_id = ANY($1::text[]) ORDER BY hook_id FOR UPDATE",
+                                  to_lock);
+          !read) {
+        return std::move(read).error();
+      }
     }
   }
   // Then three statements for the whole batch: lock the deliveries, insert
@@ -409,7 +444,7 @@ Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts
   }
 
   std::vector<Result<CompletedAttempt>> outcomes;
-  std::set<std::string> hooks_to_store;
+  HealthChanges health;
   std::vector<std::string> a_id, a_delivery, a_hook, a_started, a_duration, a_status, a_class, a_error, a_trigger, a_body;
   std::vector<std::optional<std::string>> d_id, d_status, d_count, d_next, d_completed, d_error;
   for (const AttemptResult& r : results) {
@@ -442,12 +477,9 @@ Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts
     d_completed.push_back(d.completed_at ? std::optional<std::string>(std::to_string(to_millis(*d.completed_at)))
                                          : std::nullopt);
     d_error.push_back(d.last_error);
-    CompletedAttempt completed{d, false};
-    if (const auto hook = hooks.find(a.hook_id); hook != hooks.end()) {
-      if (apply_endpoint_change(hook->second, r.endpoint, completed.endpoint_disabled)) {
-        hooks_to_store.insert(a.hook_id);
-      }
-    }
+    CompletedAttempt completed{d, false, {}};
+    // Changes only hooks locked above (a subset of the preview's changes).
+    completed.endpoint_disabled = *health.apply(a.hook_id, r.endpoint, completed.disabled_reason, known_health);
     outcomes.emplace_back(std::move(completed));
   }
   if (!a_id.empty()) {
@@ -469,10 +501,9 @@ Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts
          pg_nullable_array(d_completed), pg_nullable_array(d_error)});
     if (!updated) return std::move(updated).error();
   }
-  for (const std::string& id : hooks_to_store) {
-    const Webhook& h = hooks.find(id)->second;
+  for (const auto& [id, h] : health.changed()) {
     auto stored = (*conn)->exec("UPDATE hooks SET enabled = $2, disabled_reason = $3, failing_since = $4 WHERE hook_id = $1",
-                                {h.hook_id, boolean(h.enabled), h.disabled_reason, optional_millis(h.failing_since)});
+                                {id, boolean(h.enabled), h.disabled_reason, optional_millis(h.failing_since)});
     if (!stored) return std::move(stored).error();
   }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();

@@ -161,6 +161,8 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
     c.delivery.lease_owner = request.owner;
     c.delivery.lease_expires_at = expires;
   }
+  // No delivery outlives its hook here (enqueue reads the hooks in its own
+  // write transaction), so there are no orphans to delete.
   auto attached = attach_endpoints(claimed, request.now, [&](const std::string& id) { return load_hook(id); });
   if (!attached) return std::move(attached).error();
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
@@ -196,6 +198,29 @@ Result<void> SqliteStorage::store_delivery(const Delivery& d, std::int64_t seq) 
   return stmt->run();
 }
 
+Result<std::optional<EndpointHealth>> SqliteStorage::load_health(std::string_view hook_id) {
+  auto stmt = connection_->prepare("SELECT enabled, disabled_reason, failing_since FROM hooks WHERE hook_id = ?1");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, hook_id);
+  auto row = stmt->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<EndpointHealth>();
+  EndpointHealth health;
+  health.enabled = stmt->column_int(0) != 0;
+  health.disabled_reason = stmt->column_text(1);
+  if (!stmt->column_is_null(2)) health.failing_since = from_millis(stmt->column_int(2));
+  return std::optional<EndpointHealth>(std::move(health));
+}
+
+Result<void> SqliteStorage::store_health(std::string_view hook_id, const EndpointHealth& health) {
+  auto stmt = connection_->prepare(
+      "UPDATE hooks SET enabled = ?2, disabled_reason = ?3, failing_since = ?4 WHERE hook_id = ?1");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind(1, hook_id).bind(2, std::int64_t{health.enabled}).bind(3, health.disabled_reason);
+  if (health.failing_since) stmt->bind(4, to_millis(*health.failing_since)); else stmt->bind_null(4);
+  return stmt->run();
+}
+
 Result<void> SqliteStorage::insert_attempt(const Attempt& a) {
   auto stmt = connection_->prepare(
       "INSERT INTO attempts (" RUNHOOKS_ATTEMPT_COLUMNS
@@ -216,6 +241,7 @@ Result<std::vector<Result<CompletedAttempt>>> SqliteStorage::complete_attempts(
   if (!tx) return std::move(tx).error();
   std::vector<Result<CompletedAttempt>> outcomes;
   outcomes.reserve(results.size());
+  HealthChanges health;
   for (const AttemptResult& r : results) {
     std::int64_t seq = 0;
     auto delivery = load_delivery(r.attempt.delivery_id, &seq);
@@ -231,15 +257,15 @@ Result<std::vector<Result<CompletedAttempt>>> SqliteStorage::complete_attempts(
     if (auto stored = insert_attempt(r.attempt); !stored) return std::move(stored).error();
     apply_completion(*delivery, r.next);
     if (auto stored = store_delivery(*delivery, seq); !stored) return std::move(stored).error();
-    CompletedAttempt completed{std::move(*delivery), false};
-    if (r.endpoint.kind != EndpointChange::Kind::none) {
-      auto hook = load_hook(r.attempt.hook_id);
-      if (!hook) return std::move(hook).error();
-      if (apply_endpoint_change(*hook, r.endpoint, completed.endpoint_disabled)) {
-        if (auto stored = store_hook(*hook); !stored) return std::move(stored).error();
-      }
-    }
+    CompletedAttempt completed{std::move(*delivery), false, {}};
+    auto disabled = health.apply(r.attempt.hook_id, r.endpoint, completed.disabled_reason,
+                                 [&](const std::string& id) { return load_health(id); });
+    if (!disabled) return std::move(disabled).error();
+    completed.endpoint_disabled = *disabled;
     outcomes.emplace_back(std::move(completed));
+  }
+  for (const auto& [hook_id, state] : health.changed()) {
+    if (auto stored = store_health(hook_id, state); !stored) return std::move(stored).error();
   }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return outcomes;

@@ -60,6 +60,9 @@ class SqliteStorage final : public Storage {
   Result<Delivery> load_delivery(std::string_view delivery_id, std::int64_t* seq = nullptr);
   Result<void> store_delivery(const Delivery& delivery, std::int64_t seq);
   Result<void> insert_attempt(const Attempt& attempt);
+  /// The hook's health; nothing when the hook is gone.
+  Result<std::optional<EndpointHealth>> load_health(std::string_view hook_id);
+  Result<void> store_health(std::string_view hook_id, const EndpointHealth& health);
 
   std::mutex mutex_;  ///< held by every transaction of this Storage
   std::unique_ptr<SqliteConnection> connection_;

@@ -76,7 +76,7 @@ TEST_CASE("a store URI names the backend", "[sqlite]") {
   CHECK_THAT(missing_dir.error().message, Catch::Contains("no/such/dir/x.db"));
 }
 
-TEST_CASE("synchronous=full syncs the WAL on every commit; normal leaves it to checkpoints", "[sqlite]") {
+TEST_CASE("synchronous=full syncs the WAL on every commit, normal leaves it to checkpoints", "[sqlite]") {
   TempDir dir;
   // Syncs asked of the file system by 20 write transactions on a store opened
   // from `uri` with `options`.

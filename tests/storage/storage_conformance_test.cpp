@@ -68,7 +68,7 @@ std::vector<ClaimedDelivery> claim(Storage& s, const std::string& owner, Timesta
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("hooks round-trip every field", "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("hooks round-trip every field", "[conformance]", RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   Webhook hook = make_hook("1", "p", {EventType::run_finish, EventType::run_start});
@@ -86,7 +86,7 @@ TEMPLATE_TEST_CASE("hooks round-trip every field", "[conformance]", MemoryBacken
   CHECK(store->get_hook("00000000-0000-4000-8000-999999999999").error().code == ErrorCode::not_found);
 }
 
-TEMPLATE_TEST_CASE("hooks list per project in creation order", "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("hooks list per project in creation order", "[conformance]", RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   for (const char* id : {"5", "3", "9", "1"}) REQUIRE(store->insert_hook(make_hook(id, "p"), 100));
@@ -101,7 +101,7 @@ TEMPLATE_TEST_CASE("hooks list per project in creation order", "[conformance]", 
 }
 
 TEMPLATE_TEST_CASE("insert refuses the cap and duplicate ids, storing nothing", "[conformance]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 2));
@@ -117,7 +117,7 @@ TEMPLATE_TEST_CASE("insert refuses the cap and duplicate ids, storing nothing", 
   CHECK(store->get_hook(make_hook("1", "p").hook_id)->project_id == "p");
 }
 
-TEMPLATE_TEST_CASE("modify is all or nothing", "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("modify is all or nothing", "[conformance]", RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   const Webhook hook = make_hook("1", "p");
@@ -146,7 +146,7 @@ TEMPLATE_TEST_CASE("modify is all or nothing", "[conformance]", MemoryBackend, S
 }
 
 TEMPLATE_TEST_CASE("delete returns the hook and takes its deliveries", "[conformance]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   const Webhook hook = make_hook("1", "p");
@@ -165,7 +165,7 @@ TEMPLATE_TEST_CASE("delete returns the hook and takes its deliveries", "[conform
   CHECK(remaining->front().hook_id == make_hook("2", "p").hook_id);
 }
 
-TEMPLATE_TEST_CASE("API keys are stored by hash", "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("API keys are stored by hash", "[conformance]", RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   ApiKey scoped{"key1", std::string(64, 'a'), "ci", {"p1", "p2"}, false, true, kT0};
@@ -186,7 +186,7 @@ TEMPLATE_TEST_CASE("API keys are stored by hash", "[conformance]", MemoryBackend
 }
 
 TEMPLATE_TEST_CASE("enqueue fans out to the enabled hooks that accept the event", "[conformance]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   const Webhook all = make_hook("1", "p");
@@ -235,7 +235,7 @@ TEMPLATE_TEST_CASE("enqueue fans out to the enabled hooks that accept the event"
 }
 
 TEMPLATE_TEST_CASE("an idempotency key makes enqueue happen once per project", "[conformance]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -261,7 +261,7 @@ TEMPLATE_TEST_CASE("an idempotency key makes enqueue happen once per project", "
 }
 
 TEMPLATE_TEST_CASE("claims lease due deliveries to one owner at a time", "[conformance]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   for (const char* id : {"1", "2", "3"}) REQUIRE(store->insert_hook(make_hook(id, "p"), 100));
@@ -300,8 +300,7 @@ TEMPLATE_TEST_CASE("claims lease due deliveries to one owner at a time", "[confo
   CHECK(claim(*store, "w5", kT0 + 1h).size() == 3);
 }
 
-TEMPLATE_TEST_CASE("claims honour a per-hook limit and skip hooks", "[conformance]", MemoryBackend,
-                   SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("claims honour a per-hook limit and skip hooks", "[conformance]", RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   const std::string busy = make_hook("1", "p").hook_id;
@@ -331,8 +330,7 @@ TEMPLATE_TEST_CASE("claims honour a per-hook limit and skip hooks", "[conformanc
   for (const auto& c : *rest) CHECK(c.delivery.hook_id == busy);
 }
 
-TEMPLATE_TEST_CASE("a batch of completions applies item by item", "[conformance]", MemoryBackend,
-                   SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("a batch of completions applies item by item", "[conformance]", RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -355,8 +353,7 @@ TEMPLATE_TEST_CASE("a batch of completions applies item by item", "[conformance]
   CHECK(store->list_attempts(AttemptFilter{"", "", 10})->size() == 2);
 }
 
-TEMPLATE_TEST_CASE("attempts complete, retry or fail deliveries", "[conformance]", MemoryBackend,
-                   SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("attempts complete, retry or fail deliveries", "[conformance]", RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -401,7 +398,7 @@ TEMPLATE_TEST_CASE("attempts complete, retry or fail deliveries", "[conformance]
 }
 
 TEMPLATE_TEST_CASE("deliveries list by project, hook, event and status", "[conformance]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   const Webhook h1 = make_hook("1", "p");
@@ -432,7 +429,7 @@ TEMPLATE_TEST_CASE("deliveries list by project, hook, event and status", "[confo
 }
 
 TEMPLATE_TEST_CASE("a run's deliveries to one hook go out in order, across retries", "[conformance]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -480,8 +477,8 @@ TEMPLATE_TEST_CASE("a run's deliveries to one hook go out in order, across retri
   CHECK(fourth[0].delivery.hook_id == h1);
 }
 
-TEMPLATE_TEST_CASE("leases can be released; deliveries rescheduled by hand", "[conformance]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("leases can be released, deliveries rescheduled by hand", "[conformance]",
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -517,7 +514,7 @@ TEMPLATE_TEST_CASE("leases can be released; deliveries rescheduled by hand", "[c
         ErrorCode::not_found);
 }
 
-TEMPLATE_TEST_CASE("old attempts are purged", "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("old attempts are purged", "[conformance]", RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
@@ -538,7 +535,7 @@ TEMPLATE_TEST_CASE("old attempts are purged", "[conformance]", MemoryBackend, Sq
 }
 
 TEMPLATE_TEST_CASE("finished events are purged with their deliveries and attempts", "[conformance]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   const std::string h1 = make_hook("1", "p").hook_id;
@@ -609,7 +606,7 @@ TEMPLATE_TEST_CASE("finished events are purged with their deliveries and attempt
 }
 
 TEMPLATE_TEST_CASE("an event whose hooks were deleted is purged after later events took their places",
-                   "[conformance]", MemoryBackend, SqliteBackend, PostgresBackend) {
+                   "[conformance]", RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   for (const char* id : {"1", "2"}) REQUIRE(store->insert_hook(make_hook(id, "p"), 100));
@@ -628,7 +625,7 @@ TEMPLATE_TEST_CASE("an event whose hooks were deleted is purged after later even
 }
 
 TEMPLATE_TEST_CASE("concurrent creators never overshoot the cap", "[conformance][threads]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   WebhookRegistry registry(store, RegistryOptions{50, 24h, nullptr});
@@ -652,7 +649,7 @@ TEMPLATE_TEST_CASE("concurrent creators never overshoot the cap", "[conformance]
 }
 
 TEMPLATE_TEST_CASE("concurrent claimers never share a delivery", "[conformance][threads]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   for (int h = 0; h < 4; ++h) REQUIRE(store->insert_hook(make_hook(std::to_string(h + 1), "p"), 100));
@@ -683,7 +680,7 @@ TEMPLATE_TEST_CASE("concurrent claimers never share a delivery", "[conformance][
 }
 
 TEMPLATE_TEST_CASE("a claim carries a snapshot of each delivery's hook, one per hook", "[conformance]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   Webhook hook = make_hook("1", "p");
@@ -709,7 +706,7 @@ TEMPLATE_TEST_CASE("a claim carries a snapshot of each delivery's hook, one per 
 }
 
 TEMPLATE_TEST_CASE("a completion applies its endpoint change to the hook as stored, in the same transaction",
-                   "[conformance][health]", MemoryBackend, SqliteBackend, PostgresBackend) {
+                   "[conformance][health]", RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   const Webhook hook = make_hook("1", "p");
@@ -722,35 +719,29 @@ TEMPLATE_TEST_CASE("a completion applies its endpoint change to the hook as stor
     auto done = store->complete_attempt(
         "w", settled(d, make_attempt(d, "a" + std::to_string(i), 500), {DeliveryStatus::pending, kT0 + 1h}, change));
     REQUIRE(done);
+    CHECK(done->endpoint_disabled == !done->disabled_reason.empty());
     return done->endpoint_disabled;
   };
-  EndpointChange failing{EndpointChange::Kind::failing, kT0, "", std::nullopt};
-  CHECK_FALSE(complete(0, failing));
+  const auto failed_at = [](Timestamp at) { return EndpointChange{EndpointChange::Kind::failed, at, 1h}; };
+  CHECK_FALSE(complete(0, failed_at(kT0)));
   CHECK(store->get_hook(hook.hook_id)->failing_since == kT0);
-  failing.at = kT0 + 1min;  // failing already: the first time stays
-  CHECK_FALSE(complete(1, failing));
+  CHECK_FALSE(complete(1, failed_at(kT0 + 1min)));  // failing already: the streak's start stays
   CHECK(store->get_hook(hook.hook_id)->failing_since == kT0);
-
-  // A disable after the health window holds only if the stored hook has
-  // failed since then: a later failing_since (another worker's success and
-  // failure since) keeps it enabled.
-  EndpointChange disable{EndpointChange::Kind::disable, {}, "only failed", kT0 - 1s};
-  CHECK_FALSE(complete(2, disable));
+  CHECK_FALSE(complete(2, failed_at(kT0 + 59min)));  // within the window
   CHECK(store->get_hook(hook.hook_id)->enabled);
-  disable.only_if_failing_since_by = kT0;
-  CHECK(complete(3, disable));
+  CHECK(complete(3, failed_at(kT0 + 1h)));  // the whole window: disabled
   const Webhook disabled = *store->get_hook(hook.hook_id);
   CHECK_FALSE(disabled.enabled);
-  CHECK(disabled.disabled_reason == "only failed");
+  CHECK(disabled.disabled_reason == "only failed attempts since 2026-11-27T06:00:00.000Z (health window 1 h)");
   CHECK_FALSE(disabled.failing_since);  // a fresh window once enabled again
   // Disabled already: nothing more to tell.
-  CHECK_FALSE(complete(4, EndpointChange{EndpointChange::Kind::disable, {}, "410", std::nullopt}));
-  CHECK(store->get_hook(hook.hook_id)->disabled_reason == "only failed");
+  CHECK_FALSE(complete(4, EndpointChange{EndpointChange::Kind::gone, kT0 + 2h, 0ms}));
+  CHECK(store->get_hook(hook.hook_id)->disabled_reason == disabled.disabled_reason);
   CHECK(store->list_attempts(AttemptFilter{"", hook.hook_id, 10})->size() == 5);
 }
 
 TEMPLATE_TEST_CASE("a success clears the hook's failing state, and a lost lease changes no hook", "[conformance][health]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   Webhook hook = make_hook("1", "p");
@@ -764,12 +755,12 @@ TEMPLATE_TEST_CASE("a success clears the hook's failing state, and a lost lease 
   // Not ours: refused, and the hook is left as it was.
   auto refused = store->complete_attempt(
       "someone-else", settled(first, make_attempt(first, "x", 410), {DeliveryStatus::failed, {}},
-                              EndpointChange{EndpointChange::Kind::disable, {}, "410", std::nullopt}));
+                              EndpointChange{EndpointChange::Kind::gone, kT0, 0ms}));
   CHECK(refused.error().code == ErrorCode::conflict);
   CHECK(store->get_hook(hook.hook_id)->enabled);
   auto done = store->complete_attempt(
       "w", settled(first, make_attempt(first, "a", 200), {DeliveryStatus::succeeded, {}},
-                   EndpointChange{EndpointChange::Kind::recovered, {}, "", std::nullopt}));
+                   EndpointChange{EndpointChange::Kind::succeeded, kT0, 0ms}));
   REQUIRE(done);
   CHECK_FALSE(done->endpoint_disabled);
   CHECK_FALSE(store->get_hook(hook.hook_id)->failing_since);

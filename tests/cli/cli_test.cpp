@@ -156,7 +156,7 @@ TEST_CASE("cli: invalid input exits 2 with the reason on stderr", "[cli]") {
   CHECK(cli({"--store", "mysql://x", "hooks", "list", "--project", "p"}).exit_code == 2);
 }
 
-TEST_CASE("cli: keys create prints the key once; list and revoke", "[cli]") {
+TEST_CASE("cli: keys create prints the key once, list and revoke", "[cli]") {
   Cli cli;
   auto created = cli.json({"keys", "create", "--project", "p1", "--project", "p2", "--read-only", "--json"});
   const std::string key_id = created["keyId"].GetString();
@@ -171,7 +171,7 @@ TEST_CASE("cli: keys create prints the key once; list and revoke", "[cli]") {
   CHECK(cli.json({"keys", "list", "--json"}).Size() == 0);
 }
 
-TEST_CASE("cli: fire stores; fire --wait delivers and reports", "[cli]") {
+TEST_CASE("cli: fire stores, fire --wait delivers and reports", "[cli]") {
   Cli cli;
   std::atomic<int> status{200};
   TestReceiver receiver([&](const ReceivedRequest&) { return Reply::status_only(status.load()); });

@@ -91,9 +91,14 @@ int slow_worker(const char* uri) {
   if (!options.network.allow("127.0.0.0/8")) return 4;
   // A lease far shorter than a request may take: requests held by the
   // receiver never time out before the test stops this process, however
-  // slow the machine, and the lease runs out while it is stopped.
+  // slow the machine, and the lease runs out while it is stopped. The
+  // options' own timeout would be cut to half the lease (sanitized), which
+  // is what keeps a real worker from this: the transport is built here.
   options.lease = std::chrono::seconds(2);
-  options.total_timeout = std::chrono::seconds(60);
+  runhooks::CurlTransportOptions transport;
+  transport.total_timeout = std::chrono::seconds(60);
+  transport.network = options.network;
+  options.transport = runhooks::make_curl_transport(transport);
   options.max_concurrency = 4;
   options.per_endpoint_concurrency = 4;
   options.poll_interval = std::chrono::milliseconds(20);

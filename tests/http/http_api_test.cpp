@@ -113,7 +113,7 @@ TEST_CASE("GET, PUT, DELETE one hook", "[http]") {
   CHECK(ApiFixture::error_of(f.call("DELETE", "/webhooks/" + id, f.rw)) == "Not found");
 }
 
-TEST_CASE("bad input is 400 naming the field; nothing is stored", "[http]") {
+TEST_CASE("bad input is 400 naming the field, nothing is stored", "[http]") {
   ApiFixture f;
   const std::string long_url = "https://example.com/" + std::string(2030, 'a');
   const std::pair<std::string, std::string> cases[] = {
@@ -281,7 +281,7 @@ TEST_CASE("a control character in the path or the query, raw or escaped, is 400"
   CHECK(status("/webhooks", "projectId=proj_a&x=%7E").status == 200);
 }
 
-TEST_CASE("an error that quotes the request is valid UTF-8; a BOM is not JSON (found by fuzzing)", "[http][utf8]") {
+TEST_CASE("an error that quotes the request is valid UTF-8, a BOM is not JSON (found by fuzzing)", "[http][utf8]") {
   ApiFixture f;
   auto events = f.call("POST", "/webhooks?projectId=proj_a", f.rw, R"({"url":"https://e.com/","hookEvents":["\udc00"]})");
   CHECK(events.status == 400);

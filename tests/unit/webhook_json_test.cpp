@@ -34,7 +34,7 @@ TEST_CASE("a webhook prints as the wire-format object, headers as a string", "[j
         R"("createdAt":"2026-11-27T06:00:00.000Z","updatedAt":"2026-11-27T06:00:00.123Z"})");
 }
 
-TEST_CASE("null headers and label print as null; the secret never prints", "[json]") {
+TEST_CASE("null headers and label print as null, the secret never prints", "[json]") {
   Webhook hook = sample_hook();
   hook.headers.reset();
   hook.label.reset();

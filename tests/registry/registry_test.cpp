@@ -34,7 +34,7 @@ struct Fixture {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("create stores a complete hook", "[registry]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("create stores a complete hook", "[registry]", RUNHOOKS_TEST_BACKENDS) {
   Fixture<TestType> f;
   auto hook = f.registry.create(
       "proj_abc123", NewWebhook{"https://example.com/hook", R"({"Authorization":"Bearer t"})",
@@ -58,7 +58,7 @@ TEMPLATE_TEST_CASE("create stores a complete hook", "[registry]", MemoryBackend,
   CHECK(*stored == *hook);
 }
 
-TEMPLATE_TEST_CASE("list returns a project's hooks oldest first", "[registry]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("list returns a project's hooks oldest first", "[registry]", RUNHOOKS_TEST_BACKENDS) {
   Fixture<TestType> f;
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
@@ -73,7 +73,7 @@ TEMPLATE_TEST_CASE("list returns a project's hooks oldest first", "[registry]", 
   CHECK(f.registry.list("").error().field == "projectId");
 }
 
-TEMPLATE_TEST_CASE("update is partial and stamps updatedAt", "[registry]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("update is partial and stamps updatedAt", "[registry]", RUNHOOKS_TEST_BACKENDS) {
   Fixture<TestType> f;
   auto created = f.registry.create(
       "p", NewWebhook{"https://example.com/a", R"({"X-A":"1"})", "old", {EventType::run_start}});
@@ -105,7 +105,7 @@ TEMPLATE_TEST_CASE("update is partial and stamps updatedAt", "[registry]", Memor
   CHECK(*f.registry.get(created->hook_id) == *updated);
 }
 
-TEMPLATE_TEST_CASE("a rejected update changes nothing", "[registry]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("a rejected update changes nothing", "[registry]", RUNHOOKS_TEST_BACKENDS) {
   Fixture<TestType> f;
   const Webhook before = f.create();
   f.clock->advance(1s);
@@ -126,7 +126,7 @@ TEMPLATE_TEST_CASE("a rejected update changes nothing", "[registry]", MemoryBack
 }
 
 TEMPLATE_TEST_CASE("unknown and malformed hook ids are errors, never crashes", "[registry]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   Fixture<TestType> f;
   const std::string unknown = "550e8400-e29b-41d4-a716-446655440000";
   CHECK(f.registry.get(unknown).error().code == ErrorCode::not_found);
@@ -146,7 +146,7 @@ TEMPLATE_TEST_CASE("unknown and malformed hook ids are errors, never crashes", "
   CHECK(f.registry.get(upper)->hook_id == hook.hook_id);
 }
 
-TEMPLATE_TEST_CASE("invalid creates store nothing", "[registry]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("invalid creates store nothing", "[registry]", RUNHOOKS_TEST_BACKENDS) {
   Fixture<TestType> f;
   CHECK(f.registry.create("p", NewWebhook{"ftp://x/", {}, {}, {}}).error().field == "url");
   CHECK(f.registry.create("p", NewWebhook{"https://x/", "[]", {}, {}}).error().field == "headers");
@@ -157,7 +157,7 @@ TEMPLATE_TEST_CASE("invalid creates store nothing", "[registry]", MemoryBackend,
   CHECK(f.registry.list("p")->empty());
 }
 
-TEMPLATE_TEST_CASE("remove deletes and reports the hook", "[registry]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("remove deletes and reports the hook", "[registry]", RUNHOOKS_TEST_BACKENDS) {
   Fixture<TestType> f;
   const Webhook hook = f.create("proj");
   auto removed = f.registry.remove(hook.hook_id);
@@ -169,7 +169,7 @@ TEMPLATE_TEST_CASE("remove deletes and reports the hook", "[registry]", MemoryBa
   CHECK(f.registry.list("proj")->empty());
 }
 
-TEMPLATE_TEST_CASE("the per-project cap holds", "[registry]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("the per-project cap holds", "[registry]", RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
   auto store = backend.open();
   WebhookRegistry registry(store, RegistryOptions{3, 24h, nullptr});
@@ -183,7 +183,7 @@ TEMPLATE_TEST_CASE("the per-project cap holds", "[registry]", MemoryBackend, Sql
 }
 
 TEMPLATE_TEST_CASE("rotating the secret keeps the old one for the grace period", "[registry]",
-                   MemoryBackend, SqliteBackend, PostgresBackend) {
+                   RUNHOOKS_TEST_BACKENDS) {
   Fixture<TestType> f;
   const Webhook hook = f.create();
   f.clock->advance(10s);
@@ -207,7 +207,7 @@ TEMPLATE_TEST_CASE("rotating the secret keeps the old one for the grace period",
   CHECK(again->retired_secrets[0].secret == rotated->secret);
 }
 
-TEMPLATE_TEST_CASE("disable keeps a reason, enable clears it", "[registry]", MemoryBackend, SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("disable keeps a reason, enable clears it", "[registry]", RUNHOOKS_TEST_BACKENDS) {
   Fixture<TestType> f;
   const Webhook hook = f.create();
   auto disabled = f.registry.disable(hook.hook_id, "410 Gone");
@@ -221,8 +221,7 @@ TEMPLATE_TEST_CASE("disable keeps a reason, enable clears it", "[registry]", Mem
   CHECK(enabled->disabled_reason.empty());
 }
 
-TEMPLATE_TEST_CASE("text that is not valid UTF-8 changes nothing", "[registry][utf8]", MemoryBackend,
-                   SqliteBackend, PostgresBackend) {
+TEMPLATE_TEST_CASE("text that is not valid UTF-8 changes nothing", "[registry][utf8]", RUNHOOKS_TEST_BACKENDS) {
   Fixture<TestType> f;
   const Webhook before = f.create();
   f.clock->advance(1s);

@@ -1,0 +1,273 @@
+// The delivery loop's life: flush and stop, callbacks, transports that
+// throw, a store that cannot record attempts, several threads, a notifier
+// that does not deliver, and the retention purge.
+
+#include "support/delivery_doubles.hpp"
+#include "support/notifier_fixture.hpp"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace runhooks;
+using namespace runhooks::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("each flush is judged by its own deadline", "[notifier][lifecycle]") {
+  NotifierFixture f;
+  TestReceiver receiver([](const ReceivedRequest&) { return Reply::status_only(500); });
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  options.retry.schedule = {5s};
+  Notifier notifier(f.store, options);
+  CHECK(notifier.flush(60s) == FlushResult::idle);  // a long flush, with nothing to do
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receiver.wait_for(1));
+  // The retry is 5 s away: a 300 ms flush has nothing due within its time.
+  CHECK(notifier.flush(300ms) == FlushResult::idle);
+  CHECK(notifier.flush(300ms) == FlushResult::idle);
+}
+
+TEST_CASE("flush times out on a black hole, stop gives the lease back", "[notifier][lifecycle]") {
+  NotifierFixture f;
+  TestReceiver receiver([](const ReceivedRequest&) {
+    Reply r;
+    r.action = Reply::Action::hang;
+    return r;
+  });
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  options.total_timeout = 30s;
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receiver.wait_for(1));
+  CHECK(notifier.flush(100ms) == FlushResult::timed_out);
+  CHECK(notifier.stats().in_flight == 1);
+  notifier.stop(100ms);
+  CHECK(notifier.flush(10ms) == FlushResult::stopped);
+  auto d = f.store->get_delivery(receipt->delivery_ids[0]);
+  CHECK(d->status == DeliveryStatus::pending);
+  CHECK(d->lease_owner.empty());
+  CHECK(d->attempt_count == 0);
+}
+
+TEST_CASE("flush and stop take forever as a timeout", "[notifier][lifecycle]") {
+  NotifierFixture f;
+  f.hook("http://127.0.0.1:9/hook");
+  NotifierOptions options = NotifierFixture::options();
+  options.transport = std::make_shared<FlakyTransport>(false);
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  CHECK(notifier.flush(std::chrono::milliseconds::max()) == FlushResult::idle);
+  CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
+  notifier.stop(std::chrono::milliseconds::max());
+  CHECK(notifier.flush(std::chrono::milliseconds::max()) == FlushResult::stopped);
+}
+
+TEST_CASE("a notifier that does not deliver leaves work for the next one", "[notifier][lifecycle]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  f.hook(receiver.url());
+  NotifierOptions quiet = NotifierFixture::options();
+  quiet.deliver = false;
+  {
+    Notifier producer(f.store, quiet);
+    for (int i = 0; i < 5; ++i) REQUIRE(producer.notify("proj", sample_run(EventType::run_finish, std::to_string(i))));
+    CHECK(producer.flush(10ms) == FlushResult::stopped);
+  }
+  CHECK(receiver.count() == 0);
+  Notifier worker(f.store, NotifierFixture::options());
+  REQUIRE(worker.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 5);
+}
+
+TEST_CASE("a throwing callback is reported and the loop goes on", "[notifier][lifecycle]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  std::atomic<int> errors{0};
+  options.on_attempt = [](const AttemptReport&) { throw std::runtime_error("app bug"); };
+  std::mutex mutex;
+  std::string last_error;
+  options.on_error = [&](const Error& e) {
+    std::lock_guard lock(mutex);
+    last_error = e.message;
+    ++errors;
+  };
+  Notifier notifier(f.store, options);
+  for (int i = 0; i < 3; ++i) REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish, std::to_string(i))));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 3);
+  CHECK(errors == 3);
+  std::lock_guard lock(mutex);
+  CHECK(last_error == "on_attempt threw: app bug");
+}
+
+TEST_CASE("on_attempt sees every attempt with its stored delivery", "[notifier][lifecycle]") {
+  NotifierFixture f;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) { return Reply::status_only(++calls == 1 ? 502 : 200); });
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  std::mutex mutex;
+  std::vector<AttemptReport> reports;
+  options.on_attempt = [&](const AttemptReport& r) {
+    std::lock_guard lock(mutex);
+    reports.push_back(r);
+  };
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  std::lock_guard lock(mutex);
+  REQUIRE(reports.size() == 2);
+  CHECK(reports[0].attempt.status_code == 502);
+  CHECK(reports[0].delivery.status == DeliveryStatus::pending);
+  CHECK(reports[1].delivery.status == DeliveryStatus::succeeded);
+  CHECK(reports[1].event_id == receipt->event_id);
+}
+
+TEST_CASE("callbacks may flush and stop the notifier they run in", "[notifier][lifecycle]") {
+  NotifierFixture f;
+  f.hook("http://127.0.0.1:9/hook");
+  NotifierOptions options = NotifierFixture::options();
+  options.transport = std::make_shared<FlakyTransport>(false);
+  Notifier* self = nullptr;
+  std::atomic<int> calls{0};
+  std::atomic<FlushResult> flushed{FlushResult::idle};
+  std::vector<std::string> errors;
+  std::mutex errors_mutex;
+  options.on_error = [&](const Error& e) {
+    std::lock_guard lock(errors_mutex);
+    errors.push_back(e.message);
+  };
+  options.on_attempt = [&](const AttemptReport&) {
+    // Waiting on itself: returns at once instead of blocking the loop an hour.
+    flushed = self->flush(std::chrono::hours(1));
+    self->stop();  // only asks: the loop ends once this returns
+    ++calls;
+  };
+  Notifier notifier(f.store, options);
+  self = &notifier;
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish)));
+  for (int i = 0; i < 1000 && calls == 0; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(calls == 1);
+  notifier.stop();
+  CHECK(flushed == FlushResult::timed_out);
+  CHECK(notifier.flush(1s) == FlushResult::stopped);
+  std::lock_guard lock(errors_mutex);
+  CHECK(errors.empty());
+}
+
+// A transport that fails once (the loop catches it): one error reported,
+// and the delivery still succeeds.
+static void check_one_failure_loses_nothing(std::shared_ptr<Transport> transport) {
+  NotifierFixture f;
+  f.hook("http://127.0.0.1:9/hook");
+  NotifierOptions options = NotifierFixture::options();
+  options.transport = std::move(transport);
+  std::atomic<int> errors{0};
+  options.on_error = [&](const Error&) { ++errors; };
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(errors == 1);
+  CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
+  CHECK(notifier.stats().in_flight == 0);
+}
+
+TEST_CASE("a transport that throws loses nothing", "[notifier][lifecycle]") {
+  check_one_failure_loses_nothing(std::make_shared<FlakyTransport>());
+}
+
+TEST_CASE("a transport whose poll throws, even while the loop backs off, does not end the process",
+          "[notifier][lifecycle]") {
+  // The 1st poll throws inside an iteration, the 2nd in the back-off after it.
+  check_one_failure_loses_nothing(std::make_shared<FlakyTransport>(false, 2));
+}
+
+TEST_CASE("attempts a failing store cannot record are retried with a growing pause", "[notifier][lifecycle]") {
+  NotifierFixture f;
+  f.hook("http://127.0.0.1:9/hook");
+  auto store = std::make_shared<FailingWrites>(f.store);
+  NotifierOptions options = NotifierFixture::options();
+  options.transport = std::make_shared<FlakyTransport>(false);
+  std::atomic<int> errors{0};
+  options.on_error = [&](const Error&) { ++errors; };
+  Notifier notifier(store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receipt);
+  std::this_thread::sleep_for(1500ms);
+  // Tries after 0, 100, 300, 700 and 1,500 ms, not every 100 ms (15).
+  CHECK(errors >= 1);
+  CHECK(errors <= 7);
+  store->failing = false;
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
+}
+
+TEST_CASE("several delivery threads share the work without sending twice", "[notifier][lifecycle]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  for (int h = 0; h < 4; ++h) f.hook(receiver.url("/h" + std::to_string(h)));
+  NotifierOptions options = NotifierFixture::options();
+  options.delivery_threads = 2;
+  options.max_concurrency = 8;
+  Notifier notifier(f.store, options);
+  for (int i = 0; i < 100; ++i) REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish, std::to_string(i))));
+  REQUIRE(notifier.flush(30s) == FlushResult::idle);
+  std::set<std::string> ids;
+  for (const auto& r : receiver.requests()) ids.insert(r.header("webhook-id"));
+  CHECK(receiver.count() == 400);
+  CHECK(ids.size() == 400);
+  CHECK(notifier.stats().succeeded == 400);
+  CHECK(notifier.stats().in_flight == 0);
+}
+
+TEST_CASE("per_endpoint_concurrency 0 means no cap of its own", "[notifier][lifecycle]") {
+  NotifierFixture f;
+  TestReceiver receiver;
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  options.per_endpoint_concurrency = 0;
+  Notifier notifier(f.store, options);
+  for (int i = 0; i < 5; ++i) REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish, std::to_string(i))));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK(receiver.count() == 5);
+}
+
+TEST_CASE("the loop purges events that finished longer ago than the retention", "[notifier][lifecycle]") {
+  NotifierFixture f;
+  TestReceiver receiver([](const ReceivedRequest&) { return Reply::status_only(200); });
+  f.hook(receiver.url());
+  auto clock = std::make_shared<FakeClock>(Timestamp(1795759200000ms));
+  NotifierOptions options = NotifierFixture::options();
+  options.clock = clock;
+  options.event_retention = 1h;
+  Notifier notifier(f.store, options);  // its first purge runs now, finding nothing
+  auto old = notifier.notify("proj", sample_run(EventType::run_start));
+  REQUIRE(old);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  clock->advance(40min);
+  auto recent = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(recent);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  // The next purge is due an hour after the first: it takes what finished
+  // before (now - 1 h), the first event, and keeps the second.
+  clock->advance(21min);
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    auto event = f.store->get_event(old->event_id);
+    gone = !event && event.error().code == ErrorCode::not_found;
+    if (!gone) std::this_thread::sleep_for(10ms);
+  }
+  CHECK(gone);
+  CHECK(f.store->get_delivery(old->delivery_ids.at(0)).error().code == ErrorCode::not_found);
+  CHECK(f.store->get_event(recent->event_id));
+  CHECK(f.store->get_delivery(recent->delivery_ids.at(0)));
+}
