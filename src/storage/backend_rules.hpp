@@ -47,13 +47,14 @@ class PerHookQuota {
   std::unordered_map<std::string, std::size_t> taken_;
 };
 
-/// Sets each claimed delivery's endpoint, one snapshot per hook, reading
-/// each hook once with `load` (a function from hook id to Result<Webhook>,
-/// called inside the claim's transaction). A delivery whose hook is gone (a
-/// delete that raced with the enqueue that made it) is taken out of the
-/// claim; the ids of those come back, for the backend to delete.
-template <class Load>
-Result<std::vector<std::string>> attach_endpoints(std::vector<ClaimedDelivery>& claimed, Timestamp now, Load load) {
+/// Sets each claimed delivery's endpoint, one snapshot per hook, from
+/// `snapshot` (a function from hook id to
+/// Result<std::shared_ptr<const EndpointSnapshot>>, null when the hook is
+/// gone, called inside the claim's transaction). A delivery whose hook is
+/// gone (a delete that raced with the enqueue that made it) is taken out of
+/// the claim; the ids of those come back, for the backend to delete.
+template <class Snapshot>
+Result<std::vector<std::string>> attach_endpoints(std::vector<ClaimedDelivery>& claimed, Snapshot snapshot) {
   std::unordered_map<std::string, std::shared_ptr<const EndpointSnapshot>> snapshots;
   std::vector<std::string> orphans;
   std::vector<ClaimedDelivery> kept;
@@ -63,9 +64,9 @@ Result<std::vector<std::string>> attach_endpoints(std::vector<ClaimedDelivery>& 
     if (found != snapshots.end()) {
       c.endpoint = found->second;
     } else {
-      Result<Webhook> hook = load(c.delivery.hook_id);
-      if (!hook && hook.error().code != ErrorCode::not_found) return std::move(hook).error();
-      c.endpoint = hook ? endpoint_snapshot(*hook, now) : nullptr;
+      Result<std::shared_ptr<const EndpointSnapshot>> made = snapshot(c.delivery.hook_id);
+      if (!made) return std::move(made).error();
+      c.endpoint = std::move(*made);
       snapshots.emplace(c.delivery.hook_id, c.endpoint);
     }
     if (c.endpoint) kept.push_back(std::move(c));

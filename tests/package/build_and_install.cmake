@@ -4,7 +4,9 @@
 #   PREFIX      install prefix
 # With SOURCE_DIR, BINARY_DIR is first configured and built, library only:
 #   CXX_COMPILER, SHARED (ON, the default, or OFF), WITH_POSTGRES (optional:
-#   RUNHOOKS_WITH_POSTGRES), LIBDIR (optional: CMAKE_INSTALL_LIBDIR).
+#   RUNHOOKS_WITH_POSTGRES), LIBDIR (optional: CMAKE_INSTALL_LIBDIR),
+#   UNIT_TESTS (optional, ON: build runhooks_unit_tests too, the tests that
+#   use the public API only, against this library).
 cmake_minimum_required(VERSION 3.21)
 foreach(var BINARY_DIR PREFIX)
   if(NOT ${var})
@@ -16,10 +18,13 @@ if(SOURCE_DIR)
   if(NOT DEFINED SHARED)
     set(SHARED ON)
   endif()
+  if(NOT UNIT_TESTS)
+    set(UNIT_TESTS OFF)
+  endif()
   set(args
     -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_BUILD_TYPE=Release
     -DBUILD_SHARED_LIBS=${SHARED} -DRUNHOOKS_INSTALL=ON
-    -DRUNHOOKS_BUILD_TESTS=OFF -DRUNHOOKS_BUILD_EXAMPLES=OFF
+    -DRUNHOOKS_BUILD_TESTS=${UNIT_TESTS} -DRUNHOOKS_BUILD_EXAMPLES=OFF
     -DRUNHOOKS_BUILD_TOOLS=OFF -DRUNHOOKS_BUILD_BENCH=OFF -DRUNHOOKS_BUILD_FUZZERS=OFF)
   if(DEFINED WITH_POSTGRES AND NOT WITH_POSTGRES STREQUAL "")
     list(APPEND args -DRUNHOOKS_WITH_POSTGRES=${WITH_POSTGRES})

@@ -43,6 +43,10 @@ void raw_exec(const std::string& path, const std::string& sql) {
 
 // Turns a current file back into a version-2 one: runs indexed by their text.
 const char* const kDowngradeToVersion2 = R"sql(
+DROP TRIGGER hooks_inserted;
+DROP TRIGGER hooks_updated;
+DROP TRIGGER hooks_deleted;
+DROP TABLE hooks_version;
 DROP INDEX events_undelivered;
 DROP INDEX deliveries_by_run;
 ALTER TABLE deliveries DROP COLUMN run_key;
@@ -134,7 +138,7 @@ TEST_CASE("the file is WAL with foreign keys and a schema version", "[sqlite]") 
     return value;
   };
   CHECK(pragma("PRAGMA journal_mode") == "wal");
-  CHECK(pragma("PRAGMA user_version") == "3");
+  CHECK(pragma("PRAGMA user_version") == "4");
   sqlite3_close(db);
 }
 
@@ -467,4 +471,47 @@ TEST_CASE("a reader holding an old snapshot does not stall the writers", "[sqlit
   while (std::chrono::steady_clock::now() < until) writer.write();  // each REQUIREs success
   sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
   sqlite3_close(reader);
+}
+
+TEST_CASE("snapshots kept between claims follow every write to the hooks, by any process", "[sqlite]") {
+  TempDir dir;
+  const std::string uri = "sqlite:" + dir.file("snapshots.db");
+  auto worker_store = open_storage(uri).value();
+  auto other_process = open_storage(uri).value();  // another connection, as another process would have
+  const Timestamp t0 = Clock::system().now();
+  const Webhook hook = WebhookRegistry(other_process).create("p", simple_hook("https://example.com/a")).value();
+  const auto notify = [&](const std::string& event_id) {
+    OutboxEvent event;
+    event.event_id = event_id;
+    event.project_id = "p";
+    event.payload = "{}";
+    event.created_at = t0;
+    REQUIRE(other_process->enqueue(event));
+  };
+  const auto claim_one = [&] {
+    auto claimed = worker_store->claim_due(ClaimRequest{"w", t0 + 1s, 60s, 10, 0, {}});
+    REQUIRE(claimed);
+    REQUIRE(claimed->size() == 1);
+    return claimed->front().endpoint;
+  };
+  const auto notify_and_claim = [&](const std::string& event_id) {
+    notify(event_id);
+    return claim_one();
+  };
+  const auto first = notify_and_claim("e1");
+  CHECK(first->url == "https://example.com/a");
+  CHECK(notify_and_claim("e2") == first);  // unchanged: the same snapshot, kept
+
+  // Another process changes the hook: the next claim sees it.
+  WebhookPatch patch;
+  patch.url = std::string("https://example.com/b");
+  REQUIRE(WebhookRegistry(other_process).update(hook.hook_id, patch));
+  CHECK(notify_and_claim("e3")->url == "https://example.com/b");
+  REQUIRE(WebhookRegistry(other_process).rotate_secret(hook.hook_id));
+  CHECK(notify_and_claim("e4")->secrets.size() == 2);  // the new secret, and the old one for the grace period
+  notify("e5");  // pending when the hook is disabled
+  REQUIRE(WebhookRegistry(other_process).disable(hook.hook_id, "paused"));
+  const auto disabled = claim_one();
+  CHECK_FALSE(disabled->enabled);
+  CHECK(disabled->disabled_reason == "paused");
 }

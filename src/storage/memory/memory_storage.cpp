@@ -207,10 +207,10 @@ Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest
     claimed.push_back({d, events_.find(d.event_id)->second, nullptr});
   }
   // Deliveries go with their hook (delete_hook, under the same mutex): no orphans.
-  auto attached = attach_endpoints(claimed, request.now, [&](const std::string& id) -> Result<Webhook> {
+  auto attached = attach_endpoints(claimed, [&](const std::string& id) -> Result<std::shared_ptr<const EndpointSnapshot>> {
     const auto hook = hooks_.find(id);
-    if (hook == hooks_.end()) return hook_not_found();
-    return hook->second;
+    if (hook == hooks_.end()) return std::shared_ptr<const EndpointSnapshot>();
+    return endpoint_snapshot(hook->second, request.now);
   });
   if (!attached) return std::move(attached).error();
   return claimed;

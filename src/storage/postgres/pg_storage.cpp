@@ -355,10 +355,10 @@ Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimReque
       Webhook hook = read_hook(*hooks, i);
       by_id.emplace(hook.hook_id, std::move(hook));
     }
-    auto orphans = attach_endpoints(claimed, request.now, [&](const std::string& id) -> Result<Webhook> {
+    auto orphans = attach_endpoints(claimed, [&](const std::string& id) -> Result<std::shared_ptr<const EndpointSnapshot>> {
       const auto found = by_id.find(id);
-      if (found == by_id.end()) return hook_not_found();
-      return found->second;
+      if (found == by_id.end()) return std::shared_ptr<const EndpointSnapshot>();
+      return endpoint_snapshot(found->second, request.now);
     });
     if (!orphans) return std::move(orphans).error();
     // A delete_hook that committed between an enqueue's read of the hooks and

@@ -161,9 +161,21 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
     c.delivery.lease_owner = request.owner;
     c.delivery.lease_expires_at = expires;
   }
-  // No delivery outlives its hook here (enqueue reads the hooks in its own
-  // write transaction), so there are no orphans to delete.
-  auto attached = attach_endpoints(claimed, request.now, [&](const std::string& id) { return load_hook(id); });
+  // Kept snapshots serve while no hook was written since. No delivery
+  // outlives its hook here (enqueue reads the hooks in its own write
+  // transaction), so there are no orphans to delete.
+  auto version = hooks_version();
+  if (!version) return std::move(version).error();
+  snapshots_.validate(*version);
+  auto attached = attach_endpoints(claimed, [&](const std::string& id) -> Result<std::shared_ptr<const EndpointSnapshot>> {
+    if (auto kept = snapshots_.snapshot(id, request.now)) return kept;
+    auto hook = load_hook(id);
+    if (!hook) {
+      if (hook.error().code == ErrorCode::not_found) return std::shared_ptr<const EndpointSnapshot>();
+      return std::move(hook).error();
+    }
+    return snapshots_.keep(std::move(*hook), request.now);
+  });
   if (!attached) return std::move(attached).error();
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return claimed;
@@ -198,7 +210,19 @@ Result<void> SqliteStorage::store_delivery(const Delivery& d, std::int64_t seq) 
   return stmt->run();
 }
 
+Result<std::int64_t> SqliteStorage::hooks_version() {
+  auto stmt = connection_->prepare("SELECT n FROM hooks_version WHERE id = 1");
+  if (!stmt) return std::move(stmt).error();
+  auto row = stmt->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return Error{ErrorCode::internal, {}, "hooks_version has no row"};
+  return stmt->column_int(0);
+}
+
 Result<std::optional<EndpointHealth>> SqliteStorage::load_health(std::string_view hook_id) {
+  if (const Webhook* kept = snapshots_.hook(std::string(hook_id))) {
+    return std::optional<EndpointHealth>(EndpointHealth{kept->enabled, kept->disabled_reason, kept->failing_since});
+  }
   auto stmt = connection_->prepare("SELECT enabled, disabled_reason, failing_since FROM hooks WHERE hook_id = ?1");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, hook_id);
@@ -242,6 +266,9 @@ Result<std::vector<Result<CompletedAttempt>>> SqliteStorage::complete_attempts(
   std::vector<Result<CompletedAttempt>> outcomes;
   outcomes.reserve(results.size());
   HealthChanges health;
+  auto version = hooks_version();
+  if (!version) return std::move(version).error();
+  snapshots_.validate(*version);  // what is kept is the hooks as stored now
   for (const AttemptResult& r : results) {
     std::int64_t seq = 0;
     auto delivery = load_delivery(r.attempt.delivery_id, &seq);
@@ -266,6 +293,7 @@ Result<std::vector<Result<CompletedAttempt>>> SqliteStorage::complete_attempts(
   }
   for (const auto& [hook_id, state] : health.changed()) {
     if (auto stored = store_health(hook_id, state); !stored) return std::move(stored).error();
+    snapshots_.clear();
   }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return outcomes;

@@ -13,7 +13,7 @@ namespace {
 
 // Migration i brings a file from version i to i + 1. Append; never edit one
 // that has been released (0.1 is the first release).
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     R"sql(
 CREATE TABLE hooks (
   seq             INTEGER PRIMARY KEY,
@@ -124,6 +124,16 @@ UPDATE events SET first_seq = 0, delivery_count = 0 WHERE delivery_count > 0 AND
   SELECT 1 FROM deliveries d WHERE d.seq BETWEEN events.first_seq AND events.first_seq + events.delivery_count - 1
     AND d.event_id = events.event_id);
 CREATE INDEX events_undelivered ON events(created_at) WHERE delivery_count = 0;
+)sql",
+    // 4: a counter of writes to hooks, so a worker can keep its snapshots of
+    // the hooks between claims and read one row, not one per hook, to know
+    // they still hold (any process's write bumps it, in its transaction).
+    R"sql(
+CREATE TABLE hooks_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT INTO hooks_version VALUES (1, 0);
+CREATE TRIGGER hooks_inserted AFTER INSERT ON hooks BEGIN UPDATE hooks_version SET n = n + 1; END;
+CREATE TRIGGER hooks_updated AFTER UPDATE ON hooks BEGIN UPDATE hooks_version SET n = n + 1; END;
+CREATE TRIGGER hooks_deleted AFTER DELETE ON hooks BEGIN UPDATE hooks_version SET n = n + 1; END;
 )sql",
 };
 

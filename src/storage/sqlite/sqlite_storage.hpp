@@ -6,6 +6,7 @@
 
 #include <runhooks/storage.hpp>
 
+#include "storage/sqlite/hook_snapshots.hpp"
 #include "storage/sqlite/sqlite_connection.hpp"
 #include "storage/sqlite/wal_checkpointer.hpp"
 
@@ -60,11 +61,14 @@ class SqliteStorage final : public Storage {
   Result<Delivery> load_delivery(std::string_view delivery_id, std::int64_t* seq = nullptr);
   Result<void> store_delivery(const Delivery& delivery, std::int64_t seq);
   Result<void> insert_attempt(const Attempt& attempt);
-  /// The hook's health; nothing when the hook is gone.
+  /// How many writes hooks has had (hooks_version): whether snapshots_ hold.
+  Result<std::int64_t> hooks_version();
+  /// The hook's health (kept, or read); nothing when the hook is gone.
   Result<std::optional<EndpointHealth>> load_health(std::string_view hook_id);
   Result<void> store_health(std::string_view hook_id, const EndpointHealth& health);
 
   std::mutex mutex_;  ///< held by every transaction of this Storage
+  HookSnapshots snapshots_;  ///< guarded by mutex_
   std::unique_ptr<SqliteConnection> connection_;
   // Declared last, so destroyed first: its thread uses mutex_ and the connection.
   std::unique_ptr<WalCheckpointer> checkpointer_;
