@@ -198,13 +198,14 @@ struct EndpointHealth {
   bool enabled = true;
   std::string disabled_reason;
   std::optional<Timestamp> failing_since;  ///< since when it has only failed
+  std::optional<Timestamp> disabled_at;    ///< when it was disabled
 };
 
 /// The health rule, for every backend: a success ends a streak of failures;
 /// a failure starts one, or — `health_window` or more after it began, the
 /// hook enabled — disables the hook ("only failed attempts since ..."); 410
 /// disables an enabled hook. A disable clears the streak, so the hook starts
-/// afresh when enabled again. Returns true when `health` changed; `disabled`
+/// afresh when enabled again, and is dated with the attempt's start. Returns true when `health` changed; `disabled`
 /// says whether this change disabled the hook.
 RUNHOOKS_EXPORT bool apply_endpoint_change(EndpointHealth& health, const EndpointChange& change,
                                            bool& disabled);

@@ -43,6 +43,8 @@ struct RUNHOOKS_EXPORT Webhook {
   /// When the current run of failed attempts began; empty after a success.
   /// The notifier disables a hook failing for longer than its health window.
   std::optional<Timestamp> failing_since;
+  /// When it was disabled (by hand, a 410 or the health window); empty when enabled.
+  std::optional<Timestamp> disabled_at;
 
   /// True when this hook subscribes to `type` (an empty list means all).
   bool accepts(EventType type) const noexcept;
@@ -57,7 +59,8 @@ struct RUNHOOKS_EXPORT Webhook {
            a.hook_events == b.hook_events && a.created_at == b.created_at &&
            a.updated_at == b.updated_at && a.enabled == b.enabled &&
            a.disabled_reason == b.disabled_reason && a.secret == b.secret &&
-           a.retired_secrets == b.retired_secrets && a.failing_since == b.failing_since;
+           a.retired_secrets == b.retired_secrets && a.failing_since == b.failing_since &&
+           a.disabled_at == b.disabled_at;
   }
   friend bool operator!=(const Webhook& a, const Webhook& b) { return !(a == b); }
 };
@@ -106,10 +109,16 @@ struct WebhookPatch {
   PatchField<std::string> headers;
   PatchField<std::string> label;
   std::optional<std::vector<EventType>> hook_events;
+  /// Enables (clearing the reason and starting a fresh health window) or
+  /// disables the hook; a runhooks extension of the wire format.
+  std::optional<bool> enabled;
+  /// With `enabled = false`: why, shown with the hook (default "disabled
+  /// through the API"). Refused otherwise.
+  std::optional<std::string> disabled_reason;
 
   /// True when no field is set or cleared: such a patch is refused.
   bool empty() const noexcept {
-    return !url && headers.is_leave() && label.is_leave() && !hook_events;
+    return !url && headers.is_leave() && label.is_leave() && !hook_events && !enabled;
   }
 };
 

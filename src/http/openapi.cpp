@@ -136,7 +136,7 @@ const std::string& openapi_document() {
       "HookEvent": {"type": "string", "enum": ["RUN_FINISH", "RUN_START", "RUN_TIMEOUT", "RUN_CANCELED"]},
       "Webhook": {
         "type": "object",
-        "required": ["hookId", "projectId", "url", "headers", "hookEvents", "label", "createdAt", "updatedAt"],
+        "required": ["hookId", "projectId", "url", "headers", "hookEvents", "label", "createdAt", "updatedAt", "enabled", "disabledReason", "disabledAt"],
         "properties": {
           "hookId": {"type": "string", "format": "uuid"},
           "projectId": {"type": "string"},
@@ -145,7 +145,10 @@ const std::string& openapi_document() {
           "hookEvents": {"type": "array", "items": {"$ref": "#/components/schemas/HookEvent"}, "description": "Empty means every event"},
           "label": {"type": "string", "nullable": true, "minLength": 1, "maxLength": 255},
           "createdAt": {"type": "string", "format": "date-time"},
-          "updatedAt": {"type": "string", "format": "date-time"}
+          "updatedAt": {"type": "string", "format": "date-time", "description": "Changes with every change, the endpoint's state included"},
+          "enabled": {"type": "boolean", "description": "runhooks extension: false once disabled (by hand, a 410 Gone answer, or only failures for the health window); a disabled hook gets no deliveries"},
+          "disabledReason": {"type": "string", "nullable": true, "description": "runhooks extension: why the hook is disabled; null when enabled"},
+          "disabledAt": {"type": "string", "format": "date-time", "nullable": true, "description": "runhooks extension: since when the hook is disabled; null when enabled (or disabled before runhooks 0.3)"}
         }
       },
       "CreateWebhookRequest": {
@@ -160,12 +163,14 @@ const std::string& openapi_document() {
       },
       "UpdateWebhookRequest": {
         "type": "object",
-        "description": "At least one of url, headers, hookEvents, label.",
+        "description": "At least one of url, headers, hookEvents, label, enabled.",
         "properties": {
           "url": {"type": "string", "format": "uri", "maxLength": 2048},
           "headers": {"type": "string", "nullable": true, "maxLength": 4096},
           "label": {"type": "string", "nullable": true, "minLength": 1, "maxLength": 255},
-          "hookEvents": {"type": "array", "items": {"$ref": "#/components/schemas/HookEvent"}}
+          "hookEvents": {"type": "array", "items": {"$ref": "#/components/schemas/HookEvent"}},
+          "enabled": {"type": "boolean", "description": "runhooks extension: true enables the hook (clearing its reason, starting a fresh health window); false disables it"},
+          "disabledReason": {"type": "string", "minLength": 1, "maxLength": 255, "description": "runhooks extension: with enabled false, why (default: disabled through the API)"}
         }
       },
       "WebhookResponse": {"type": "object", "required": ["status", "data"], "properties": {"status": {"type": "string", "enum": ["OK"]}, "data": {"$ref": "#/components/schemas/Webhook"}}},

@@ -15,9 +15,10 @@ std::string health_window_reason(Timestamp failing_since, std::chrono::milliseco
          std::to_string(std::chrono::duration_cast<std::chrono::hours>(window).count()) + " h)";
 }
 
-void disable(EndpointHealth& health, std::string reason) {
+void disable(EndpointHealth& health, std::string reason, Timestamp at) {
   health.enabled = false;
   health.disabled_reason = std::move(reason);
+  health.disabled_at = at;
   health.failing_since.reset();  // a fresh health window once it is enabled again
 }
 
@@ -33,7 +34,7 @@ bool apply_endpoint_change(EndpointHealth& health, const EndpointChange& change,
       return true;
     case EndpointChange::Kind::gone:
       if (!health.enabled) return false;
-      disable(health, "endpoint answered 410 Gone");
+      disable(health, "endpoint answered 410 Gone", change.at);
       disabled = true;
       return true;
     case EndpointChange::Kind::failed:
@@ -42,7 +43,7 @@ bool apply_endpoint_change(EndpointHealth& health, const EndpointChange& change,
         return true;
       }
       if (!health.enabled || change.at - *health.failing_since < change.health_window) return false;
-      disable(health, health_window_reason(*health.failing_since, change.health_window));
+      disable(health, health_window_reason(*health.failing_since, change.health_window), change.at);
       disabled = true;
       return true;
   }

@@ -105,6 +105,15 @@ Result<void> validate(const WebhookPatch& patch) {
   if (patch.label.is_set()) {
     if (auto label = validate_label(patch.label.value()); !label) return label;
   }
+  if (patch.disabled_reason) {
+    if (!patch.enabled || *patch.enabled) {
+      return Error::invalid("disabledReason", "disabledReason is only accepted with \"enabled\": false");
+    }
+    if (auto text = detail::validate_stored_text(*patch.disabled_reason, "disabledReason"); !text) return text;
+    if (patch.disabled_reason->empty() || *detail::count_utf8_characters(*patch.disabled_reason) > 255) {
+      return Error::invalid("disabledReason", "disabledReason must be 1 to 255 characters");
+    }
+  }
   return {};
 }
 

@@ -34,6 +34,12 @@ void write_hook(JsonWriter& w, const Webhook& hook) {
   w.Key("label"); write_nullable(w, hook.label);
   w.Key("createdAt"); write_string(w, format_iso8601(hook.created_at));
   w.Key("updatedAt"); write_string(w, format_iso8601(hook.updated_at));
+  // runhooks' extensions: the endpoint's state.
+  w.Key("enabled"); w.Bool(hook.enabled);
+  w.Key("disabledReason");
+  if (hook.enabled) w.Null(); else write_string(w, hook.disabled_reason);
+  w.Key("disabledAt");
+  if (hook.enabled || !hook.disabled_at) w.Null(); else write_string(w, format_iso8601(*hook.disabled_at));
   w.EndObject();
 }
 
@@ -178,6 +184,15 @@ Result<WebhookPatch> parse_update_request(std::string_view body) {
     auto events = event_list(m->value);
     if (!events) return std::move(events).error();
     patch.hook_events = std::move(*events);
+  }
+  if (const auto m = doc->FindMember("enabled"); m != doc->MemberEnd()) {
+    if (!m->value.IsBool()) return Error::invalid("enabled", "enabled must be true or false");
+    patch.enabled = m->value.GetBool();
+  }
+  if (const auto m = doc->FindMember("disabledReason"); m != doc->MemberEnd()) {
+    auto reason = required_string(m->value, "disabledReason");
+    if (!reason) return std::move(reason).error();
+    patch.disabled_reason = std::move(*reason);
   }
   if (auto valid = validate(patch); !valid) return std::move(valid).error();
   return patch;

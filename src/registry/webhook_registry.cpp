@@ -9,6 +9,12 @@
 
 namespace runhooks {
 
+namespace {
+// The reason a hook disabled through an update (the API's PUT) shows.
+constexpr const char* kDisabledThroughTheApi = "disabled through the API";
+}  // namespace
+
+
 WebhookRegistry::WebhookRegistry(std::shared_ptr<Storage> storage, RegistryOptions options)
     : storage_(std::move(storage)), options_(std::move(options)) {
   assert(storage_ != nullptr);
@@ -69,6 +75,7 @@ Result<Webhook> WebhookRegistry::modify(std::string_view hook_id,
 
 Result<Webhook> WebhookRegistry::update(std::string_view hook_id, const WebhookPatch& patch) {
   if (auto valid = validate(patch); !valid) return std::move(valid).error();
+  const Timestamp at = now();
   return modify(hook_id, [&](Webhook& hook) -> Result<void> {
     if (patch.url) hook.url = *patch.url;
     if (patch.headers.is_set()) hook.headers = patch.headers.value();
@@ -76,6 +83,17 @@ Result<Webhook> WebhookRegistry::update(std::string_view hook_id, const WebhookP
     if (patch.label.is_set()) hook.label = patch.label.value();
     if (patch.label.is_clear()) hook.label.reset();
     if (patch.hook_events) hook.hook_events = unique_events(*patch.hook_events);
+    if (patch.enabled && *patch.enabled && !hook.enabled) {
+      hook.enabled = true;
+      hook.disabled_reason.clear();
+      hook.disabled_at.reset();
+      hook.failing_since.reset();  // the health window starts afresh
+    } else if (patch.enabled && !*patch.enabled) {
+      if (hook.enabled || !hook.disabled_at) hook.disabled_at = at;
+      hook.enabled = false;
+      hook.disabled_reason = patch.disabled_reason.value_or(kDisabledThroughTheApi);
+      hook.failing_since.reset();
+    }
     return {};
   });
 }
@@ -111,6 +129,7 @@ Result<Webhook> WebhookRegistry::enable(std::string_view hook_id) {
   return modify(hook_id, [](Webhook& hook) -> Result<void> {
     hook.enabled = true;
     hook.disabled_reason.clear();
+    hook.disabled_at.reset();
     hook.failing_since.reset();  // the health window starts afresh
     return {};
   });
@@ -119,7 +138,9 @@ Result<Webhook> WebhookRegistry::enable(std::string_view hook_id) {
 Result<Webhook> WebhookRegistry::disable(std::string_view hook_id, std::string reason) {
   if (auto valid = detail::validate_stored_text(reason, "reason"); !valid) return std::move(valid).error();
   if (reason.empty()) reason = "disabled";
+  const Timestamp at = now();
   return modify(hook_id, [&](Webhook& hook) -> Result<void> {
+    if (hook.enabled || !hook.disabled_at) hook.disabled_at = at;  // disabled since, not re-dated
     hook.enabled = false;
     hook.disabled_reason = reason;
     hook.failing_since.reset();

@@ -16,7 +16,7 @@ namespace runhooks::detail {
 
 #define RUNHOOKS_HOOK_COLUMNS                                                            \
   "hook_id, project_id, url, headers, label, hook_events, secret, retired_secrets, "    \
-  "enabled, disabled_reason, created_at, updated_at, failing_since"
+  "enabled, disabled_reason, created_at, updated_at, failing_since, disabled_at"
 template <class Row>
 Webhook read_hook_row(const Row& r) {
   Webhook h;
@@ -33,6 +33,7 @@ Webhook read_hook_row(const Row& r) {
   h.created_at = from_millis(r.integer(10));
   h.updated_at = from_millis(r.integer(11));
   if (!r.is_null(12)) h.failing_since = from_millis(r.integer(12));
+  if (!r.is_null(13)) h.disabled_at = from_millis(r.integer(13));
   return h;
 }
 

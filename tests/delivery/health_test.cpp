@@ -48,6 +48,10 @@ TEST_CASE("410 Gone disables the hook and tells the application", "[notifier][he
   auto stored = f.registry.get(hook.hook_id);
   CHECK_FALSE(stored->enabled);
   CHECK(stored->disabled_reason == "endpoint answered 410 Gone");
+  // Dated by the attempt that disabled it; the hook's updatedAt moves with its state.
+  const Attempt gone = f.store->list_attempts(AttemptFilter{"", hook.hook_id, 1})->at(0);
+  CHECK(stored->disabled_at == gone.started_at);
+  CHECK(stored->updated_at == gone.started_at);
   {
     std::lock_guard lock(mutex);
     REQUIRE(changes.size() == 1);

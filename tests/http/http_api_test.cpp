@@ -113,6 +113,34 @@ TEST_CASE("GET, PUT, DELETE one hook", "[http]") {
   CHECK(ApiFixture::error_of(f.call("DELETE", "/webhooks/" + id, f.rw)) == "Not found");
 }
 
+TEST_CASE("a hook's state shows in the Webhook object, and PUT disables and enables it", "[http]") {
+  ApiFixture f;
+  const std::string id = f.create_hook();
+  auto got = ApiFixture::json(f.call("GET", "/webhooks/" + id, f.rw));
+  CHECK(got["data"]["enabled"].GetBool());
+  CHECK(got["data"]["disabledReason"].IsNull());
+  CHECK(got["data"]["disabledAt"].IsNull());
+
+  CHECK(f.call("PUT", "/webhooks/" + id, f.ro, R"({"enabled":false})").status == 403);
+  CHECK(f.call("PUT", "/webhooks/" + id, f.other, R"({"enabled":false})").status == 404);
+  auto disabled = f.call("PUT", "/webhooks/" + id, f.rw, R"({"enabled":false,"disabledReason":"maintenance"})");
+  REQUIRE(disabled.status == 200);
+  auto listed = ApiFixture::json(f.call("GET", "/webhooks?projectId=proj_a", f.ro));
+  const auto& hook = listed["data"][0];
+  CHECK_FALSE(hook["enabled"].GetBool());
+  CHECK(std::string(hook["disabledReason"].GetString()) == "maintenance");
+  CHECK(std::string(hook["disabledAt"].GetString()) == hook["updatedAt"].GetString());
+
+  auto bad = f.call("PUT", "/webhooks/" + id, f.rw, R"({"enabled":true,"disabledReason":"x"})");
+  CHECK(bad.status == 400);
+  CHECK(ApiFixture::error_of(bad) ==
+        "Invalid request body: disabledReason is only accepted with \"enabled\": false");
+  auto enabled = ApiFixture::json(f.call("PUT", "/webhooks/" + id, f.rw, R"({"enabled":true})"));
+  CHECK(enabled["data"]["enabled"].GetBool());
+  CHECK(enabled["data"]["disabledReason"].IsNull());
+  CHECK(enabled["data"]["disabledAt"].IsNull());
+}
+
 TEST_CASE("bad input is 400 naming the field, nothing is stored", "[http]") {
   ApiFixture f;
   const std::string long_url = "https://example.com/" + std::string(2030, 'a');

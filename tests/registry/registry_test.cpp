@@ -221,6 +221,40 @@ TEMPLATE_TEST_CASE("disable keeps a reason, enable clears it", "[registry]", RUN
   CHECK(enabled->disabled_reason.empty());
 }
 
+TEMPLATE_TEST_CASE("an update enables or disables, dated, and a second disable keeps the first date",
+                   "[registry]", RUNHOOKS_TEST_BACKENDS) {
+  Fixture<TestType> f;
+  const Webhook hook = f.create();
+  f.clock->advance(1s);
+  WebhookPatch off;
+  off.enabled = false;
+  auto disabled = f.registry.update(hook.hook_id, off);
+  REQUIRE(disabled);
+  CHECK_FALSE(disabled->enabled);
+  CHECK(disabled->disabled_reason == "disabled through the API");
+  CHECK(disabled->disabled_at == hook.created_at + 1s);
+  CHECK(disabled->updated_at == hook.created_at + 1s);
+  CHECK(*f.registry.get(hook.hook_id) == *disabled);  // stored as returned
+
+  f.clock->advance(1s);
+  off.disabled_reason = "maintenance";
+  auto again = f.registry.update(hook.hook_id, off);
+  REQUIRE(again);
+  CHECK(again->disabled_reason == "maintenance");
+  CHECK(again->disabled_at == hook.created_at + 1s);  // disabled since then still
+
+  f.clock->advance(1s);
+  WebhookPatch on;
+  on.enabled = true;
+  auto enabled = f.registry.update(hook.hook_id, on);
+  REQUIRE(enabled);
+  CHECK(enabled->enabled);
+  CHECK(enabled->disabled_reason.empty());
+  CHECK_FALSE(enabled->disabled_at);
+  CHECK_FALSE(enabled->failing_since);  // a fresh health window
+  CHECK(enabled->updated_at == hook.created_at + 3s);
+}
+
 TEMPLATE_TEST_CASE("text that is not valid UTF-8 changes nothing", "[registry][utf8]", RUNHOOKS_TEST_BACKENDS) {
   Fixture<TestType> f;
   const Webhook before = f.create();

@@ -43,6 +43,7 @@ void raw_exec(const std::string& path, const std::string& sql) {
 
 // Turns a current file back into a version-2 one: runs indexed by their text.
 const char* const kDowngradeToVersion2 = R"sql(
+ALTER TABLE hooks DROP COLUMN disabled_at;
 DROP TRIGGER hooks_inserted;
 DROP TRIGGER hooks_updated;
 DROP TRIGGER hooks_deleted;
@@ -138,7 +139,7 @@ TEST_CASE("the file is WAL with foreign keys and a schema version", "[sqlite]") 
     return value;
   };
   CHECK(pragma("PRAGMA journal_mode") == "wal");
-  CHECK(pragma("PRAGMA user_version") == "4");
+  CHECK(pragma("PRAGMA user_version") == "5");
   sqlite3_close(db);
 }
 

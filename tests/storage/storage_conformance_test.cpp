@@ -733,6 +733,8 @@ TEMPLATE_TEST_CASE("a completion applies its endpoint change to the hook as stor
   const Webhook disabled = *store->get_hook(hook.hook_id);
   CHECK_FALSE(disabled.enabled);
   CHECK(disabled.disabled_reason == "only failed attempts since 2026-11-27T06:00:00.000Z (health window 1 h)");
+  CHECK(disabled.disabled_at == kT0 + 1h);
+  CHECK(disabled.updated_at == kT0 + 1h);  // the state changed
   CHECK_FALSE(disabled.failing_since);  // a fresh window once enabled again
   // Disabled already: nothing more to tell.
   CHECK_FALSE(complete(4, EndpointChange{EndpointChange::Kind::gone, kT0 + 2h, 0ms}));

@@ -31,7 +31,40 @@ TEST_CASE("a webhook prints as the wire-format object, headers as a string", "[j
         R"({"hookId":"550e8400-e29b-41d4-a716-446655440000","projectId":"proj_abc123",)"
         R"("url":"https://example.com/hook","headers":"{\"Authorization\":\"Bearer token\"}",)"
         R"("hookEvents":["RUN_FINISH","RUN_START"],"label":"CI notifications",)"
-        R"("createdAt":"2026-11-27T06:00:00.000Z","updatedAt":"2026-11-27T06:00:00.123Z"})");
+        R"("createdAt":"2026-11-27T06:00:00.000Z","updatedAt":"2026-11-27T06:00:00.123Z",)"
+        R"("enabled":true,"disabledReason":null,"disabledAt":null})");
+}
+
+TEST_CASE("a disabled webhook prints its state: why and since when", "[json]") {
+  Webhook hook = sample_hook();
+  hook.enabled = false;
+  hook.disabled_reason = "endpoint answered 410 Gone";
+  hook.disabled_at = hook.updated_at;
+  const std::string json = to_json(hook);
+  CHECK_THAT(json, Catch::EndsWith(
+                       R"("enabled":false,"disabledReason":"endpoint answered 410 Gone",)"
+                       R"("disabledAt":"2026-11-27T06:00:00.123Z"})"));
+  hook.disabled_at.reset();  // disabled before runhooks kept the time
+  CHECK_THAT(to_json(hook), Catch::EndsWith(R"("disabledAt":null})"));
+}
+
+TEST_CASE("an update may enable or disable the hook, with a reason only when disabling", "[json]") {
+  auto enable = parse_update_request(R"({"enabled":true})");
+  REQUIRE(enable);
+  CHECK(enable->enabled == true);
+  auto disable = parse_update_request(R"({"enabled":false,"disabledReason":"maintenance"})");
+  REQUIRE(disable);
+  CHECK(disable->enabled == false);
+  CHECK(disable->disabled_reason == "maintenance");
+  CHECK(parse_update_request(R"({"enabled":"yes"})").error().message == "enabled must be true or false");
+  CHECK(parse_update_request(R"({"enabled":true,"disabledReason":"x"})").error().field == "disabledReason");
+  CHECK(parse_update_request(R"({"enabled":false,"disabledReason":""})").error().message ==
+        "disabledReason must be 1 to 255 characters");
+  CHECK(parse_update_request(R"({"enabled":false,"disabledReason":7})").error().message ==
+        "disabledReason must be a string");
+  // Still the seed's message when nothing to update is given.
+  CHECK(parse_update_request(R"({"disabledReason":"x"})").error().message ==
+        "At least one field to update must be provided (url, headers, hookEvents, or label)");
 }
 
 TEST_CASE("null headers and label print as null, the secret never prints", "[json]") {

@@ -231,7 +231,8 @@ Result<std::vector<Result<CompletedAttempt>>> MemoryStorage::complete_attempts(
     const auto hook = hooks_.find(id);
     if (hook == hooks_.end()) return std::optional<EndpointHealth>();
     return std::optional<EndpointHealth>(
-        EndpointHealth{hook->second.enabled, hook->second.disabled_reason, hook->second.failing_since});
+        EndpointHealth{hook->second.enabled, hook->second.disabled_reason, hook->second.failing_since,
+                       hook->second.disabled_at});
   };
   for (const AttemptResult& r : results) {
     Delivery* d = find_delivery(r.attempt.delivery_id);
@@ -254,9 +255,12 @@ Result<std::vector<Result<CompletedAttempt>>> MemoryStorage::complete_attempts(
   }
   for (const auto& [hook_id, state] : health.changed()) {
     Webhook& hook = hooks_.find(hook_id)->second;
+    // A change of state (a disable) dates the hook like the disable.
+    if (hook.enabled != state.enabled && state.disabled_at) hook.updated_at = *state.disabled_at;
     hook.enabled = state.enabled;
     hook.disabled_reason = state.disabled_reason;
     hook.failing_since = state.failing_since;
+    hook.disabled_at = state.disabled_at;
   }
   return outcomes;
 }

@@ -9,7 +9,7 @@ namespace {
 
 // Migration i brings a schema from version i to i + 1. Append; never edit one
 // that has been released.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE TABLE hooks (
   seq             BIGSERIAL PRIMARY KEY,
@@ -98,6 +98,10 @@ CREATE INDEX attempts_by_delivery ON attempts(delivery_id, seq);
     // 2: purge_events walks the events oldest first.
     R"sql(
 CREATE INDEX events_by_time ON events(created_at);
+)sql",
+    // 3: when a hook was disabled (the API shows it).
+    R"sql(
+ALTER TABLE hooks ADD COLUMN disabled_at BIGINT;
 )sql",
 };
 

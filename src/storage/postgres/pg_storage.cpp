@@ -70,7 +70,8 @@ Params hook_params(const Webhook& h) {
           h.disabled_reason,
           millis(h.created_at),
           millis(h.updated_at),
-          optional_millis(h.failing_since)};
+          optional_millis(h.failing_since),
+          optional_millis(h.disabled_at)};
 }
 
 Result<Webhook> load_hook(PgConnection& c, std::string_view id, bool for_update) {
@@ -150,8 +151,8 @@ Result<void> PostgresStorage::insert_hook(const Webhook& hook, std::size_t max_p
   }
   auto inserted = (*conn)->exec(
       "INSERT INTO hooks (hook_id, project_id, url, headers, label, hook_events, event_mask, secret, "
-      "retired_secrets, enabled, disabled_reason, created_at, updated_at, failing_since) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+      "retired_secrets, enabled, disabled_reason, created_at, updated_at, failing_since, disabled_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
       hook_params(hook));
   if (!inserted) return std::move(inserted).error();
   return tx->commit();
@@ -183,7 +184,8 @@ Result<Webhook> PostgresStorage::modify_hook(std::string_view hook_id,
   if (auto changed = change(*hook); !changed) return std::move(changed).error();
   auto stored = (*conn)->exec(
       "UPDATE hooks SET url = $3, headers = $4, label = $5, hook_events = $6, event_mask = $7, secret = $8, "
-      "retired_secrets = $9, enabled = $10, disabled_reason = $11, updated_at = $13, failing_since = $14 "
+      "retired_secrets = $9, enabled = $10, disabled_reason = $11, updated_at = $13, failing_since = $14, "
+      "disabled_at = $15 "
       "WHERE hook_id = $1 AND project_id = $2 AND created_at = $12",
       hook_params(*hook));
   if (!stored) return std::move(stored).error();
@@ -397,8 +399,9 @@ Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts
     auto rows = (*conn)->exec(sql, {pg_text_array(ids)});
     if (!rows) return std::move(rows).error();
     for (int i = 0; i < rows->rows(); ++i) {
-      EndpointHealth health{rows->text(i, 1) == "t", rows->text(i, 2), std::nullopt};
+      EndpointHealth health{rows->text(i, 1) == "t", rows->text(i, 2), std::nullopt, std::nullopt};
       if (!rows->is_null(i, 3)) health.failing_since = from_millis(rows->integer(i, 3));
+      if (!rows->is_null(i, 4)) health.disabled_at = from_millis(rows->integer(i, 4));
       seen[rows->text(i, 0)] = std::move(health);
     }
     return {};
@@ -409,7 +412,7 @@ Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts
     return std::optional<EndpointHealth>(found->second);
   };
   if (!hook_ids.empty()) {
-    if (auto read = read_health("SELECT hook_id, enabled, disabled_reason, failing_since FROM hooks"
+    if (auto read = read_health("SELECT hook_id, enabled, disabled_reason, failing_since, disabled_at FROM hooks"
                                 " WHERE hook_id = ANY($1::text[])",
                                 hook_ids);
         !read) {
@@ -421,7 +424,7 @@ Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts
     std::vector<std::string> to_lock;
     for (const auto& [id, health] : preview.changed()) to_lock.push_back(id);
     if (!to_lock.empty()) {
-      if (auto read = read_health("SELECT hook_id, enabled, disabled_reason, failing_since FROM hooks"
+      if (auto read = read_health("SELECT hook_id, enabled, disabled_reason, failing_since, disabled_at FROM hooks"
                                   " WHERE hook_id = ANY($1::text[]) ORDER BY hook_id FOR UPDATE",
                                   to_lock);
           !read) {
@@ -502,8 +505,12 @@ Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts
     if (!updated) return std::move(updated).error();
   }
   for (const auto& [id, h] : health.changed()) {
-    auto stored = (*conn)->exec("UPDATE hooks SET enabled = $2, disabled_reason = $3, failing_since = $4 WHERE hook_id = $1",
-                                {id, boolean(h.enabled), h.disabled_reason, optional_millis(h.failing_since)});
+    // A change of state (a disable) dates the hook like the disable.
+    auto stored = (*conn)->exec(
+        "UPDATE hooks SET enabled = $2, disabled_reason = $3, failing_since = $4, disabled_at = $5,"
+        " updated_at = CASE WHEN enabled <> $2 AND $5::bigint IS NOT NULL THEN $5::bigint ELSE updated_at END"
+        " WHERE hook_id = $1",
+        {id, boolean(h.enabled), h.disabled_reason, optional_millis(h.failing_since), optional_millis(h.disabled_at)});
     if (!stored) return std::move(stored).error();
   }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();

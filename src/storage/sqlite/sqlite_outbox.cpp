@@ -221,9 +221,11 @@ Result<std::int64_t> SqliteStorage::hooks_version() {
 
 Result<std::optional<EndpointHealth>> SqliteStorage::load_health(std::string_view hook_id) {
   if (const Webhook* kept = snapshots_.hook(std::string(hook_id))) {
-    return std::optional<EndpointHealth>(EndpointHealth{kept->enabled, kept->disabled_reason, kept->failing_since});
+    return std::optional<EndpointHealth>(
+        EndpointHealth{kept->enabled, kept->disabled_reason, kept->failing_since, kept->disabled_at});
   }
-  auto stmt = connection_->prepare("SELECT enabled, disabled_reason, failing_since FROM hooks WHERE hook_id = ?1");
+  auto stmt =
+      connection_->prepare("SELECT enabled, disabled_reason, failing_since, disabled_at FROM hooks WHERE hook_id = ?1");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, hook_id);
   auto row = stmt->step();
@@ -233,15 +235,20 @@ Result<std::optional<EndpointHealth>> SqliteStorage::load_health(std::string_vie
   health.enabled = stmt->column_int(0) != 0;
   health.disabled_reason = stmt->column_text(1);
   if (!stmt->column_is_null(2)) health.failing_since = from_millis(stmt->column_int(2));
+  if (!stmt->column_is_null(3)) health.disabled_at = from_millis(stmt->column_int(3));
   return std::optional<EndpointHealth>(std::move(health));
 }
 
 Result<void> SqliteStorage::store_health(std::string_view hook_id, const EndpointHealth& health) {
   auto stmt = connection_->prepare(
-      "UPDATE hooks SET enabled = ?2, disabled_reason = ?3, failing_since = ?4 WHERE hook_id = ?1");
+      "UPDATE hooks SET enabled = ?2, disabled_reason = ?3, failing_since = ?4, disabled_at = ?5,"
+      " updated_at = CASE WHEN enabled != ?2 THEN ?6 ELSE updated_at END WHERE hook_id = ?1");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, hook_id).bind(2, std::int64_t{health.enabled}).bind(3, health.disabled_reason);
   if (health.failing_since) stmt->bind(4, to_millis(*health.failing_since)); else stmt->bind_null(4);
+  if (health.disabled_at) stmt->bind(5, to_millis(*health.disabled_at)); else stmt->bind_null(5);
+  // The state changed (a disable): dated like the disable.
+  stmt->bind(6, health.disabled_at ? to_millis(*health.disabled_at) : std::int64_t{0});
   return stmt->run();
 }
 

@@ -13,7 +13,7 @@ namespace {
 
 // Migration i brings a file from version i to i + 1. Append; never edit one
 // that has been released (0.1 is the first release).
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     R"sql(
 CREATE TABLE hooks (
   seq             INTEGER PRIMARY KEY,
@@ -134,6 +134,11 @@ INSERT INTO hooks_version VALUES (1, 0);
 CREATE TRIGGER hooks_inserted AFTER INSERT ON hooks BEGIN UPDATE hooks_version SET n = n + 1; END;
 CREATE TRIGGER hooks_updated AFTER UPDATE ON hooks BEGIN UPDATE hooks_version SET n = n + 1; END;
 CREATE TRIGGER hooks_deleted AFTER DELETE ON hooks BEGIN UPDATE hooks_version SET n = n + 1; END;
+)sql",
+    // 5: when a hook was disabled (the API shows it). Hooks disabled before
+    // keep none: their time is not known.
+    R"sql(
+ALTER TABLE hooks ADD COLUMN disabled_at INTEGER;
 )sql",
 };
 

@@ -78,8 +78,8 @@ Result<void> SqliteStorage::insert_hook(const Webhook& hook, std::size_t max_per
   }
   auto stmt = connection_->prepare(
       "INSERT INTO hooks (hook_id, project_id, url, headers, label, hook_events, event_mask, "
-      "secret, retired_secrets, enabled, disabled_reason, created_at, updated_at, failing_since) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+      "secret, retired_secrets, enabled, disabled_reason, created_at, updated_at, failing_since, disabled_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, hook.hook_id).bind(2, hook.project_id).bind(3, hook.url);
   stmt->bind_nullable(4, hook.headers).bind_nullable(5, hook.label);
@@ -89,6 +89,7 @@ Result<void> SqliteStorage::insert_hook(const Webhook& hook, std::size_t max_per
   stmt->bind(10, std::int64_t{hook.enabled}).bind(11, hook.disabled_reason);
   stmt->bind(12, to_millis(hook.created_at)).bind(13, to_millis(hook.updated_at));
   if (hook.failing_since) stmt->bind(14, to_millis(*hook.failing_since)); else stmt->bind_null(14);
+  if (hook.disabled_at) stmt->bind(15, to_millis(*hook.disabled_at)); else stmt->bind_null(15);
   if (auto done = stmt->run(); !done) return done;
   return tx->commit();
 }
@@ -126,7 +127,7 @@ Result<void> SqliteStorage::store_hook(const Webhook& hook) {
   auto stmt = connection_->prepare(
       "UPDATE hooks SET url = ?2, headers = ?3, label = ?4, hook_events = ?5, event_mask = ?6, "
       "secret = ?7, retired_secrets = ?8, enabled = ?9, disabled_reason = ?10, updated_at = ?11, "
-      "failing_since = ?12 WHERE hook_id = ?1");
+      "failing_since = ?12, disabled_at = ?13 WHERE hook_id = ?1");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, hook.hook_id).bind(2, hook.url).bind_nullable(3, hook.headers).bind_nullable(4, hook.label);
   stmt->bind(5, encode_events(hook.hook_events));
@@ -135,6 +136,7 @@ Result<void> SqliteStorage::store_hook(const Webhook& hook) {
   stmt->bind(9, std::int64_t{hook.enabled}).bind(10, hook.disabled_reason);
   stmt->bind(11, to_millis(hook.updated_at));
   if (hook.failing_since) stmt->bind(12, to_millis(*hook.failing_since)); else stmt->bind_null(12);
+  if (hook.disabled_at) stmt->bind(13, to_millis(*hook.disabled_at)); else stmt->bind_null(13);
   return stmt->run();
 }
 
