@@ -27,14 +27,10 @@ struct NotifierOptions : WorkerOptions {
   bool deliver = true;
 };
 
-struct NotifierStats {
-  std::uint64_t notified = 0;    ///< events stored by this notifier
-  std::uint64_t attempts = 0;    ///< HTTP attempts made
-  std::uint64_t succeeded = 0;   ///< deliveries that succeeded
-  std::uint64_t failed = 0;      ///< deliveries failed for good
-  std::uint64_t retried = 0;     ///< attempts rescheduled
-  std::size_t in_flight = 0;     ///< requests in flight now
-  std::uint64_t storage_errors = 0;
+/// The worker's figures (zero when the notifier does not deliver), and the
+/// publisher's.
+struct NotifierStats : WorkerStats {
+  std::uint64_t notified = 0;  ///< events stored by this notifier
 };
 
 /// Stores run events and delivers them. `notify` stores the event and its

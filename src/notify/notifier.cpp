@@ -56,16 +56,8 @@ void Notifier::stop(std::chrono::milliseconds deadline) {
 
 NotifierStats Notifier::stats() const {
   NotifierStats s;
+  if (impl_->worker) static_cast<WorkerStats&>(s) = impl_->worker->stats();
   s.notified = impl_->publisher.notified();
-  if (impl_->worker) {
-    const WorkerStats w = impl_->worker->stats();
-    s.attempts = w.attempts;
-    s.succeeded = w.succeeded;
-    s.failed = w.failed;
-    s.retried = w.retried;
-    s.in_flight = w.in_flight;
-    s.storage_errors = w.storage_errors;
-  }
   return s;
 }
 

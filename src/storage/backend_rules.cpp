@@ -28,6 +28,10 @@ bool PerHookQuota::take(const std::string& hook_id) {
   return true;
 }
 
+EndpointHealth health_of(const Webhook& hook) {
+  return EndpointHealth{hook.enabled, hook.disabled_reason, hook.failing_since, hook.disabled_at};
+}
+
 std::vector<std::pair<std::string, EndpointHealth>> HealthChanges::changed() const {
   std::vector<std::pair<std::string, EndpointHealth>> out;
   for (const auto& [hook_id, entry] : hooks_) {

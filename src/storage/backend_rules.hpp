@@ -82,6 +82,9 @@ Result<std::vector<std::string>> attach_endpoints(std::vector<ClaimedDelivery>& 
 /// scheduled.
 void apply_completion(Delivery& delivery, const DeliveryState& next);
 
+/// The part of `hook` that attempts change.
+EndpointHealth health_of(const Webhook& hook);
+
 /// The health of the hooks one batch of completions touches: each hook read
 /// once (with a `load` from hook id to Result<std::optional<EndpointHealth>>,
 /// nothing when the hook is gone), each change applied in order with

@@ -230,9 +230,7 @@ Result<std::vector<Result<CompletedAttempt>>> MemoryStorage::complete_attempts(
   const auto load_health = [&](const std::string& id) -> Result<std::optional<EndpointHealth>> {
     const auto hook = hooks_.find(id);
     if (hook == hooks_.end()) return std::optional<EndpointHealth>();
-    return std::optional<EndpointHealth>(
-        EndpointHealth{hook->second.enabled, hook->second.disabled_reason, hook->second.failing_since,
-                       hook->second.disabled_at});
+    return std::optional<EndpointHealth>(health_of(hook->second));
   };
   for (const AttemptResult& r : results) {
     Delivery* d = find_delivery(r.attempt.delivery_id);

@@ -221,8 +221,7 @@ Result<std::int64_t> SqliteStorage::hooks_version() {
 
 Result<std::optional<EndpointHealth>> SqliteStorage::load_health(std::string_view hook_id) {
   if (const Webhook* kept = snapshots_.hook(std::string(hook_id))) {
-    return std::optional<EndpointHealth>(
-        EndpointHealth{kept->enabled, kept->disabled_reason, kept->failing_since, kept->disabled_at});
+    return std::optional<EndpointHealth>(health_of(*kept));
   }
   auto stmt =
       connection_->prepare("SELECT enabled, disabled_reason, failing_since, disabled_at FROM hooks WHERE hook_id = ?1");
