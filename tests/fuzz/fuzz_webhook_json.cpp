@@ -23,6 +23,18 @@ using runhooks::EventType;
 
 bool is_string(const Json* value) { return value != nullptr && value->kind == Json::Kind::string; }
 bool is_null(const Json* value) { return value != nullptr && value->kind == Json::Kind::null; }
+bool is_bool(const Json* value) { return value != nullptr && value->kind == Json::Kind::boolean; }
+bool is_false(const Json* value) { return is_bool(value) && value->text == "false"; }
+
+// enabled is absent or a bool; disabledReason is absent, or a string that
+// follows the label's rule (1 to 255 characters, no NUL) beside
+// "enabled": false.
+bool state_ok(const Json* enabled, const Json* reason) {
+  if (enabled != nullptr && !is_bool(enabled)) return false;
+  if (reason == nullptr) return true;
+  return is_false(enabled) && is_string(reason) &&
+         runhooks::validate_label(reason->text).ok();
+}
 
 // hookEvents as the reference reads it: the known names, duplicates
 // collapsed in first-seen order; nothing when a member is not a known name.
@@ -123,6 +135,14 @@ void check_update(std::string_view body, const fuzz::JsonParse& ref) {
     } else {
       fuzz::check(!parsed->hook_events, "update: hookEvents set from nothing");
     }
+    const Json* enabled = doc.member("enabled");
+    fuzz::check(state_ok(enabled, doc.member("disabledReason")), "update: enabled or disabledReason");
+    if (enabled) {
+      fuzz::check(parsed->enabled == !is_false(enabled), "update: enabled");
+    } else {
+      fuzz::check(!parsed->enabled, "update: enabled set from nothing");
+    }
+    check_nullable(doc.member("disabledReason"), parsed->disabled_reason, "update: disabledReason");
     return;
   }
   fuzz::check(parsed.error().code == runhooks::ErrorCode::invalid_argument, "update: refusal is not invalid_argument");
@@ -132,10 +152,12 @@ void check_update(std::string_view body, const fuzz::JsonParse& ref) {
   }
   const Json& doc = ref.value;
   const Json* url = doc.member("url");
-  const bool any = url || doc.member("headers") || doc.member("label") || doc.member("hookEvents");
+  const Json* enabled = doc.member("enabled");
+  const bool any = url || doc.member("headers") || doc.member("label") || doc.member("hookEvents") || enabled;
   const bool valid = any && (url == nullptr || (is_string(url) && runhooks::validate_url(url->text).ok())) &&
                      nullable_ok(doc.member("headers"), runhooks::validate_headers) &&
-                     nullable_ok(doc.member("label"), runhooks::validate_label) && events_ok(doc.member("hookEvents"));
+                     nullable_ok(doc.member("label"), runhooks::validate_label) &&
+                     events_ok(doc.member("hookEvents")) && state_ok(enabled, doc.member("disabledReason"));
   fuzz::check(!valid, "update: a valid body is refused", parsed.error().message);
 }
 
