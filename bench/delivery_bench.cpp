@@ -261,7 +261,7 @@ int workers(const std::string& uri, const std::string& prefix, int hooks, int ev
   }
   auto store = open(uri);
   for (;;) {
-    auto pending = store->list_deliveries(runhooks::DeliveryFilter{"", "", "", runhooks::DeliveryStatus::pending, 1});
+    auto pending = store->list_deliveries(runhooks::DeliveryFilter{"", "", "", runhooks::DeliveryStatus::pending, 1, {}, {}});
     if (pending && pending->empty()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

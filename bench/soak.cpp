@@ -140,8 +140,8 @@ int main(int argc, char** argv) {
   if (!post(receiver + "/__mode/ok")) std::fprintf(stderr, "soak: cannot switch the receiver to ok\n");
   const auto flushed = notifier.flush(15min);
   const auto stats = notifier.stats();
-  runhooks::DeliveryFilter pending{"soak", "", "", runhooks::DeliveryStatus::pending, 1};
-  runhooks::DeliveryFilter failed{"soak", "", "", runhooks::DeliveryStatus::failed, 1};
+  runhooks::DeliveryFilter pending{"soak", "", "", runhooks::DeliveryStatus::pending, 1, {}, {}};
+  runhooks::DeliveryFilter failed{"soak", "", "", runhooks::DeliveryStatus::failed, 1, {}, {}};
   const auto left = (*store)->list_deliveries(pending);
   const auto lost = (*store)->list_deliveries(failed);
   const bool all = flushed == runhooks::FlushResult::idle && left && left->empty() && lost && lost->empty() &&

@@ -19,6 +19,7 @@
 #include <runhooks/export.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -44,8 +45,18 @@ enum class DeliveryStatus : std::uint8_t { pending, succeeded, failed };
 /// "pending", "succeeded", "failed".
 RUNHOOKS_EXPORT const char* to_string(DeliveryStatus status) noexcept;
 
-/// Why an attempt is made: the retry schedule, or a manual redelivery.
-enum class AttemptTrigger : std::uint8_t { scheduled, manual };
+/// Why an attempt is made.
+enum class AttemptTrigger : std::uint8_t {
+  scheduled,  ///< the first attempt or a retry
+  manual,     ///< a redelivery (Publisher::redeliver, recover)
+  /// A test send (Publisher::send_test): one attempt, to its hook whatever
+  /// the hook's state and events, ahead of the hook's backlog, not counted
+  /// toward the hook's health and never retried.
+  test,
+};
+
+/// Header fields in the order sent or received.
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 /// One event to one hook.
 struct Delivery {
@@ -105,7 +116,7 @@ struct EndpointSnapshot {
   std::string project_id;
   std::string url;
   /// The hook's custom headers, in the order stored.
-  std::vector<std::pair<std::string, std::string>> headers;
+  HeaderList headers;
   /// The signing secrets valid at the claim's time: the current one first.
   std::vector<std::string> secrets;
   bool enabled = true;
@@ -140,6 +151,9 @@ enum class AttemptErrorClass : std::uint8_t {
   other,
 };
 
+/// How many AttemptErrorClass values there are (for arrays indexed by one).
+inline constexpr std::size_t kAttemptErrorClassCount = 8;
+
 RUNHOOKS_EXPORT const char* to_string(AttemptTrigger trigger) noexcept;
 RUNHOOKS_EXPORT const char* to_string(AttemptErrorClass error_class) noexcept;
 
@@ -154,14 +168,27 @@ struct Attempt {
   AttemptErrorClass error_class = AttemptErrorClass::none;
   std::string error_message;
   AttemptTrigger trigger = AttemptTrigger::scheduled;
+  /// The request as sent, but for its body (the event's payload): the URL
+  /// and the header fields, each custom header's value replaced by
+  /// "[redacted]" (it may be the receiver's credential); the signature
+  /// headers as sent. Empty when no request was made (e.g. the hook was
+  /// disabled) and for attempts stored before runhooks 0.4.
+  std::string request_url;
+  HeaderList request_headers;
+  /// The answer's header fields, as received, capped like the body.
+  HeaderList response_headers;
   std::string response_body;  ///< the first bytes of the answer, capped
+  /// The answer's body or header fields were longer than kept.
+  bool response_truncated = false;
 
   friend bool operator==(const Attempt& a, const Attempt& b) {
     return a.attempt_id == b.attempt_id && a.delivery_id == b.delivery_id &&
            a.hook_id == b.hook_id && a.started_at == b.started_at &&
            a.duration == b.duration && a.status_code == b.status_code &&
            a.error_class == b.error_class && a.error_message == b.error_message &&
-           a.trigger == b.trigger && a.response_body == b.response_body;
+           a.trigger == b.trigger && a.request_url == b.request_url &&
+           a.request_headers == b.request_headers && a.response_headers == b.response_headers &&
+           a.response_body == b.response_body && a.response_truncated == b.response_truncated;
   }
 };
 
@@ -225,13 +252,19 @@ struct CompletedAttempt {
   std::string disabled_reason;     ///< why, when it did
 };
 
-/// Which deliveries to list; empty fields do not filter. Newest first.
+/// Which deliveries to list; empty fields do not filter. Newest first (in
+/// the order they were stored, the latest first).
 struct DeliveryFilter {
   std::string project_id;
   std::string hook_id;
   std::string event_id;
   std::optional<DeliveryStatus> status;
   std::size_t limit = 100;
+  /// Only deliveries completed (succeeded or failed) at or after this time.
+  std::optional<Timestamp> completed_since;
+  /// The next page: only deliveries listed after this one (stored before
+  /// it). `not_found` when no such delivery is stored (any more).
+  std::string after_delivery_id;
 };
 
 /// Which attempts to list: of one delivery, or of one hook. Newest first.

@@ -65,8 +65,22 @@ class RUNHOOKS_EXPORT Publisher {
                                std::string_view idempotency_key = {});
 
   /// Sends a delivery again (whatever its status) with the same
-  /// `webhook-id`; its next attempt is recorded as manual.
+  /// `webhook-id`; its next attempt is recorded as manual. `conflict`
+  /// ("hook is disabled") when its hook is disabled: enable it first.
   Result<Delivery> redeliver(std::string_view delivery_id);
+
+  /// Stores a sample event of `type` (see docs/delivery.md) for the hook
+  /// `hook_id` alone, whatever its events and even when it is disabled: a
+  /// worker sends it once, ahead of the hook's backlog, recorded as a
+  /// `test` attempt that does not count toward the hook's health.
+  /// `not_found` when there is no such hook.
+  Result<NotifyReceipt> send_test(std::string_view hook_id, EventType type = EventType::run_finish);
+
+  /// Re-queues, as manual redeliveries, the hook's deliveries that failed
+  /// for good at or after `since` (their completion time), in small
+  /// batches; returns how many. `conflict` when the hook is disabled,
+  /// `not_found` when there is no such hook.
+  Result<std::size_t> recover(std::string_view hook_id, Timestamp since);
 
   /// Delivery history.
   Result<Delivery> delivery(std::string_view delivery_id) const;

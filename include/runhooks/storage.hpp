@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -51,6 +52,9 @@ class RUNHOOKS_EXPORT Storage {
 
   /// Every hook of the project, oldest first (creation order); empty when none.
   virtual Result<std::vector<Webhook>> list_hooks(std::string_view project_id) = 0;
+
+  /// The ids of the projects that have at least one hook, sorted.
+  virtual Result<std::vector<std::string>> list_project_ids() = 0;
 
   /// Read-modify-write of one hook in one transaction: loads it, calls
   /// `change` on a copy, stores the copy and returns it. If `change` returns
@@ -88,6 +92,15 @@ class RUNHOOKS_EXPORT Storage {
   /// `duplicate` set.
   virtual Result<EnqueueResult> enqueue(const OutboxEvent& event) = 0;
 
+  /// Stores `event` and, in the same transaction, one pending delivery of it
+  /// to the hook `hook_id`, whatever the hook's events and state, due at
+  /// `event.created_at`, its first attempt recorded with `trigger`. A
+  /// delivery whose trigger is `test` is claimed before any other due
+  /// delivery. `event.idempotency_key` and `ordering_key` must be empty.
+  /// `not_found` when there is no such hook.
+  virtual Result<EnqueueResult> enqueue_to_hook(const OutboxEvent& event, std::string_view hook_id,
+                                                AttemptTrigger trigger) = 0;
+
   /// Leases up to `request.limit` due deliveries to `request.owner` until
   /// `request.now + request.lease`, earliest due first, at most
   /// `per_hook_limit` per hook and none of `skip_hooks`, each with its event
@@ -121,8 +134,12 @@ class RUNHOOKS_EXPORT Storage {
   /// The delivery, or `not_found`.
   virtual Result<Delivery> get_delivery(std::string_view delivery_id) = 0;
 
-  /// Deliveries matching `filter`, newest first.
+  /// Deliveries matching `filter`, newest first. Listing one hook's latest
+  /// deliveries stays fast however many the outbox holds.
   virtual Result<std::vector<Delivery>> list_deliveries(const DeliveryFilter& filter) = 0;
+
+  /// How many deliveries are pending (leased ones included).
+  virtual Result<std::uint64_t> count_pending() = 0;
 
   /// The event, or `not_found`.
   virtual Result<OutboxEvent> get_event(std::string_view event_id) = 0;

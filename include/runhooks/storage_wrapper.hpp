@@ -26,6 +26,7 @@ class StorageWrapper : public Storage {
   Result<std::vector<Webhook>> list_hooks(std::string_view project_id) override {
     return target_->list_hooks(project_id);
   }
+  Result<std::vector<std::string>> list_project_ids() override { return target_->list_project_ids(); }
   Result<Webhook> modify_hook(std::string_view hook_id,
                               const std::function<Result<void>(Webhook&)>& change) override {
     return target_->modify_hook(hook_id, change);
@@ -45,6 +46,10 @@ class StorageWrapper : public Storage {
   }
   Result<EnqueueResult> enqueue(const OutboxEvent& event) override {
     return target_->enqueue(event);
+  }
+  Result<EnqueueResult> enqueue_to_hook(const OutboxEvent& event, std::string_view hook_id,
+                                        AttemptTrigger trigger) override {
+    return target_->enqueue_to_hook(event, hook_id, trigger);
   }
   Result<std::vector<ClaimedDelivery>> claim_due(const ClaimRequest& request) override {
     return target_->claim_due(request);
@@ -67,6 +72,7 @@ class StorageWrapper : public Storage {
   Result<std::vector<Delivery>> list_deliveries(const DeliveryFilter& filter) override {
     return target_->list_deliveries(filter);
   }
+  Result<std::uint64_t> count_pending() override { return target_->count_pending(); }
   Result<OutboxEvent> get_event(std::string_view event_id) override {
     return target_->get_event(event_id);
   }

@@ -20,7 +20,7 @@ namespace runhooks {
 /// One POST.
 struct HttpRequest {
   std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;
+  HeaderList headers;
   std::string body;
 };
 
@@ -28,6 +28,10 @@ struct HttpRequest {
 struct HttpResult {
   int status_code = 0;          ///< 0 when no answer was read
   std::string body;             ///< the first bytes of the answer, capped
+  /// The answer's header fields (of the final response, not of a 100
+  /// Continue), as many as fit in the transport's cap for them.
+  HeaderList headers;
+  bool truncated = false;       ///< the body or the header fields were cut
   /// The Retry-After of a 429 or 503 answer (delta-seconds or an HTTP date)
   /// as a delay from when it came; nothing when absent or unreadable.
   std::optional<std::chrono::milliseconds> retry_after;

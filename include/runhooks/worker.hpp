@@ -11,6 +11,7 @@
 #include <runhooks/storage.hpp>
 #include <runhooks/transport.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -103,6 +104,19 @@ enum class FlushResult {
   stopped,   ///< the worker is stopped (or never delivers)
 };
 
+/// Attempt durations counted in buckets, as a Prometheus histogram does.
+struct DurationHistogram {
+  /// Upper bounds, in seconds, of every bucket but the last (+Inf).
+  static constexpr std::array<double, 12> kBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                     0.5,   1,    2.5,   5,    10,  30};
+  /// How many durations fell in each bucket (not cumulative); the last is
+  /// those over the last bound.
+  std::array<std::uint64_t, kBounds.size() + 1> counts{};
+  double sum_seconds = 0;  ///< of every duration counted
+};
+
+/// A worker's figures since it started, for an application's own metrics
+/// (HttpApi serves them as Prometheus text at /metrics).
 struct WorkerStats {
   std::uint64_t attempts = 0;    ///< HTTP attempts made
   std::uint64_t succeeded = 0;   ///< deliveries that succeeded
@@ -110,6 +124,13 @@ struct WorkerStats {
   std::uint64_t retried = 0;     ///< attempts rescheduled
   std::size_t in_flight = 0;     ///< requests in flight now
   std::uint64_t storage_errors = 0;
+  /// Attempts by how they ended, indexed by AttemptErrorClass (none =
+  /// a 2xx answer); they add up to `attempts`.
+  std::array<std::uint64_t, kAttemptErrorClassCount> attempts_by_outcome{};
+  /// How long the attempts took, from the request's start to its end.
+  DurationHistogram attempt_duration;
+  /// Hooks this worker disabled (a 410, or the health window).
+  std::uint64_t hooks_disabled = 0;
 };
 
 /// Delivers what a `Storage` holds due. Its threads claim due deliveries

@@ -15,6 +15,7 @@ const char* to_string(AttemptTrigger trigger) noexcept {
   switch (trigger) {
     case AttemptTrigger::scheduled: return "scheduled";
     case AttemptTrigger::manual: return "manual";
+    case AttemptTrigger::test: return "test";
   }
   return "scheduled";
 }

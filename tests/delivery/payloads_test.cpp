@@ -135,7 +135,7 @@ TEST_CASE("custom payloads: a JSON object under the cap", "[notifier][payloads]"
   REQUIRE(notifier.flush(10s) == FlushResult::idle);
   REQUIRE(receiver.count() == 1);
   CHECK(receiver.requests()[0].body == R"({"custom":true,"runUrl":"u"})");
-  auto deliveries = f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 10});
+  auto deliveries = f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 10, {}, {}});
   CHECK(deliveries->size() == 1);
   CHECK(deliveries->front().ordering_key == "u");
 }

@@ -27,7 +27,7 @@ TEST_CASE("a notifier killed mid-delivery loses nothing", "[notifier][crash]") {
   REQUIRE(seen_at_kill < kEvents);  // the kill came mid-delivery
 
   // Every event was stored before the child delivered anything.
-  auto deliveries = f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 1000});
+  auto deliveries = f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 1000, {}, {}});
   REQUIRE(deliveries);
   REQUIRE(deliveries->size() == kEvents);
 
@@ -42,7 +42,7 @@ TEST_CASE("a notifier killed mid-delivery loses nothing", "[notifier][crash]") {
   for (const auto& [id, n] : by_webhook_id) duplicates += static_cast<std::size_t>(n - 1);
   INFO("seen at kill: " << seen_at_kill << ", duplicates: " << duplicates);
   CHECK(duplicates <= kMaxInFlight);
-  for (const Delivery& d : *f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 1000})) {
+  for (const Delivery& d : *f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 1000, {}, {}})) {
     CHECK(d.status == DeliveryStatus::succeeded);
   }
 }

@@ -54,13 +54,13 @@ std::size_t duplicates(const std::map<std::string, int>& seen) {
 }
 
 std::vector<Delivery> all_deliveries(Storage& store) {
-  auto listed = store.list_deliveries(DeliveryFilter{"", "", "", std::nullopt, 100000});
+  auto listed = store.list_deliveries(DeliveryFilter{"", "", "", std::nullopt, 100000, {}, {}});
   REQUIRE(listed);
   return *listed;
 }
 
 std::size_t pending(Storage& store) {
-  auto listed = store.list_deliveries(DeliveryFilter{"", "", "", DeliveryStatus::pending, 100000});
+  auto listed = store.list_deliveries(DeliveryFilter{"", "", "", DeliveryStatus::pending, 100000, {}, {}});
   return listed ? listed->size() : 1;
 }
 
@@ -69,7 +69,7 @@ void check_stored(Storage& store, const std::vector<NotifyReceipt>& receipts) {
   for (const NotifyReceipt& receipt : receipts) {
     INFO("event " << receipt.event_id);
     CHECK(store.get_event(receipt.event_id));
-    auto deliveries = store.list_deliveries(DeliveryFilter{"", "", receipt.event_id, std::nullopt, 100});
+    auto deliveries = store.list_deliveries(DeliveryFilter{"", "", receipt.event_id, std::nullopt, 100, {}, {}});
     REQUIRE(deliveries);
     std::set<std::string> stored;
     for (const Delivery& d : *deliveries) stored.insert(d.delivery_id);
@@ -405,7 +405,7 @@ TEST_CASE("kill -9 during notify from several threads: every acknowledged event 
   for (const std::string& id : printed) {
     INFO("event " << id);
     REQUIRE(store->get_event(id));
-    auto deliveries = store->list_deliveries(DeliveryFilter{"", "", id, std::nullopt, 100});
+    auto deliveries = store->list_deliveries(DeliveryFilter{"", "", id, std::nullopt, 100, {}, {}});
     REQUIRE(deliveries);
     CHECK(deliveries->size() == 2);
     NotifyReceipt receipt{id, {}, false};

@@ -102,7 +102,7 @@ struct SharedOutbox {
   }
 
   std::size_t pending() const {
-    auto listed = store->list_deliveries(DeliveryFilter{"", "", "", DeliveryStatus::pending, 10});
+    auto listed = store->list_deliveries(DeliveryFilter{"", "", "", DeliveryStatus::pending, 10, {}, {}});
     return listed ? listed->size() : 1;  // a failed read (server restarting) is not "settled"
   }
 };

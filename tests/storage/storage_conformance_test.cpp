@@ -159,7 +159,7 @@ TEMPLATE_TEST_CASE("delete returns the hook and takes its deliveries", "[conform
   REQUIRE(deleted);
   CHECK(*deleted == hook);
   CHECK(store->delete_hook(hook.hook_id).error().code == ErrorCode::not_found);
-  auto remaining = store->list_deliveries(DeliveryFilter{"p", "", "", std::nullopt, 100});
+  auto remaining = store->list_deliveries(DeliveryFilter{"p", "", "", std::nullopt, 100, {}, {}});
   REQUIRE(remaining);
   REQUIRE(remaining->size() == 1);
   CHECK(remaining->front().hook_id == make_hook("2", "p").hook_id);
@@ -416,16 +416,16 @@ TEMPLATE_TEST_CASE("deliveries list by project, hook, event and status", "[confo
     REQUIRE(r);
     return *r;
   };
-  CHECK(list({"p", "", "", std::nullopt, 100}).size() == 4);
-  CHECK(list({"", h1.hook_id, "", std::nullopt, 100}).size() == 2);
-  CHECK(list({"", "", "e2", std::nullopt, 100}).size() == 2);
-  CHECK(list({"", "", "", DeliveryStatus::failed, 100}).size() == 1);
-  CHECK(list({"", "", "", DeliveryStatus::pending, 100}).size() == 3);
-  CHECK(list({"p", "", "", std::nullopt, 2}).size() == 2);
-  const auto newest_first = list({"p", "", "", std::nullopt, 100});
+  CHECK(list({"p", "", "", std::nullopt, 100, {}, {}}).size() == 4);
+  CHECK(list({"", h1.hook_id, "", std::nullopt, 100, {}, {}}).size() == 2);
+  CHECK(list({"", "", "e2", std::nullopt, 100, {}, {}}).size() == 2);
+  CHECK(list({"", "", "", DeliveryStatus::failed, 100, {}, {}}).size() == 1);
+  CHECK(list({"", "", "", DeliveryStatus::pending, 100, {}, {}}).size() == 3);
+  CHECK(list({"p", "", "", std::nullopt, 2, {}, {}}).size() == 2);
+  const auto newest_first = list({"p", "", "", std::nullopt, 100, {}, {}});
   CHECK(newest_first.front().event_id == "e2");
   CHECK(newest_first.back().event_id == "e1");
-  CHECK(list({"other", "", "", std::nullopt, 100}).empty());
+  CHECK(list({"other", "", "", std::nullopt, 100, {}, {}}).empty());
 }
 
 TEMPLATE_TEST_CASE("a run's deliveries to one hook go out in order, across retries", "[conformance]",
@@ -619,7 +619,7 @@ TEMPLATE_TEST_CASE("an event whose hooks were deleted is purged after later even
   REQUIRE(store->delete_hook(make_hook("1", "p").hook_id));
   CHECK(*store->purge_events(kT0 + 1h, 100) == 1);
   CHECK(store->get_event("first").error().code == ErrorCode::not_found);
-  auto next = store->list_deliveries(DeliveryFilter{"", "", "next", std::nullopt, 10});
+  auto next = store->list_deliveries(DeliveryFilter{"", "", "next", std::nullopt, 10, {}, {}});
   REQUIRE(next);
   CHECK(next->size() == 1);
 }

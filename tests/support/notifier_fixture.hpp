@@ -70,7 +70,7 @@ struct QuietNotifier {
     return options;
   }
   std::size_t stored_deliveries() {
-    return f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 100})->size();
+    return f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 100, {}, {}})->size();
   }
   std::string ordering_key_of(const Result<NotifyReceipt>& receipt) {
     REQUIRE(receipt);
