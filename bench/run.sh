@@ -61,8 +61,10 @@ slow_url="http://127.0.0.1:$slow_port"
 
 if [[ $smoke -eq 1 ]]; then
   wrk_secs=1; serial_n=50; events=20; notify_n=200; slow_events=2; lat_events=5; pending_n=2000; pg_events=5; purge_n=200
+  listing_n=20000
 else
   wrk_secs=10; serial_n=3000; events=1000; notify_n=20000; slow_events=10; lat_events=100; pending_n=100000; pg_events=300; purge_n=20000
+  listing_n=1000000
 fi
 
 log="$out/delivery-$(date +%Y%m%d-%H%M%S).txt"
@@ -90,6 +92,10 @@ run "$bin/delivery_bench" latency memory: "$nginx_url/h" 100 "$slow_url/hole" 20
 run "$bin/delivery_bench" pending "sqlite:$work/pending.db" "$pending_n"
 run "$bin/delivery_bench" purge "sqlite:$work/purge.db" 10 "$purge_n"
 run "$bin/delivery_bench" purge memory: 10 "$purge_n"
+# Delivery history (issue 12): one hook's latest deliveries among
+# $listing_n over 100 hooks, and the WAL frames a notify and a completion write.
+run "$bin/listing_bench" list "sqlite:$work/listing.db" "$listing_n" 100
+run "$bin/listing_bench" frames "sqlite:$work/frames.db" 10 "$notify_n"
 # Several worker processes on one PostgreSQL (issue 5), next to SQLite.
 if [[ -x tests/postgres/cluster.sh ]] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   pg_url=$(sh tests/postgres/cluster.sh start "$work/pg.state")
@@ -99,6 +105,7 @@ if [[ -x tests/postgres/cluster.sh ]] && ls /usr/lib/postgresql/*/bin/initdb >/d
   done
   run "$bin/delivery_bench" workers "sqlite:$work/workers.db" "$nginx_url/h" 64 "$pg_events" 2
   run "$bin/delivery_bench" purge "$pg_url?runhooks_schema=purge" 10 "$purge_n"
+  run "$bin/listing_bench" list "$pg_url?runhooks_schema=listing" "$listing_n" 100
   sh tests/postgres/cluster.sh stop "$pids_pg_state"
 fi
 

@@ -11,6 +11,7 @@ packages=(
   libmicrohttpd-dev               # bench/: the server runhooks serve was measured against
   libpq-dev postgresql            # the PostgreSQL backend and the private server its tests start
   nginx-light wrk python3 curl   # receivers and load for bench/ (smoke-tested)
+  python3-prometheus-client       # the test that reads GET /metrics as Prometheus would
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 

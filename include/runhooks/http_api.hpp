@@ -6,8 +6,10 @@
 #include <runhooks/export.hpp>
 #include <runhooks/registry.hpp>
 #include <runhooks/storage.hpp>
+#include <runhooks/worker.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -43,29 +45,54 @@ struct HttpApiOptions {
   std::size_t max_body_bytes = 64 * 1024;
   /// Passed to the WebhookRegistry behind the API (per-project cap, ...).
   RegistryOptions registry;
+  /// The worker figures GET /metrics serves beside the outbox's backlog,
+  /// e.g. `[&worker] { return worker.stats(); }`. Null: the backlog only.
+  std::function<WorkerStats()> worker_stats;
+  /// Called after a redelivery, a test send or a recovery was stored, to
+  /// wake a worker in this process (`[&worker] { worker.wake(); }`).
+  std::function<void()> on_stored;
+  /// `POST /webhooks/{id}/test?wait=S` holds its server thread until the
+  /// attempt is made: at most this many wait at once, others get 429.
+  std::size_t max_waiting_tests = 4;
+  /// Serve /metrics and /healthz only, everything else 404: a worker's
+  /// metrics port (`runhooks worker --metrics-listen`).
+  bool operations_only = false;
 };
 
-/// Serves every route of the management API:
+/// Serves every route of the management API (docs/wire-format.md):
 ///
-///   GET    /webhooks?projectId=P              200 list
+///   GET    /webhooks?projectId=P              200 list (with lastDelivery)
 ///   POST   /webhooks?projectId=P              201 created
 ///   GET    /webhooks/{hookId}                 200
-///   PUT    /webhooks/{hookId}                 200 (partial update)
+///   PUT    /webhooks/{hookId}                 200 (partial update; enabled)
 ///   DELETE /webhooks/{hookId}                 200 {hookId, projectId}
-///   GET    /webhooks/{hookId}/secret          200 {secret}       (runhooks' extension)
-///   POST   /webhooks/{hookId}/secret/rotate   200 {secret}       (runhooks' extension)
+///   GET    /webhooks/{hookId}/secret          200 {secret}
+///   POST   /webhooks/{hookId}/secret/rotate   200 {secret}
+///   GET    /webhooks/{hookId}/deliveries      200 a page, newest first (status, limit, cursor)
+///   POST   /webhooks/{hookId}/test            202 {deliveryId, eventId} (?wait=S: 200 with the attempt)
+///   POST   /webhooks/{hookId}/recover         202 {count}
+///   GET    /deliveries/{deliveryId}           200 the Delivery with its payload
+///   GET    /deliveries/{deliveryId}/attempts  200 the attempts, newest first
+///   POST   /deliveries/{deliveryId}/redeliver 202 the Delivery
+///   GET    /me                                200 the key's id, label, scope, readOnly
+///   GET    /projects                          200 the projects the key may see
+///   GET    /metrics                           200 Prometheus text (a key for all projects)
+///   GET    /healthz                           200 or 503 (no key needed)
 ///   GET    /openapi.json                      200 the OpenAPI 3 document (no key needed)
 ///
-/// Every answer is `{"status":"OK","data":...}` or
-/// `{"status":"FAILED","error":"..."}`. Bearer API keys (api_keys.hpp): none or
-/// unknown 401; read-only writing 403; a project or hook outside the key's
-/// scope 404, as if it did not exist. Bodies over the limit 413; a POST/PUT
-/// that is not `application/json` 400; invalid JSON or fields 400 naming the
-/// field (`Invalid request body: url must be at most 2048 characters`);
-/// unknown members of a body are ignored. A path with a control character
-/// (a NUL, say) or a query with one, raw or escaped, or with a malformed
-/// `%` escape, is 400. Any hookId string gives 400 or 404,
-/// never 500; storage failures give 503 (busy) or 500 without internals.
+/// Everything but the first five routes is runhooks' extension of the
+/// seed's API. Every route is also served under `/v1/`. Every answer but
+/// /metrics is `{"status":"OK","data":...}` or
+/// `{"status":"FAILED","error":"..."}`. Bearer API keys (api_keys.hpp): none
+/// or unknown 401 with `WWW-Authenticate: Bearer`; read-only writing 403; a
+/// project, hook or delivery outside the key's scope 404, as if it did not
+/// exist. Bodies over the limit 413; a POST/PUT body that is not
+/// `application/json` 415; invalid JSON or fields 400 naming the field
+/// (`Invalid request body: url must be at most 2048 characters`); unknown
+/// members of a body are ignored. A path with a control character (a NUL,
+/// say) or a query with one, raw or escaped, or with a malformed `%` escape,
+/// is 400. Any id string gives 400 or 404, never 500; storage failures give
+/// 503 (busy) or 500 without internals.
 ///
 /// Thread-safe; `handle` never throws.
 class RUNHOOKS_EXPORT HttpApi {

@@ -172,7 +172,7 @@ struct Attempt {
   /// and the header fields, each custom header's value replaced by
   /// "[redacted]" (it may be the receiver's credential); the signature
   /// headers as sent. Empty when no request was made (e.g. the hook was
-  /// disabled) and for attempts stored before runhooks 0.4.
+  /// disabled) and for attempts stored before runhooks 0.3.
   std::string request_url;
   HeaderList request_headers;
   /// The answer's header fields, as received, capped like the body.

@@ -6,6 +6,7 @@
 #include <runhooks/clock.hpp>
 #include <runhooks/error.hpp>
 #include <runhooks/event_type.hpp>
+#include <runhooks/history_json.hpp>
 #include <runhooks/http_api.hpp>
 #include <runhooks/network_policy.hpp>
 #include <runhooks/notifier.hpp>

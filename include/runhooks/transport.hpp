@@ -29,7 +29,8 @@ struct HttpResult {
   int status_code = 0;          ///< 0 when no answer was read
   std::string body;             ///< the first bytes of the answer, capped
   /// The answer's header fields (of the final response, not of a 100
-  /// Continue), as many as fit in the transport's cap for them.
+  /// Continue or another 1xx), values trimmed of surrounding whitespace:
+  /// the first ones that fit in the transport's cap for them.
   HeaderList headers;
   bool truncated = false;       ///< the body or the header fields were cut
   /// The Retry-After of a 429 or 503 answer (delta-seconds or an HTTP date)
@@ -63,7 +64,9 @@ class RUNHOOKS_EXPORT Transport {
 struct CurlTransportOptions {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds total_timeout{std::chrono::seconds(15)};
-  std::size_t max_response_bytes = 20000;  ///< kept per attempt; the rest is not read
+  /// Body bytes kept per attempt (the rest is not read); header field
+  /// bytes (names and values) are kept up to as many again.
+  std::size_t max_response_bytes = 20000;
   std::string user_agent;                  ///< default "runhooks/<version>"
   NetworkPolicy network;                   ///< checked on every new connection
 };

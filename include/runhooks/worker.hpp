@@ -45,7 +45,8 @@ struct WorkerOptions {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   /// A request's whole time; at most half the lease (see `lease`).
   std::chrono::milliseconds total_timeout{std::chrono::seconds(15)};
-  /// Response bytes kept per attempt.
+  /// Bytes of an answer's body kept per attempt; as many bytes of its
+  /// header fields (names and values) are kept besides.
   std::size_t response_capture_bytes = 20000;
   RetryPolicy retry;
   /// Loopback and private ranges are denied by default: allow them here.
@@ -116,9 +117,13 @@ struct DurationHistogram {
 };
 
 /// A worker's figures since it started, for an application's own metrics
-/// (HttpApi serves them as Prometheus text at /metrics).
+/// (HttpApi serves them as Prometheus text at /metrics). `Worker::stats`
+/// reads them from any thread; the attempt figures (attempts, by outcome,
+/// durations) are read together and agree.
 struct WorkerStats {
-  std::uint64_t attempts = 0;    ///< HTTP attempts made
+  /// Requests that ended (test sends included; one abandoned at stop is
+  /// not counted, nor a delivery failed without a request).
+  std::uint64_t attempts = 0;
   std::uint64_t succeeded = 0;   ///< deliveries that succeeded
   std::uint64_t failed = 0;      ///< deliveries failed for good
   std::uint64_t retried = 0;     ///< attempts rescheduled

@@ -27,6 +27,22 @@ ApiResponse ok_response(int status, std::string_view data_json) {
   return response;
 }
 
+ApiResponse ok_page_response(std::string_view data_json, std::string_view next_cursor) {
+  ApiResponse response = ok_response(200, data_json);
+  response.body.pop_back();
+  response.body.append(",\"nextCursor\":");
+  if (next_cursor.empty()) {
+    response.body.append("null");
+  } else {
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    write_string(w, next_cursor);
+    response.body.append(json_text(buffer));
+  }
+  response.body.append("}");
+  return response;
+}
+
 ApiResponse failed_response(int status, std::string_view message) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);

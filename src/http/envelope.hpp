@@ -13,6 +13,10 @@ namespace runhooks::detail {
 /// `{"status":"OK","data":<data_json>}` with `status`.
 ApiResponse ok_response(int status, std::string_view data_json);
 
+/// `{"status":"OK","data":<data_json>,"nextCursor":<cursor or null>}`: a
+/// page of a list; an empty cursor means the last page.
+ApiResponse ok_page_response(std::string_view data_json, std::string_view next_cursor);
+
 /// `{"status":"FAILED","error":<message>}` with `status`.
 ApiResponse failed_response(int status, std::string_view message);
 

@@ -65,4 +65,20 @@ std::optional<std::string> query_parameter(std::string_view query, std::string_v
   return std::nullopt;
 }
 
+Result<std::size_t> query_number(std::string_view query, std::string_view name, std::size_t min,
+                                 std::size_t max, std::size_t fallback) {
+  const auto text = query_parameter(query, name);
+  if (!text) return fallback;
+  std::size_t value = 0;
+  bool valid = !text->empty() && text->size() <= 9;
+  for (const char c : *text) {
+    valid = valid && c >= '0' && c <= '9';
+    if (valid) value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (valid && value >= min && value <= max) return value;
+  const std::string field(name);
+  return Error::invalid(field, field + " must be a whole number from " + std::to_string(min) + " to " +
+                                   std::to_string(max));
+}
+
 }  // namespace runhooks::detail

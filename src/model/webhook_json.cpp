@@ -5,9 +5,9 @@
 
 #include "core/json_writer.hpp"
 #include "core/utf8.hpp"
+#include "model/json_body.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 namespace runhooks {
 
@@ -45,31 +45,6 @@ void write_hook(JsonWriter& w, const Webhook& hook) {
 
 std::string_view view(const rapidjson::Value& v) {
   return {v.GetString(), v.GetStringLength()};
-}
-
-Result<rapidjson::Document> parse_object(std::string_view body) {
-  // Before the parser sees it: RapidJSON skips any of the bytes EF, BB, BF at
-  // the start as if they were a byte-order mark.
-  if (auto valid = validate_utf8(body, "body"); !valid) return std::move(valid).error();
-  // The parser takes a NUL for the end of its input; iterative, so deep
-  // nesting cannot exhaust the stack.
-  if (body.find('\0') != std::string_view::npos) {
-    return Error::invalid("body", "body must not contain a NUL character");
-  }
-  // A whole byte-order mark is a character, which JSON does not allow before
-  // a value; RapidJSON would skip it.
-  if (body.substr(0, 3) == "\xEF\xBB\xBF") {
-    return Error::invalid("body", "body is not valid JSON: it starts with a byte-order mark");
-  }
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data(), body.size());
-  if (doc.HasParseError()) {
-    return Error::invalid("body", std::string("body is not valid JSON: ") +
-                                      rapidjson::GetParseError_En(doc.GetParseError()) +
-                                      " at offset " + std::to_string(doc.GetErrorOffset()));
-  }
-  if (!doc.IsObject()) return Error::invalid("body", "body must be a JSON object");
-  return doc;
 }
 
 // A string-or-null member: nullopt for null, the string otherwise.
@@ -133,7 +108,7 @@ std::string to_json(const DeletedWebhook& deleted) {
 }
 
 Result<NewWebhook> parse_create_request(std::string_view body) {
-  auto doc = parse_object(body);
+  auto doc = detail::parse_json_body(body);
   if (!doc) return std::move(doc).error();
   NewWebhook hook;
   const auto url = doc->FindMember("url");
@@ -162,7 +137,7 @@ Result<NewWebhook> parse_create_request(std::string_view body) {
 }
 
 Result<WebhookPatch> parse_update_request(std::string_view body) {
-  auto doc = parse_object(body);
+  auto doc = detail::parse_json_body(body);
   if (!doc) return std::move(doc).error();
   WebhookPatch patch;
   if (const auto m = doc->FindMember("url"); m != doc->MemberEnd()) {

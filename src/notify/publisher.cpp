@@ -8,6 +8,7 @@
 #include "core/utf8.hpp"
 #include "model/stored_text.hpp"
 #include "notify/payload.hpp"
+#include "notify/sample_event.hpp"
 
 #include <atomic>
 
@@ -37,6 +38,11 @@ class Publisher::Impl {
   Result<NotifyReceipt> enqueue(std::string_view project_id, EventType type, std::string payload,
                                 std::string ordering_key, std::string_view idempotency_key);
   Result<void> check_payload_size(std::size_t bytes) const;
+  Result<OutboxEvent> new_event(std::string project_id, EventType type, std::string payload) const;
+  Result<Webhook> enabled_hook(std::string_view hook_id) const;
+  void stored() const {
+    if (options_.on_stored) options_.on_stored();
+  }
   Timestamp now() const { return (options_.clock ? *options_.clock : Clock::system()).now(); }
 
   std::shared_ptr<Storage> storage_;
@@ -76,21 +82,14 @@ Result<NotifyReceipt> Publisher::Impl::enqueue(std::string_view project_id, Even
   if (auto valid = validate_project_id(project_id); !valid) return std::move(valid).error();
   if (auto fits = check_payload_size(payload.size()); !fits) return std::move(fits).error();
   if (auto valid = validate_keys(ordering_key, idempotency_key); !valid) return std::move(valid).error();
-  const Timestamp at = now();
-  auto event_id = detail::time_ordered_uuid(at.time_since_epoch().count());
-  if (!event_id) return std::move(event_id).error();
-  OutboxEvent event;
-  event.event_id = std::move(*event_id);
-  event.project_id = std::string(project_id);
-  event.type = type;
-  event.payload = std::move(payload);
-  event.idempotency_key = std::string(idempotency_key);
-  event.ordering_key = std::move(ordering_key);
-  event.created_at = at;
-  auto stored = storage_->enqueue(event);
+  auto event = new_event(std::string(project_id), type, std::move(payload));
+  if (!event) return std::move(event).error();
+  event->idempotency_key = std::string(idempotency_key);
+  event->ordering_key = std::move(ordering_key);
+  auto stored = storage_->enqueue(*event);
   if (!stored) return std::move(stored).error();
   if (!stored->duplicate) ++notified_;
-  if (!stored->delivery_ids.empty() && options_.on_stored) options_.on_stored();
+  if (!stored->delivery_ids.empty()) this->stored();
   return NotifyReceipt{std::move(stored->event_id), std::move(stored->delivery_ids), stored->duplicate};
 }
 
@@ -100,10 +99,70 @@ Result<void> Publisher::Impl::check_payload_size(std::size_t bytes) const {
                                        " bytes (max_payload_bytes), got " + std::to_string(bytes));
 }
 
+Result<OutboxEvent> Publisher::Impl::new_event(std::string project_id, EventType type, std::string payload) const {
+  const Timestamp at = now();
+  auto event_id = detail::time_ordered_uuid(at.time_since_epoch().count());
+  if (!event_id) return std::move(event_id).error();
+  OutboxEvent event;
+  event.event_id = std::move(*event_id);
+  event.project_id = std::move(project_id);
+  event.type = type;
+  event.payload = std::move(payload);
+  event.created_at = at;
+  return event;
+}
+
+Result<Webhook> Publisher::Impl::enabled_hook(std::string_view hook_id) const {
+  auto hook = storage_->get_hook(hook_id);
+  if (!hook) return hook;
+  if (!hook->enabled) return Error{ErrorCode::conflict, {}, "hook is disabled: enable it first"};
+  return hook;
+}
+
 Result<Delivery> Publisher::redeliver(std::string_view delivery_id) {
+  auto delivery = impl_->storage_->get_delivery(delivery_id);
+  if (!delivery) return delivery;
+  if (auto hook = impl_->enabled_hook(delivery->hook_id); !hook) return std::move(hook).error();
   auto rescheduled = impl_->storage_->reschedule_delivery(delivery_id, impl_->now(), AttemptTrigger::manual);
-  if (rescheduled && impl_->options_.on_stored) impl_->options_.on_stored();
+  if (rescheduled) impl_->stored();
   return rescheduled;
+}
+
+Result<NotifyReceipt> Publisher::send_test(std::string_view hook_id, EventType type) {
+  auto hook = impl_->storage_->get_hook(hook_id);
+  if (!hook) return std::move(hook).error();
+  auto event = impl_->new_event(hook->project_id, type, to_json(detail::sample_run_event(type)));
+  if (!event) return std::move(event).error();
+  auto stored = impl_->storage_->enqueue_to_hook(*event, hook_id, AttemptTrigger::test);
+  if (!stored) return std::move(stored).error();
+  impl_->stored();
+  return NotifyReceipt{std::move(stored->event_id), std::move(stored->delivery_ids), false};
+}
+
+Result<std::size_t> Publisher::recover(std::string_view hook_id, Timestamp since) {
+  if (auto hook = impl_->enabled_hook(hook_id); !hook) return std::move(hook).error();
+  // Page by page, each redelivery its own short transaction: a notify is
+  // never held up behind a big recovery. A redelivered one leaves the
+  // failed set but stays stored, so it still marks where the next page starts.
+  DeliveryFilter filter;
+  filter.hook_id = std::string(hook_id);
+  filter.status = DeliveryStatus::failed;
+  filter.completed_since = since;
+  filter.limit = 100;
+  std::size_t recovered = 0;
+  for (;;) {
+    auto page = impl_->storage_->list_deliveries(filter);
+    if (!page) return std::move(page).error();
+    const Timestamp at = impl_->now();
+    for (const Delivery& failed : *page) {
+      auto rescheduled = impl_->storage_->reschedule_delivery(failed.delivery_id, at, AttemptTrigger::manual);
+      if (!rescheduled && rescheduled.error().code != ErrorCode::not_found) return std::move(rescheduled).error();
+      if (rescheduled) ++recovered;
+    }
+    if (recovered > 0) impl_->stored();
+    if (page->size() < filter.limit) return recovered;
+    filter.after_delivery_id = page->back().delivery_id;
+  }
 }
 
 Result<Delivery> Publisher::delivery(std::string_view delivery_id) const {

@@ -17,6 +17,18 @@ Error lease_lost() {
   return Error{ErrorCode::conflict, {}, "the lease on this delivery is held by another worker"};
 }
 
+Error event_exists() { return Error{ErrorCode::conflict, {}, "an event with this id already exists"}; }
+
+Result<void> check_event_for_one_hook(const OutboxEvent& event) {
+  if (!event.idempotency_key.empty()) {
+    return Error::invalid("idempotencyKey", "an event sent to one hook has no idempotency key");
+  }
+  if (!event.ordering_key.empty()) {
+    return Error::invalid("orderingKey", "an event sent to one hook has no ordering key");
+  }
+  return {};
+}
+
 std::size_t claim_scan_size(const ClaimRequest& request) {
   return request.per_hook_limit == 0 ? request.limit : request.limit * 4 + 64;
 }

@@ -26,6 +26,14 @@ Error api_key_not_found();
 Error hook_cap_reached(std::size_t max_per_project);
 /// `conflict`: a completion from a worker whose lease ran out (another took it).
 Error lease_lost();
+/// `conflict`: an event with this id is stored already.
+Error event_exists();
+
+// ---- enqueue_to_hook -----------------------------------------------------------
+
+/// `invalid_argument` when an event sent to one hook carries an idempotency
+/// or ordering key (neither has a meaning there).
+Result<void> check_event_for_one_hook(const OutboxEvent& event);
 
 // ---- claims ------------------------------------------------------------------
 

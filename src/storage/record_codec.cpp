@@ -2,6 +2,8 @@
 
 #include "core/json_writer.hpp"
 
+#include <rapidjson/document.h>
+
 #include <cstdlib>
 
 namespace runhooks::detail {
@@ -76,6 +78,35 @@ std::vector<std::string> decode_projects(std::string_view text) {
   std::vector<std::string> projects;
   for (std::string_view p : split(text, '\n')) projects.emplace_back(p);
   return projects;
+}
+
+std::string encode_headers(const HeaderList& headers) {
+  if (headers.empty()) return {};
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartArray();
+  for (const auto& [name, value] : headers) {
+    writer.StartArray();
+    write_string(writer, name);
+    write_string(writer, value);
+    writer.EndArray();
+  }
+  writer.EndArray();
+  return json_text(buffer);
+}
+
+HeaderList decode_headers(std::string_view text) {
+  HeaderList headers;
+  if (text.empty()) return headers;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());  // no encoding check: see the header
+  if (doc.HasParseError() || !doc.IsArray()) return headers;
+  for (const auto& field : doc.GetArray()) {
+    if (!field.IsArray() || field.Size() != 2 || !field[0].IsString() || !field[1].IsString()) continue;
+    headers.emplace_back(std::string(field[0].GetString(), field[0].GetStringLength()),
+                         std::string(field[1].GetString(), field[1].GetStringLength()));
+  }
+  return headers;
 }
 
 std::string json_string_array(const std::vector<std::string>& items) {

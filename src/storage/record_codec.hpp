@@ -3,6 +3,7 @@
 // record (SQLite, PostgreSQL). The forms are internal to runhooks' schema.
 
 #include <runhooks/error.hpp>
+#include <runhooks/outbox.hpp>
 #include <runhooks/webhook.hpp>
 
 #include <cstdint>
@@ -28,6 +29,14 @@ std::vector<RetiredSecret> decode_retired_secrets(std::string_view text);
 /// Newline-separated project ids (project ids are printable ASCII).
 std::string encode_projects(const std::vector<std::string>& projects);
 std::vector<std::string> decode_projects(std::string_view text);
+
+/// `[["name","value"],...]`: header fields in order, as JSON; "" for none (so
+/// attempts stored before headers were kept read as none). Any bytes survive,
+/// a NUL or invalid UTF-8 included (a response's headers are as received):
+/// backends store it as a blob, and it is read back without validating its
+/// encoding. Text that is not such an array reads as none.
+std::string encode_headers(const HeaderList& headers);
+HeaderList decode_headers(std::string_view text);
 
 /// `["a","b"]`: strings as a JSON array, for SQL `json_each` and the like.
 std::string json_string_array(const std::vector<std::string>& items);

@@ -83,7 +83,8 @@ inline constexpr int kEventColumnCount = 7;
 
 #define RUNHOOKS_ATTEMPT_COLUMNS                                                          \
   "attempt_id, delivery_id, hook_id, started_at, duration_ms, status_code, error_class, "  \
-  "error_message, trigger, response_body"
+  "error_message, trigger, response_body, request_url, request_headers, response_headers, "    \
+  "response_truncated"
 template <class Row>
 Attempt read_attempt_row(const Row& r) {
   Attempt a;
@@ -97,6 +98,10 @@ Attempt read_attempt_row(const Row& r) {
   a.error_message = r.text(7);
   a.trigger = static_cast<AttemptTrigger>(r.integer(8));
   a.response_body = r.bytes(9);
+  a.request_url = r.text(10);
+  a.request_headers = decode_headers(r.bytes(11));
+  a.response_headers = decode_headers(r.bytes(12));
+  a.response_truncated = r.boolean(13);
   return a;
 }
 

@@ -39,8 +39,10 @@ struct Transfer {
   HttpRequest request;
   Transport::Completion done;
   HttpResult result;
-  std::size_t capture_limit = 0;
-  bool truncated = false;
+  std::size_t capture_limit = 0;  ///< of the body, and of the header fields apart
+  bool body_truncated = false;
+  std::size_t header_bytes = 0;  ///< names and values kept of the current response
+  bool headers_truncated = false;
   std::string blocked_reason;
   std::string retry_after;  ///< the header's value as sent, if any
   int sockets_opened = 0;  ///< addresses the policy let through
@@ -57,7 +59,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   if (bytes > room) {
     // Enough kept: stop reading (a 10 MB answer is not our problem). libcurl
     // reports a write error, which completion turns back into the status.
-    t->truncated = true;
+    t->body_truncated = true;
     return 0;
   }
   return bytes;
@@ -70,18 +72,56 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
          });
 }
 
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
+}
+
+// Keeps a header field of the response being read while the fields kept so
+// far fit in the cap (names and values counted); the first that does not
+// fit ends the keeping, so what is kept is the response's first fields.
+void keep_header(Transfer& t, std::string_view line) {
+  if (t.headers_truncated) return;
+  HeaderList& kept = t.result.headers;
+  const bool continuation = line.front() == ' ' || line.front() == '\t';  // obsolete line folding
+  const std::size_t colon = line.find(':');
+  if (!continuation && colon == std::string_view::npos) return;  // the blank line that ends the head
+  if (continuation && kept.empty()) return;
+  const std::string_view name = continuation ? std::string_view() : trimmed(line.substr(0, colon));
+  const std::string_view value = trimmed(continuation ? line : line.substr(colon + 1));
+  const std::size_t bytes = name.size() + value.size() + (continuation && !value.empty() ? 1 : 0);
+  if (t.header_bytes + bytes > t.capture_limit) {
+    t.headers_truncated = true;
+    return;
+  }
+  t.header_bytes += bytes;
+  if (!continuation) {
+    kept.emplace_back(name, value);
+  } else if (!value.empty()) {
+    kept.back().second.append(" ").append(value);
+  }
+}
+
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t bytes = size * count;
   std::string_view line(data, bytes);
   if (starts_with_ignoring_case(line, "HTTP/")) {
-    t->retry_after.clear();  // a new response (after 1xx): start over
-  } else if (starts_with_ignoring_case(line, "retry-after:")) {
-    line.remove_prefix(12);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
-    t->retry_after = std::string(line.substr(0, 128));
+    // A new response (the final one after a 100 Continue or another 1xx):
+    // only its fields are kept.
+    t->retry_after.clear();
+    t->result.headers.clear();
+    t->header_bytes = 0;
+    t->headers_truncated = false;
+    return bytes;
   }
+  if (line.empty()) return bytes;
+  if (starts_with_ignoring_case(line, "retry-after:")) {
+    // Read apart from the capped fields: a long head must not hide it.
+    t->retry_after = std::string(trimmed(line.substr(12)).substr(0, 128));
+  }
+  keep_header(*t, line);
   return bytes;
 }
 
@@ -290,7 +330,8 @@ class CurlTransport final : public Transport {
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
     r.status_code = static_cast<int>(status);
     r.duration = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - t.started);
-    const bool answered = code == CURLE_OK || (code == CURLE_WRITE_ERROR && t.truncated);
+    const bool answered = code == CURLE_OK || (code == CURLE_WRITE_ERROR && t.body_truncated);
+    r.truncated = t.body_truncated || t.headers_truncated;
     if (answered && status > 0) {
       r.error_class = status >= 200 && status < 300 ? AttemptErrorClass::none : AttemptErrorClass::http_status;
       if (r.error_class == AttemptErrorClass::http_status) r.error_message = "HTTP " + std::to_string(status);

@@ -222,7 +222,9 @@ bool DeliveryLoop::attach_endpoint(ClaimedDelivery& claimed, Timestamp now) {
 }
 
 void DeliveryLoop::start(ClaimedDelivery claimed, Timestamp now) {
-  if (!claimed.endpoint->enabled) {
+  // A test send goes to a disabled hook too: that is how one checks it
+  // before enabling it again.
+  if (!claimed.endpoint->enabled && claimed.delivery.next_trigger != AttemptTrigger::test) {
     AttemptResult unsent = settle_unsent(claimed, now, "endpoint disabled: " + claimed.endpoint->disabled_reason);
     writer_.add(std::move(unsent), std::move(claimed.event.event_id));
     return;
@@ -234,39 +236,40 @@ void DeliveryLoop::start(ClaimedDelivery claimed, Timestamp now) {
   send(std::move(claimed), now);
 }
 
-void DeliveryLoop::start_parked(ClaimedDelivery claimed, Timestamp now) {
+bool DeliveryLoop::start_parked(ClaimedDelivery claimed, Timestamp now) {
   // Sent only while our lease outlasts the request; otherwise another worker
   // may take it over mid-flight (a duplicate, and out of order for its run).
   const auto margin = options_.total_timeout;
   if (!claimed.delivery.lease_expires_at || *claimed.delivery.lease_expires_at - now < margin) {
     release({claimed.delivery.delivery_id});
     woken_ = true;  // claim it again, with a fresh lease
-    return;
+    return false;
   }
   start(std::move(claimed), now);
+  return true;
 }
 
 void DeliveryLoop::send(ClaimedDelivery claimed, Timestamp now) {
   const std::string hook_id = claimed.delivery.hook_id;
   // The payload is moved into the request: once sent the loop needs nothing of it.
-  auto request = build_request(*claimed.endpoint, claimed.delivery, std::move(claimed.event.payload), now);
-  if (!request) {
+  auto built = build_request(*claimed.endpoint, claimed.delivery, std::move(claimed.event.payload), now,
+                             options_.user_agent);
+  if (!built) {
     free_slot(hook_id, now);
-    AttemptResult unsent = settle_unsent(claimed, now, "cannot sign: " + request.error().message);
+    AttemptResult unsent = settle_unsent(claimed, now, "cannot sign: " + built.error().message);
     writer_.add(std::move(unsent), std::move(claimed.event.event_id));
     return;
   }
   const std::uint64_t token = next_token_++;
   const std::string delivery_id = claimed.delivery.delivery_id;
-  in_flight_.emplace(token, InFlight{std::move(claimed), now});
+  in_flight_.emplace(token, InFlight{std::move(claimed), std::move(built->recorded), now});
   // The completion may outlive this loop (a transport the app keeps): it only
   // touches the shared list.
   std::weak_ptr<std::vector<Finished>> sink = finished_;
   try {
-    options_.transport->send(std::move(*request), [sink, token](HttpResult result) {
+    options_.transport->send(std::move(built->request), [sink, token](HttpResult result) {
       if (auto list = sink.lock()) list->push_back(Finished{token, std::move(result)});
     });
-    ++counters_.attempts;
   } catch (...) {
     // A transport that throws (an application's own) leaves nothing behind:
     // the delivery goes back to the outbox for another try.
@@ -283,12 +286,13 @@ void DeliveryLoop::send(ClaimedDelivery claimed, Timestamp now) {
 
 void DeliveryLoop::free_slot(const std::string& hook_id, Timestamp now) {
   std::optional<ClaimedDelivery> next = slots_.release(hook_id);
-  if (!next) return;
-  if (stop_requested_) {
+  if (next && stop_requested_) {
     slots_.park(std::move(*next));  // given back with the rest at stop
     return;
   }
-  start_parked(std::move(*next), now);
+  // One whose lease ran short leaves the slot free for the next: nothing
+  // may stay parked with no request of its hook in flight to start it.
+  while (next && !start_parked(std::move(*next), now)) next = slots_.next_parked(hook_id);
 }
 
 void DeliveryLoop::collect_finished(Timestamp now) {
@@ -300,8 +304,10 @@ void DeliveryLoop::collect_finished(Timestamp now) {
     if (found == in_flight_.end()) continue;
     InFlight flight = std::move(found->second);
     in_flight_.erase(found);
+    counters_.count_attempt(f.result.error_class, f.result.duration);
     const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-    AttemptResult settled = settle(flight.claimed, std::move(f.result), flight.started_at, now, policy_, unit);
+    AttemptResult settled =
+        settle(flight.claimed, std::move(flight.sent), std::move(f.result), flight.started_at, now, policy_, unit);
     if (settled.next.status == DeliveryStatus::pending && next_claim_at_ > settled.next.next_attempt_at) {
       next_claim_at_ = settled.next.next_attempt_at;  // a retry sooner than the poll interval
     }
@@ -330,10 +336,15 @@ void DeliveryLoop::after_written(const AttemptWriter::Written& written) {
     case DeliveryStatus::pending: ++counters_.retried; break;
   }
   if (written.completed.endpoint_disabled) {
+    ++counters_.hooks_disabled;
     const std::string& reason = written.completed.disabled_reason;
     // What this loop parked for the hook was claimed while it was enabled:
-    // it fails now, as the next claim of it would.
+    // it fails now, as the next claim of it would; test sends still go.
     for (ClaimedDelivery& parked : slots_.take_parked(delivery.hook_id)) {
+      if (parked.delivery.next_trigger == AttemptTrigger::test) {
+        slots_.park(std::move(parked));
+        continue;
+      }
       AttemptResult unsent = settle_unsent(parked, clock_.now(), "endpoint disabled: " + reason);
       writer_.add(std::move(unsent), std::move(parked.event.event_id));
     }

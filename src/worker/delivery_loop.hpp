@@ -14,6 +14,7 @@
 #include "worker/flush_gate.hpp"
 #include "worker/retention.hpp"
 #include "worker/transition.hpp"
+#include "worker/worker_counters.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -26,15 +27,6 @@
 #include <vector>
 
 namespace runhooks::detail {
-
-/// Counters shared by a Worker's threads.
-struct WorkerCounters {
-  std::atomic<std::uint64_t> attempts{0};
-  std::atomic<std::uint64_t> succeeded{0};
-  std::atomic<std::uint64_t> failed{0};
-  std::atomic<std::uint64_t> retried{0};
-  std::atomic<std::uint64_t> storage_errors{0};
-};
 
 /// A wait or deadline between zero and ten years: "forever"
 /// (milliseconds::max()) would overflow once added to a clock's now.
@@ -64,6 +56,7 @@ class DeliveryLoop {
  private:
   struct InFlight {
     ClaimedDelivery claimed;
+    RecordedRequest sent;
     Timestamp started_at;
   };
   struct Finished {
@@ -83,8 +76,9 @@ class DeliveryLoop {
   /// it cannot be sent (its lease is given back).
   bool attach_endpoint(ClaimedDelivery& claimed, Timestamp now);
   void start(ClaimedDelivery claimed, Timestamp now);
-  /// Starts a delivery that waited for a slot of its hook, if its lease allows.
-  void start_parked(ClaimedDelivery claimed, Timestamp now);
+  /// Starts a delivery that waited for a slot of its hook, if its lease
+  /// allows; false when it gave the lease back instead.
+  bool start_parked(ClaimedDelivery claimed, Timestamp now);
   void send(ClaimedDelivery claimed, Timestamp now);
   /// A request of this hook ended: its next parked delivery goes.
   void free_slot(const std::string& hook_id, Timestamp now);

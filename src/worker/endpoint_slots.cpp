@@ -14,8 +14,18 @@ bool EndpointSlots::try_take(const std::string& hook_id) {
   return true;
 }
 
+namespace {
+bool is_test(const ClaimedDelivery& claimed) { return claimed.delivery.next_trigger == AttemptTrigger::test; }
+}  // namespace
+
 void EndpointSlots::park(ClaimedDelivery claimed) {
-  queues_[claimed.delivery.hook_id].push_back(std::move(claimed));
+  std::deque<ClaimedDelivery>& queue = queues_[claimed.delivery.hook_id];
+  if (is_test(claimed)) {
+    // Ahead of the hook's backlog, behind the test sends parked before it.
+    queue.insert(std::find_if_not(queue.begin(), queue.end(), is_test), std::move(claimed));
+  } else {
+    queue.push_back(std::move(claimed));
+  }
   ++parked_;
 }
 
@@ -25,6 +35,10 @@ std::optional<ClaimedDelivery> EndpointSlots::release(const std::string& hook_id
     --in_flight_;
     if (--busy->second == 0) busy_.erase(busy);
   }
+  return next_parked(hook_id);
+}
+
+std::optional<ClaimedDelivery> EndpointSlots::next_parked(const std::string& hook_id) {
   const auto queue = queues_.find(hook_id);
   if (queue == queues_.end()) return std::nullopt;
   ClaimedDelivery next = std::move(queue->second.front());

@@ -21,11 +21,16 @@ class EndpointSlots {
 
   /// Takes a slot of `hook_id` if one is free.
   bool try_take(const std::string& hook_id);
-  /// Keeps `claimed` until a slot of its hook frees up.
+  /// Keeps `claimed` until a slot of its hook frees up: behind the hook's
+  /// other parked deliveries, or, for a test send (next_trigger `test`),
+  /// ahead of all but the test sends parked before it.
   void park(ClaimedDelivery claimed);
-  /// Frees a slot of `hook_id`; returns the delivery parked longest for it,
-  /// if any (it still has to take the slot).
+  /// Frees a slot of `hook_id`; returns its next parked delivery, if any
+  /// (it still has to take the slot).
   std::optional<ClaimedDelivery> release(const std::string& hook_id);
+  /// Takes the next delivery parked for `hook_id`, if any, freeing no slot
+  /// (when the one `release` returned could not use the slot).
+  std::optional<ClaimedDelivery> next_parked(const std::string& hook_id);
 
   /// Takes every delivery parked for `hook_id` out of its queue.
   std::vector<ClaimedDelivery> take_parked(const std::string& hook_id);

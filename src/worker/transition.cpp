@@ -60,16 +60,21 @@ Attempt new_attempt(const Delivery& delivery, Timestamp started_at) {
   return attempt;
 }
 
-AttemptResult settle(const ClaimedDelivery& claimed, HttpResult result, Timestamp started_at, Timestamp now,
-                     const DeliveryPolicy& policy, double unit_random) {
+AttemptResult settle(const ClaimedDelivery& claimed, RecordedRequest sent, HttpResult result, Timestamp started_at,
+                     Timestamp now, const DeliveryPolicy& policy, double unit_random) {
   const Delivery& d = claimed.delivery;
+  const bool test = d.next_trigger == AttemptTrigger::test;
   AttemptResult out;
   out.attempt = new_attempt(d, started_at);
   out.attempt.duration = result.duration;
   out.attempt.status_code = result.status_code;
   out.attempt.error_class = result.error_class;
   out.attempt.error_message = result.error_message;
+  out.attempt.request_url = std::move(sent.url);
+  out.attempt.request_headers = std::move(sent.headers);
+  out.attempt.response_headers = std::move(result.headers);
   out.attempt.response_body = std::move(result.body);
+  out.attempt.response_truncated = result.truncated;
 
   DeliveryState& next = out.next;
   next.attempt_count = d.attempt_count + 1;
@@ -77,14 +82,15 @@ AttemptResult settle(const ClaimedDelivery& claimed, HttpResult result, Timestam
   next.last_error = describe_failure(out.attempt);
   const Verdict verdict = judge(result);
   next.status = verdict == Verdict::succeeded ? DeliveryStatus::succeeded : DeliveryStatus::failed;
-  if (verdict == Verdict::retry) {
+  if (verdict == Verdict::retry && !test) {
     if (auto delay = policy.retry.next_delay(next.attempt_count, asked_delay(result), unit_random)) {
       next.status = DeliveryStatus::pending;
       next.next_attempt_at = now + *delay;
     }
   }
   if (next.status != DeliveryStatus::pending) next.completed_at = started_at + result.duration;
-  out.endpoint = health_signal(out.attempt, verdict, policy);
+  // A test send checks the hook; it is not the hook's traffic.
+  out.endpoint = test ? EndpointChange{} : health_signal(out.attempt, verdict, policy);
   return out;
 }
 

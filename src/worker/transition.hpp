@@ -8,6 +8,8 @@
 #include <runhooks/retry_policy.hpp>
 #include <runhooks/transport.hpp>
 
+#include "worker/request_builder.hpp"
+
 #include <chrono>
 #include <string>
 
@@ -20,8 +22,8 @@ struct DeliveryPolicy {
   std::chrono::milliseconds health_window{std::chrono::hours(24 * 5)};
 };
 
-/// The attempt made of `claimed` at `started_at` that ended with `result`,
-/// judged at `now`:
+/// The attempt made of `claimed` at `started_at` with the request
+/// `sent` that ended with `result`, judged at `now`:
 /// - 2xx: succeeded; the hook hears of a success.
 /// - 410 Gone: failed; the hook is told it is gone (disabled).
 /// - 3xx (redirects are not followed) and a network-policy block: failed.
@@ -31,12 +33,16 @@ struct DeliveryPolicy {
 ///   schedule is exhausted.
 /// Every outcome but a success and 410 tells the hook of a failure, with
 /// the health window (see apply_endpoint_change for what storage makes of it).
-AttemptResult settle(const ClaimedDelivery& claimed, HttpResult result, Timestamp started_at, Timestamp now,
-                     const DeliveryPolicy& policy, double unit_random);
+/// A test send (next_trigger `test`) is judged apart: succeeded on a 2xx,
+/// failed on anything else (never retried, whatever Retry-After says), and
+/// it tells the hook nothing (EndpointChange::Kind::none), 410 included.
+/// The attempt records `sent` and the answer's header fields and body.
+AttemptResult settle(const ClaimedDelivery& claimed, RecordedRequest sent, HttpResult result, Timestamp started_at,
+                     Timestamp now, const DeliveryPolicy& policy, double unit_random);
 
 /// A delivery failed for good without a request (its hook is disabled, it
 /// cannot be signed): `reason` is its last error; the hook's health is not
-/// touched.
+/// touched, and the attempt records no request.
 AttemptResult settle_unsent(const ClaimedDelivery& claimed, Timestamp now, std::string reason);
 
 /// The record of an attempt of `delivery` started at `started_at`.

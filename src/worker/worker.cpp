@@ -71,14 +71,8 @@ void Worker::stop(std::chrono::milliseconds deadline) {
 }
 
 WorkerStats Worker::stats() const {
-  const auto& c = impl_->counters_;
-  WorkerStats s;
-  s.attempts = c.attempts;
-  s.succeeded = c.succeeded;
-  s.failed = c.failed;
-  s.retried = c.retried;
+  WorkerStats s = impl_->counters_.read();
   for (const auto& loop : impl_->loops_) s.in_flight += loop->in_flight();
-  s.storage_errors = c.storage_errors;
   return s;
 }
 

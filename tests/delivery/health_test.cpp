@@ -1,6 +1,8 @@
 // Which hooks get an event, and endpoint health: 410 Gone, the health
-// window, hooks disabled with deliveries pending and enabled again.
+// window, hooks disabled with deliveries pending and enabled again, and test
+// sends, which reach a disabled hook and leave its health alone.
 
+#include "support/delivery_doubles.hpp"
 #include "support/notifier_fixture.hpp"
 
 #include <atomic>
@@ -81,6 +83,9 @@ TEST_CASE("deliveries pending for a hook that gets disabled fail without a reque
   auto delivery = f.store->get_delivery(receipt->delivery_ids[0]);
   CHECK(delivery->status == DeliveryStatus::failed);
   CHECK(delivery->last_error == "endpoint disabled: maintenance");
+  const Attempt unsent = f.attempts_of(delivery->delivery_id).at(0);
+  CHECK(unsent.request_url.empty());  // no request was made
+  CHECK(unsent.request_headers.empty());
 }
 
 TEST_CASE("deliveries waiting for a slot of a hook that answered 410 fail without a request",
@@ -205,4 +210,90 @@ TEST_CASE("a hook enabled again gets a fresh health window", "[notifier][health]
   auto after = f.registry.get(hook.hook_id);
   CHECK(after->enabled);  // one failure after re-enabling is not five days of them
   CHECK(after->failing_since);
+}
+
+TEMPLATE_TEST_CASE("a test send reaches a disabled hook and leaves its state and health as they were",
+                   "[notifier][health][test-send]", MemoryBackend, SqliteBackend) {
+  StoreFixture<TestType> f;
+  TestReceiver receiver;
+  // It takes only RUN_START, has been failing for an hour and is disabled.
+  const Webhook hook = f.hook(receiver.url(), std::nullopt, {EventType::run_start});
+  const Timestamp failing_since = Clock::system().now() - 1h;
+  REQUIRE(f.store->modify_hook(hook.hook_id, [&](Webhook& h) -> Result<void> {
+    h.failing_since = failing_since;
+    return {};
+  }));
+  REQUIRE(f.registry.disable(hook.hook_id, "paused"));
+  const Webhook before = *f.registry.get(hook.hook_id);
+  std::atomic<int> state_changes{0};
+  NotifierOptions options = NotifierFixture::options();
+  options.on_endpoint_state = [&](const EndpointStateChange&) { ++state_changes; };
+  Notifier notifier(f.store, options);
+
+  auto receipt = notifier.publisher().send_test(hook.hook_id);  // a RUN_FINISH
+  REQUIRE(receipt);
+  REQUIRE(receipt->delivery_ids.size() == 1);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  REQUIRE(receiver.count() == 1);
+  CHECK(receiver.requests()[0].header("webhook-id") == "msg_" + receipt->delivery_ids[0]);
+  const Delivery delivery = *f.store->get_delivery(receipt->delivery_ids[0]);
+  CHECK(delivery.status == DeliveryStatus::succeeded);
+  const auto attempts = f.attempts_of(delivery.delivery_id);
+  REQUIRE(attempts.size() == 1);
+  CHECK(attempts[0].trigger == AttemptTrigger::test);
+  CHECK(attempts[0].status_code == 200);
+  CHECK(attempts[0].request_url == receiver.url());
+
+  const Webhook after = *f.registry.get(hook.hook_id);
+  CHECK_FALSE(after.enabled);
+  CHECK(after.disabled_reason == "paused");
+  CHECK(after.disabled_at == before.disabled_at);
+  CHECK(after.failing_since == before.failing_since);  // a success, but not of the hook's traffic
+  CHECK(after.updated_at == before.updated_at);
+  CHECK(state_changes == 0);
+  // Still disabled: what notify stores goes nowhere.
+  CHECK(notifier.notify("proj", sample_run(EventType::run_start))->delivery_ids.empty());
+}
+
+TEMPLATE_TEST_CASE("a failing test send is tried once: no retry, no failing streak, no disable",
+                   "[notifier][health][test-send]", MemoryBackend, SqliteBackend) {
+  StoreFixture<TestType> f;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) {
+    if (++calls == 1) {
+      Reply busy = Reply::status_only(503);
+      busy.headers = {{"Retry-After", "0"}};
+      return busy;
+    }
+    return Reply::status_only(410);
+  });
+  const Webhook hook = f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  options.health_window = 1ms;  // any second failure of the hook's traffic would disable it
+  std::atomic<int> state_changes{0};
+  options.on_endpoint_state = [&](const EndpointStateChange&) { ++state_changes; };
+  Notifier notifier(f.store, options);
+
+  auto first = notifier.publisher().send_test(hook.hook_id);
+  REQUIRE(first);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  auto second = notifier.publisher().send_test(hook.hook_id);
+  REQUIRE(second);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+
+  CHECK(receiver.count() == 2);  // one request each, though 503 is retried for the hook's traffic
+  const std::pair<std::string, std::string> expected[] = {{first->delivery_ids.at(0), "HTTP 503"},
+                                                         {second->delivery_ids.at(0), "HTTP 410"}};
+  for (const auto& [id, error] : expected) {
+    const Delivery d = *f.store->get_delivery(id);
+    CHECK(d.status == DeliveryStatus::failed);
+    CHECK(d.attempt_count == 1);
+    CHECK(d.last_error == error);
+    CHECK(f.attempts_of(id).size() == 1);
+  }
+  const Webhook after = *f.registry.get(hook.hook_id);
+  CHECK(after.enabled);  // 410 to a test send does not disable
+  CHECK_FALSE(after.failing_since);
+  CHECK(state_changes == 0);
+  CHECK(notifier.stats().hooks_disabled == 0);
 }

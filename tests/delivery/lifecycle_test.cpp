@@ -1,13 +1,16 @@
 // The delivery loop's life: flush and stop, callbacks, transports that
 // throw, a store that cannot record attempts, several threads, a notifier
-// that does not deliver, and the retention purge.
+// that does not deliver, the retention purge, and the worker's figures.
 
 #include "support/delivery_doubles.hpp"
 #include "support/notifier_fixture.hpp"
+#include "worker/worker_counters.hpp"
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -270,4 +273,92 @@ TEST_CASE("the loop purges events that finished longer ago than the retention", 
   CHECK(f.store->get_delivery(old->delivery_ids.at(0)).error().code == ErrorCode::not_found);
   CHECK(f.store->get_event(recent->event_id));
   CHECK(f.store->get_delivery(recent->delivery_ids.at(0)));
+}
+
+namespace {
+
+std::uint64_t sum(const std::array<std::uint64_t, kAttemptErrorClassCount>& counts) {
+  return std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
+}
+
+std::uint64_t sum(const DurationHistogram& histogram) {
+  return std::accumulate(histogram.counts.begin(), histogram.counts.end(), std::uint64_t{0});
+}
+
+std::size_t index(AttemptErrorClass outcome) { return static_cast<std::size_t>(outcome); }
+
+}  // namespace
+
+TEST_CASE("stats count attempts by outcome, their durations, and the hooks disabled", "[notifier][lifecycle][stats]") {
+  NotifierFixture f;
+  Gate gate;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) {
+    if (++calls == 1) return Reply::status_only(500);
+    Reply slow;
+    slow.delay = 300ms;  // the answer takes at least this long
+    return slow;
+  });
+  TestReceiver gone([&](const ReceivedRequest&) {
+    gate.pass();  // held in flight while the test reads the figures
+    return Reply::status_only(410);
+  });
+  f.hook(receiver.url());
+  Notifier notifier(f.store, NotifierFixture::options());
+  CHECK(notifier.stats().attempts == 0);
+
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_finish)));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  f.hook(gone.url(), {EventType::run_canceled});
+  REQUIRE(notifier.notify("proj", sample_run(EventType::run_canceled)));
+  REQUIRE(gate.wait_for_arrivals(1));
+  // Read from this thread while the delivery thread counts (tsan checks it).
+  NotifierStats during = notifier.stats();
+  CHECK(during.in_flight >= 1);
+  CHECK(during.attempts == sum(during.attempts_by_outcome));
+  gate.open();
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+
+  const NotifierStats s = notifier.stats();
+  // 500 then 200 to the first hook (the run_canceled it also got: 200), 410 to the second.
+  CHECK(s.attempts == 4);
+  CHECK(s.attempts_by_outcome[index(AttemptErrorClass::none)] == 2);
+  CHECK(s.attempts_by_outcome[index(AttemptErrorClass::http_status)] == 2);
+  CHECK(sum(s.attempts_by_outcome) == s.attempts);
+  CHECK(sum(s.attempt_duration) == s.attempts);
+  // The two slow answers took 300 ms or more: over the 0.25 s bound.
+  const auto& counts = s.attempt_duration.counts;
+  CHECK(std::accumulate(counts.begin() + 6, counts.end(), std::uint64_t{0}) >= 2);
+  CHECK(s.attempt_duration.sum_seconds >= 0.6);
+  CHECK(s.hooks_disabled == 1);
+  CHECK(s.succeeded == 2);
+  CHECK(s.failed == 1);
+  CHECK(s.retried == 1);
+  CHECK(s.notified == 2);
+}
+
+TEST_CASE("attempt durations fall in the first bucket whose bound they do not exceed", "[stats]") {
+  using detail::duration_bucket;
+  CHECK(duration_bucket(0ms) == 0);
+  CHECK(duration_bucket(5ms) == 0);  // le="0.005"
+  CHECK(duration_bucket(6ms) == 1);
+  CHECK(duration_bucket(250ms) == 5);
+  CHECK(duration_bucket(251ms) == 6);
+  CHECK(duration_bucket(1s) == 7);
+  CHECK(duration_bucket(30s) == 11);
+  CHECK(duration_bucket(30001ms) == 12);  // +Inf
+  CHECK(duration_bucket(24h) == DurationHistogram::kBounds.size());
+
+  detail::WorkerCounters counters;
+  counters.count_attempt(AttemptErrorClass::none, 3ms);
+  counters.count_attempt(AttemptErrorClass::timeout, 15s);
+  counters.count_attempt(AttemptErrorClass::none, 1200ms);
+  const WorkerStats s = counters.read();
+  CHECK(s.attempts == 3);
+  CHECK(s.attempts_by_outcome[index(AttemptErrorClass::none)] == 2);
+  CHECK(s.attempts_by_outcome[index(AttemptErrorClass::timeout)] == 1);
+  CHECK(s.attempt_duration.counts[0] == 1);
+  CHECK(s.attempt_duration.counts[8] == 1);   // le="2.5"
+  CHECK(s.attempt_duration.counts[11] == 1);  // le="30"
+  CHECK(s.attempt_duration.sum_seconds == Approx(16.203));
 }

@@ -1,8 +1,11 @@
 // A run's events reach each endpoint in order: RUN_START first, across
 // retries, without holding a flush; and the ordering key that groups them.
+// A test send goes ahead of its hook's backlog.
 
+#include "support/delivery_doubles.hpp"
 #include "support/notifier_fixture.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
@@ -83,4 +86,41 @@ TEST_CASE("two runs never share an ordering key, one run's events do", "[notifie
   CHECK(key_of(R"({"buildId":"build-7","groupId":"g"})") == "build-7\x1f" "g");
   CHECK(key_of(R"({"buildId":"build-7"})") == "build-7\x1f");
   CHECK(run(EventType::run_finish, "build-7", "g") == "build-7\x1f" "g");
+}
+
+TEMPLATE_TEST_CASE("a test send goes ahead of its hook's backlog", "[notifier][ordering][test-send]", MemoryBackend,
+                   SqliteBackend) {
+  StoreFixture<TestType> f;
+  Gate gate;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) {
+    if (++calls == 1) gate.pass();  // the first request is held while the rest queue up
+    return Reply{};
+  });
+  const Webhook hook = f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  options.per_endpoint_concurrency = 1;
+  Notifier notifier(f.store, options);
+  std::vector<std::string> backlog;
+  for (int run = 0; run < 5; ++run) {
+    auto receipt = notifier.notify("proj", sample_run(EventType::run_finish, std::to_string(run)));
+    REQUIRE(receipt);
+    backlog.push_back(receipt->delivery_ids.at(0));
+  }
+  REQUIRE(gate.wait_for_arrivals(1));  // one in flight, four waiting
+  auto test = notifier.publisher().send_test(hook.hook_id);
+  REQUIRE(test);
+  gate.open();
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+
+  const auto requests = receiver.requests();
+  REQUIRE(requests.size() == 6);
+  CHECK(requests[1].header("webhook-id") == "msg_" + test->delivery_ids.at(0));  // right after the one in flight
+  std::vector<std::string> rest;
+  for (std::size_t i = 2; i < requests.size(); ++i) rest.push_back(requests[i].header("webhook-id"));
+  CHECK(rest.size() == 4);
+  for (const std::string& id : backlog) {
+    CHECK((requests[0].header("webhook-id") == "msg_" + id ||
+           std::count(rest.begin(), rest.end(), "msg_" + id) == 1));
+  }
 }

@@ -1,13 +1,15 @@
 // What notify accepts and what goes on the wire: the request, its headers
-// and signatures, the run event's JSON, custom payloads, UTF-8 everywhere,
-// idempotency keys.
+// and signatures, what an attempt records of the request, the run event's
+// JSON, custom payloads, UTF-8 everywhere, idempotency keys.
 
 #include "support/bad_utf8.hpp"
+#include "support/delivery_doubles.hpp"
 #include "support/notifier_fixture.hpp"
 
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <functional>
 #include <string>
@@ -63,6 +65,81 @@ TEST_CASE("run events are stored at once and delivered signed", "[notifier][payl
   CHECK(attempts[0].trigger == AttemptTrigger::scheduled);
   CHECK(notifier.stats().succeeded == 1);
   CHECK(notifier.stats().notified == 1);
+}
+
+namespace {
+
+std::string lowercase(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::vector<std::string> names_of(const HeaderList& headers) {
+  std::vector<std::string> names;
+  for (const auto& header : headers) names.push_back(header.first);
+  return names;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("an attempt records the request as sent, the hook's own header values redacted",
+                   "[notifier][payloads][history]", MemoryBackend, SqliteBackend) {
+  StoreFixture<TestType> f;
+  TestReceiver receiver;
+  f.hook(receiver.url(), R"({"Authorization":"Bearer abc","X-Team":"qa"})");
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receipt);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  REQUIRE(receiver.count() == 1);
+  const ReceivedRequest received = receiver.requests()[0];
+  const auto attempts = f.attempts_of(receipt->delivery_ids.at(0));
+  REQUIRE(attempts.size() == 1);
+  const Attempt& attempt = attempts[0];
+
+  CHECK(attempt.request_url == receiver.url());
+  CHECK(names_of(attempt.request_headers) ==
+        std::vector<std::string>{"Content-Type", "User-Agent", "x-timestamp", "webhook-id", "webhook-timestamp",
+                                 "webhook-signature", "Authorization", "X-Team"});
+  for (const auto& [name, value] : attempt.request_headers) {
+    INFO(name);
+    if (name == "Authorization" || name == "X-Team") {
+      CHECK(value == "[redacted]");
+    } else {
+      CHECK(value == received.header(lowercase(name)));  // the signature too, as sent
+    }
+  }
+  // In the order sent: the receiver saw them so, among what libcurl adds.
+  std::vector<std::string> seen;
+  for (const auto& [name, value] : received.headers) {
+    for (const auto& recorded : attempt.request_headers) {
+      if (lowercase(recorded.first) == name) seen.push_back(name);
+    }
+  }
+  std::vector<std::string> recorded;
+  for (const auto& name : names_of(attempt.request_headers)) recorded.push_back(lowercase(name));
+  CHECK(seen == recorded);
+  // The receiver's credential is nowhere in the record.
+  for (const auto& [name, value] : attempt.request_headers) CHECK(value.find("Bearer") == std::string::npos);
+}
+
+TEMPLATE_TEST_CASE("a hook's own User-Agent replaces runhooks' and is recorded redacted",
+                   "[notifier][payloads][history]", MemoryBackend, SqliteBackend) {
+  StoreFixture<TestType> f;
+  TestReceiver receiver;
+  f.hook(receiver.url(), R"({"User-Agent":"mine/1.0"})");
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(receipt);
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  REQUIRE(receiver.count() == 1);
+  CHECK(receiver.requests()[0].header_count("user-agent") == 1);
+  CHECK(receiver.requests()[0].header("user-agent") == "mine/1.0");
+  const Attempt attempt = f.attempts_of(receipt->delivery_ids.at(0)).at(0);
+  CHECK(names_of(attempt.request_headers) ==
+        std::vector<std::string>{"Content-Type", "x-timestamp", "webhook-id", "webhook-timestamp",
+                                 "webhook-signature", "User-Agent"});
+  CHECK(attempt.request_headers.back().second == "[redacted]");
 }
 
 TEST_CASE("the payload is the wire format's", "[notifier][payloads]") {

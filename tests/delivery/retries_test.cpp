@@ -1,7 +1,9 @@
 // Delivery outcomes by answer: retried statuses and the retry schedule,
-// Retry-After, 3xx, timeouts, connection resets, the response capture cap,
-// and manual redelivery. Real HTTP receivers on 127.0.0.1, a real SQLite file.
+// Retry-After, 3xx, timeouts, connection resets, the response capture cap
+// (body and header fields), and manual redelivery. Real HTTP receivers on
+// 127.0.0.1, a real SQLite file (or each backend, where it says so).
 
+#include "support/delivery_doubles.hpp"
 #include "support/notifier_fixture.hpp"
 
 #include <atomic>
@@ -189,6 +191,112 @@ TEST_CASE("a 10 MB answer is cut at the capture cap", "[notifier][retries]") {
   CHECK(attempts[0].status_code == 200);
   CHECK(attempts[0].response_body.size() == 20000);
   CHECK(f.store->get_delivery(receipt->delivery_ids[0])->status == DeliveryStatus::succeeded);
+}
+
+TEMPLATE_TEST_CASE("a body over the capture cap is cut, and the attempt says so", "[notifier][retries][history]",
+                   MemoryBackend, SqliteBackend) {
+  StoreFixture<TestType> f;
+  std::atomic<int> calls{0};
+  TestReceiver receiver([&](const ReceivedRequest&) {
+    Reply r;
+    r.body = std::string(++calls == 1 ? 100 : 20000, 'b');  // the second fits exactly
+    return r;
+  });
+  f.hook(receiver.url());
+  NotifierOptions options = NotifierFixture::options();
+  options.response_capture_bytes = 20000;
+  Notifier notifier(f.store, options);
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK_FALSE(f.attempts_of(receipt->delivery_ids.at(0)).at(0).response_truncated);
+  receipt = notifier.notify("proj", sample_run(EventType::run_finish, "2"));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  CHECK_FALSE(f.attempts_of(receipt->delivery_ids.at(0)).at(0).response_truncated);
+
+  TestReceiver huge([](const ReceivedRequest&) {
+    Reply r;
+    r.body = "";
+    r.filler_bytes = 20001;
+    return r;
+  });
+  f.hook(huge.url());
+  receipt = notifier.notify("proj", sample_run(EventType::run_finish, "3"));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  for (const std::string& id : receipt->delivery_ids) {
+    const Attempt attempt = f.attempts_of(id).at(0);
+    if (attempt.request_url != huge.url()) continue;
+    CHECK(attempt.status_code == 200);
+    CHECK(attempt.response_body.size() == 20000);
+    CHECK(attempt.response_truncated);
+  }
+}
+
+TEMPLATE_TEST_CASE("the answer's header fields are kept, trimmed, and not those of an interim 1xx",
+                   "[notifier][retries][history]", MemoryBackend, SqliteBackend) {
+  StoreFixture<TestType> f;
+  TestReceiver receiver([](const ReceivedRequest&) {
+    Reply r;
+    r.early_hints = {{"Link", "</style.css>; rel=preload"}};
+    r.headers = {{"X-Request-Id", "  req-1 \t"}, {"Cache-Control", "no-store"}};
+    return r;
+  });
+  f.hook(receiver.url());
+  Notifier notifier(f.store, NotifierFixture::options());
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  const Attempt attempt = f.attempts_of(receipt->delivery_ids.at(0)).at(0);
+  CHECK(attempt.status_code == 200);
+  CHECK(attempt.response_headers ==
+        HeaderList{{"X-Request-Id", "req-1"}, {"Cache-Control", "no-store"}, {"Content-Length", "2"}});
+  CHECK(attempt.response_body == "ok");
+  CHECK_FALSE(attempt.response_truncated);
+}
+
+TEMPLATE_TEST_CASE("header fields over the capture cap are cut: the first ones kept, the attempt flagged",
+                   "[notifier][retries][history]", MemoryBackend, SqliteBackend) {
+  StoreFixture<TestType> f;
+  constexpr int kFields = 100;  // of about 310 bytes each: 31 kB of header fields
+  TestReceiver receiver([](const ReceivedRequest&) {
+    Reply r;
+    for (int i = 0; i < kFields; ++i) r.headers.emplace_back("X-Filler-" + std::to_string(i), std::string(300, 'h'));
+    return r;
+  });
+  f.hook(receiver.url());
+  Notifier notifier(f.store, NotifierFixture::options());  // 20,000 bytes kept
+  auto receipt = notifier.notify("proj", sample_run(EventType::run_finish));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  const Attempt attempt = f.attempts_of(receipt->delivery_ids.at(0)).at(0);
+  CHECK(attempt.status_code == 200);
+  CHECK(f.store->get_delivery(receipt->delivery_ids.at(0))->status == DeliveryStatus::succeeded);
+  CHECK(attempt.response_truncated);
+  CHECK(attempt.response_body == "ok");  // the body has its own cap
+  REQUIRE_FALSE(attempt.response_headers.empty());
+  CHECK(attempt.response_headers.size() < kFields);
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < attempt.response_headers.size(); ++i) {
+    const auto& [name, value] = attempt.response_headers[i];
+    CHECK(name == "X-Filler-" + std::to_string(i));  // the first ones, in order
+    bytes += name.size() + value.size();
+  }
+  CHECK(bytes <= 20000);
+  CHECK(bytes > 20000 - 320);  // as many as fit
+
+  // One field larger than the whole cap.
+  TestReceiver huge([](const ReceivedRequest&) {
+    Reply r;
+    r.headers = {{"X-Huge", std::string(30000, 'h')}};
+    return r;
+  });
+  f.hook(huge.url());
+  receipt = notifier.notify("proj", sample_run(EventType::run_finish, "2"));
+  REQUIRE(notifier.flush(10s) == FlushResult::idle);
+  for (const std::string& id : receipt->delivery_ids) {
+    const Attempt a = f.attempts_of(id).at(0);
+    if (a.request_url != huge.url()) continue;
+    CHECK(a.status_code == 200);
+    CHECK(a.response_truncated);
+    CHECK(a.response_headers.empty());
+  }
 }
 
 TEST_CASE("redeliver sends again with the same webhook-id, as manual", "[notifier][retries]") {

@@ -2,6 +2,7 @@
 
 #include <runhooks/runhooks.hpp>
 
+#include "support/api_fixture.hpp"
 #include "support/backends.hpp"
 #include "support/bad_utf8.hpp"
 
@@ -11,58 +12,6 @@
 using namespace runhooks;
 using namespace runhooks::test;
 
-namespace {
-
-struct ApiFixture {
-  SqliteBackend backend;
-  std::shared_ptr<Storage> store = backend.open();
-  HttpApi api{store};
-  ApiKeys keys{store};
-  std::string rw = create_key({{"proj_a"}, false, false, "rw"});
-  std::string ro = create_key({{"proj_a"}, false, true, "ro"});
-  std::string other = create_key({{"proj_b"}, false, false, "b"});
-  std::string all = create_key({{}, true, false, "all"});
-
-  std::string create_key(const ApiKeyScope& scope) {
-    auto created = keys.create(scope);
-    REQUIRE(created);
-    return created->key;
-  }
-
-  ApiResponse call(const std::string& method, const std::string& target, const std::string& key,
-                   const std::string& body = "", const std::string& content_type = "application/json") {
-    ApiRequest request;
-    request.method = method;
-    const auto q = target.find('?');
-    request.path = target.substr(0, q);
-    request.query = q == std::string::npos ? "" : target.substr(q + 1);
-    request.authorization = key.empty() ? "" : "Bearer " + key;
-    request.content_type = content_type;
-    request.body = body;
-    return api.handle(request);
-  }
-
-  std::string create_hook(const std::string& project = "proj_a") {
-    auto r = call("POST", "/webhooks?projectId=" + project, all, R"({"url":"https://example.com/h"})");
-    REQUIRE(r.status == 201);
-    return json(r)["data"]["hookId"].GetString();
-  }
-
-  static rapidjson::Document json(const ApiResponse& r) {
-    rapidjson::Document doc;
-    doc.Parse(r.body.c_str());
-    REQUIRE(doc.IsObject());
-    return doc;
-  }
-
-  static std::string error_of(const ApiResponse& r) {
-    auto doc = json(r);
-    REQUIRE(std::string(doc["status"].GetString()) == "FAILED");
-    return doc["error"].GetString();
-  }
-};
-
-}  // namespace
 
 TEST_CASE("POST creates (201) and GET lists, in the wire envelopes", "[http]") {
   ApiFixture f;
@@ -162,7 +111,7 @@ TEST_CASE("bad input is 400 naming the field, nothing is stored", "[http]") {
         "projectId is required");
   CHECK(f.call("GET", "/webhooks?projectId=", f.rw).status == 400);
   auto text = f.call("POST", "/webhooks?projectId=proj_a", f.rw, R"({"url":"https://e.com/"})", "text/plain");
-  CHECK(text.status == 400);
+  CHECK(text.status == 415);
   CHECK(ApiFixture::error_of(text) == "Content-Type must be application/json");
   CHECK(f.call("POST", "/webhooks?projectId=proj_a", f.rw, R"({"url":"https://e.com/"})",
                "application/json; charset=utf-8").status == 201);

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <mutex>
@@ -766,4 +767,396 @@ TEMPLATE_TEST_CASE("a success clears the hook's failing state, and a lost lease 
   REQUIRE(done);
   CHECK_FALSE(done->endpoint_disabled);
   CHECK_FALSE(store->get_hook(hook.hook_id)->failing_since);
+}
+
+// ---- delivery history (issue 12) ----------------------------------------------
+
+namespace {
+
+std::vector<Delivery> list_all(Storage& s, DeliveryFilter filter) {
+  auto listed = s.list_deliveries(filter);
+  INFO((listed ? std::string() : listed.error().message));
+  REQUIRE(listed);
+  return *listed;
+}
+
+std::vector<std::string> ids_of(const std::vector<Delivery>& deliveries) {
+  std::vector<std::string> ids;
+  for (const Delivery& d : deliveries) ids.push_back(d.delivery_id);
+  return ids;
+}
+
+// Every page of `filter` (its limit the page size), one after the other.
+std::vector<std::string> paged(Storage& s, DeliveryFilter filter) {
+  std::vector<std::string> ids;
+  for (;;) {
+    const auto page = list_all(s, filter);
+    REQUIRE(page.size() <= filter.limit);
+    for (const Delivery& d : page) ids.push_back(d.delivery_id);
+    if (page.size() < filter.limit) return ids;
+    filter.after_delivery_id = page.back().delivery_id;
+  }
+}
+
+DeliveryFilter of_hook(const std::string& hook_id, std::size_t limit = 100) {
+  DeliveryFilter f;
+  f.hook_id = hook_id;
+  f.limit = limit;
+  return f;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("deliveries page with a cursor: no duplicates, no gaps, a stale cursor not_found",
+                   "[conformance][history]", RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  const Webhook h1 = make_hook("1", "p");
+  const Webhook h2 = make_hook("2", "p");
+  REQUIRE(store->insert_hook(h1, 100));
+  REQUIRE(store->insert_hook(h2, 100));
+  for (int i = 0; i < 7; ++i) {  // the same millisecond: order is the order stored
+    REQUIRE(store->enqueue(make_event("e" + std::to_string(i), "p", EventType::run_finish)));
+  }
+  const auto everything = ids_of(list_all(*store, DeliveryFilter{}));
+  REQUIRE(everything.size() == 14);
+  const auto of_h1 = ids_of(list_all(*store, of_hook(h1.hook_id)));
+  REQUIRE(of_h1.size() == 7);
+  CHECK(list_all(*store, of_hook(h1.hook_id)).front().event_id == "e6");  // newest first
+
+  for (std::size_t size : {1u, 3u, 7u, 10u}) {
+    CHECK(paged(*store, of_hook(h1.hook_id, size)) == of_h1);
+    DeliveryFilter all;
+    all.limit = size;
+    CHECK(paged(*store, all) == everything);
+    DeliveryFilter project;
+    project.project_id = "p";
+    project.limit = size;
+    CHECK(paged(*store, project) == everything);
+  }
+  // A cursor from another listing still means "stored before that one".
+  DeliveryFilter after_other = of_hook(h1.hook_id);
+  after_other.after_delivery_id = list_all(*store, of_hook(h2.hook_id)).front().delivery_id;
+  std::vector<std::string> expected;
+  const auto cursor = std::find(everything.begin(), everything.end(), after_other.after_delivery_id);
+  std::copy_if(cursor + 1, everything.end(), std::back_inserter(expected), [&](const std::string& id) {
+    return std::find(of_h1.begin(), of_h1.end(), id) != of_h1.end();
+  });
+  CHECK(ids_of(list_all(*store, after_other)) == expected);
+
+  // A cursor that is not stored (any more) is not_found, with or without filters.
+  DeliveryFilter unknown = of_hook(h1.hook_id);
+  unknown.after_delivery_id = "00000000-0000-4000-8000-00000000dead";
+  CHECK(store->list_deliveries(unknown).error().code == ErrorCode::not_found);
+  DeliveryFilter stale = of_hook(h2.hook_id, 2);
+  stale.after_delivery_id = list_all(*store, of_hook(h2.hook_id, 2)).back().delivery_id;
+  CHECK(list_all(*store, stale).size() == 2);
+  REQUIRE(store->delete_hook(h2.hook_id));
+  CHECK(store->list_deliveries(stale).error().code == ErrorCode::not_found);
+  stale.hook_id.clear();
+  CHECK(store->list_deliveries(stale).error().code == ErrorCode::not_found);
+  CHECK(paged(*store, of_hook(h1.hook_id, 3)) == of_h1);
+}
+
+TEMPLATE_TEST_CASE("a hook with no deliveries lists none, and a cursor past the last delivery gives an empty page",
+                   "[conformance][history]", RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  const Webhook busy = make_hook("1", "p");
+  const Webhook idle = make_hook("2", "p", {EventType::run_start});
+  REQUIRE(store->insert_hook(busy, 100));
+  REQUIRE(store->insert_hook(idle, 100));
+  for (int i = 0; i < 5; ++i) REQUIRE(store->enqueue(make_event("e" + std::to_string(i), "p", EventType::run_finish)));
+  CHECK(list_all(*store, of_hook(idle.hook_id, 1)).empty());
+  CHECK(list_all(*store, of_hook("00000000-0000-4000-8000-00000000beef", 1)).empty());
+  DeliveryFilter past = of_hook(busy.hook_id);
+  past.after_delivery_id = list_all(*store, of_hook(busy.hook_id)).back().delivery_id;
+  CHECK(list_all(*store, past).empty());
+  past.hook_id = idle.hook_id;  // a cursor of another hook: what the idle one has before it
+  CHECK(list_all(*store, past).empty());
+}
+
+TEMPLATE_TEST_CASE("status, completion time and the cursor combine", "[conformance][history]",
+                   RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  const Webhook h1 = make_hook("1", "p");
+  const Webhook h2 = make_hook("2", "p");
+  REQUIRE(store->insert_hook(h1, 100));
+  REQUIRE(store->insert_hook(h2, 100));
+  for (int i = 0; i < 6; ++i) REQUIRE(store->enqueue(make_event("e" + std::to_string(i), "p", EventType::run_finish)));
+  // Hook 1's deliveries: e0, e2, e4 fail for good at kT0 + 0, 2, 4 min (+12 ms);
+  // e1 succeeds at kT0 + 1 min; e3 and e5 stay pending. Hook 2's all succeed.
+  auto claimed = claim(*store, "w", kT0);
+  REQUIRE(claimed.size() == 12);
+  for (const ClaimedDelivery& c : claimed) {
+    const int i = c.event.event_id[1] - '0';
+    const Timestamp at = kT0 + std::chrono::minutes(i);
+    const bool on_h1 = c.delivery.hook_id == h1.hook_id;
+    DeliveryOutcome outcome{DeliveryStatus::succeeded, {}};
+    if (on_h1 && i % 2 == 0) outcome = {DeliveryStatus::failed, {}};
+    if (on_h1 && (i == 3 || i == 5)) outcome = {DeliveryStatus::pending, kT0 + 1h};
+    const int status = outcome.status == DeliveryStatus::succeeded ? 200 : 500;
+    REQUIRE(complete_attempt(*store, "w", make_attempt(c.delivery, "a" + std::to_string(i) + c.delivery.hook_id, status, at),
+                             outcome));
+  }
+  const auto events_of = [](const std::vector<Delivery>& ds) {
+    std::vector<std::string> events;
+    for (const Delivery& d : ds) events.push_back(d.event_id);
+    return events;
+  };
+  DeliveryFilter failed = of_hook(h1.hook_id, 2);
+  failed.status = DeliveryStatus::failed;
+  const auto first = list_all(*store, failed);
+  CHECK(events_of(first) == std::vector<std::string>{"e4", "e2"});
+  failed.after_delivery_id = first.back().delivery_id;
+  CHECK(events_of(list_all(*store, failed)) == std::vector<std::string>{"e0"});
+  // A cursor that is not itself among the matches: a pending delivery.
+  failed.after_delivery_id = list_all(*store, of_hook(h1.hook_id)).front().delivery_id;  // e5, pending
+  CHECK(events_of(list_all(*store, failed)) == std::vector<std::string>{"e4", "e2"});
+
+  DeliveryFilter since = of_hook(h1.hook_id);
+  since.completed_since = kT0 + 1min + 12ms;  // at or after: e1's completion counts
+  CHECK(events_of(list_all(*store, since)) == std::vector<std::string>{"e4", "e2", "e1"});
+  since.status = DeliveryStatus::failed;
+  CHECK(events_of(list_all(*store, since)) == std::vector<std::string>{"e4", "e2"});
+  since.limit = 1;
+  since.after_delivery_id = list_all(*store, since).back().delivery_id;
+  CHECK(events_of(list_all(*store, since)) == std::vector<std::string>{"e2"});
+  since = DeliveryFilter{};
+  since.project_id = "p";
+  since.completed_since = kT0 + 4min;
+  CHECK(list_all(*store, since).size() == 3);  // e4 on both hooks, e5 on hook 2
+  since.completed_since = kT0 + 5min;
+  CHECK(list_all(*store, since).size() == 1);  // e5 on hook 2
+  since.status = DeliveryStatus::pending;  // pending ones have no completion time
+  CHECK(list_all(*store, since).empty());
+  since = DeliveryFilter{};
+  since.event_id = "e4";
+  since.completed_since = kT0 + 4min;
+  since.status = DeliveryStatus::failed;
+  CHECK(list_all(*store, since).size() == 1);
+}
+
+TEMPLATE_TEST_CASE("enqueue_to_hook sends to one hook whatever its state and events", "[conformance][history]",
+                   RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  Webhook disabled = make_hook("1", "p");
+  disabled.enabled = false;
+  disabled.disabled_reason = "by hand";
+  const Webhook starts_only = make_hook("2", "p", {EventType::run_start});
+  const Webhook other = make_hook("3", "p");
+  REQUIRE(store->insert_hook(disabled, 100));
+  REQUIRE(store->insert_hook(starts_only, 100));
+  REQUIRE(store->insert_hook(other, 100));
+
+  auto to_disabled = store->enqueue_to_hook(make_event("t1", "p", EventType::run_finish, "", kT0 + 1s),
+                                            disabled.hook_id, AttemptTrigger::test);
+  REQUIRE(to_disabled);
+  CHECK(to_disabled->event_id == "t1");
+  CHECK_FALSE(to_disabled->duplicate);
+  REQUIRE(to_disabled->delivery_ids.size() == 1);
+  const Delivery d = *store->get_delivery(to_disabled->delivery_ids[0]);
+  CHECK(d.hook_id == disabled.hook_id);
+  CHECK(d.project_id == "p");
+  CHECK(d.event_id == "t1");
+  CHECK(d.status == DeliveryStatus::pending);
+  CHECK(d.next_trigger == AttemptTrigger::test);
+  CHECK(d.next_attempt_at == kT0 + 1s);
+  CHECK(d.created_at == kT0 + 1s);
+  CHECK(d.attempt_count == 0);
+  CHECK(store->get_event("t1")->payload == make_event("t1", "p", EventType::run_finish).payload);
+
+  auto unsubscribed = store->enqueue_to_hook(make_event("t2", "p", EventType::run_finish, "", kT0 + 1s),
+                                             starts_only.hook_id, AttemptTrigger::manual);
+  REQUIRE(unsubscribed);
+  REQUIRE(unsubscribed->delivery_ids.size() == 1);
+  CHECK(store->get_delivery(unsubscribed->delivery_ids[0])->next_trigger == AttemptTrigger::manual);
+  CHECK(list_all(*store, of_hook(other.hook_id)).empty());  // nothing to the others
+  CHECK(list_all(*store, DeliveryFilter{}).size() == 2);
+
+  // Not due before its time; then claimed with the hook's snapshot, disabled as it is.
+  CHECK(claim(*store, "w", kT0).empty());
+  auto claimed = claim(*store, "w", kT0 + 1s);
+  REQUIRE(claimed.size() == 2);
+  CHECK(claimed[0].delivery.delivery_id == d.delivery_id);  // the test first
+  CHECK(claimed[0].event.event_id == "t1");
+  REQUIRE(claimed[0].endpoint);
+  CHECK_FALSE(claimed[0].endpoint->enabled);
+  CHECK(claimed[0].endpoint->disabled_reason == "by hand");
+  // Its attempt is recorded as a test; the delivery is then done like any other.
+  Attempt attempt = make_attempt(d, "ta", 200, kT0 + 1s);
+  attempt.trigger = AttemptTrigger::test;
+  auto done = complete_attempt(*store, "w", attempt, DeliveryOutcome{DeliveryStatus::succeeded, {}});
+  REQUIRE(done);
+  CHECK(done->status == DeliveryStatus::succeeded);
+  CHECK(store->list_attempts(AttemptFilter{d.delivery_id, "", 10})->front().trigger == AttemptTrigger::test);
+}
+
+TEMPLATE_TEST_CASE("enqueue_to_hook refuses an unknown hook, a taken event id and keys, storing nothing",
+                   "[conformance][history]", RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  const Webhook hook = make_hook("1", "p");
+  REQUIRE(store->insert_hook(hook, 100));
+  auto missing = store->enqueue_to_hook(make_event("t1", "p", EventType::run_finish),
+                                        "00000000-0000-4000-8000-00000000dead", AttemptTrigger::test);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == ErrorCode::not_found);
+  CHECK(store->get_event("t1").error().code == ErrorCode::not_found);
+
+  OutboxEvent keyed = make_event("t2", "p", EventType::run_finish);
+  keyed.idempotency_key = "k";
+  CHECK(store->enqueue_to_hook(keyed, hook.hook_id, AttemptTrigger::test).error().code ==
+        ErrorCode::invalid_argument);
+  CHECK(store->enqueue_to_hook(make_event("t3", "p", EventType::run_start, "run-1"), hook.hook_id,
+                               AttemptTrigger::test)
+            .error().code == ErrorCode::invalid_argument);
+
+  REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_finish)));
+  CHECK(store->enqueue_to_hook(make_event("e1", "p", EventType::run_finish), hook.hook_id, AttemptTrigger::test)
+            .error().code == ErrorCode::conflict);
+  CHECK(list_all(*store, DeliveryFilter{}).size() == 1);
+  CHECK(*store->count_pending() == 1);
+}
+
+TEMPLATE_TEST_CASE("a test delivery is claimed ahead of an older due backlog, its own hook's included",
+                   "[conformance][history]", RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  const Webhook busy = make_hook("1", "p");
+  const Webhook other = make_hook("2", "p");
+  REQUIRE(store->insert_hook(busy, 100));
+  REQUIRE(store->insert_hook(other, 100));
+  for (int i = 0; i < 200; ++i) {  // 400 due deliveries, older than the test
+    REQUIRE(store->enqueue(make_event("e" + std::to_string(i), "p", EventType::run_finish, "",
+                                      kT0 + std::chrono::milliseconds(i))));
+  }
+  REQUIRE(store->enqueue(make_event("run", "p", EventType::run_start, "run-1", kT0)));
+  auto test = store->enqueue_to_hook(make_event("t", "p", EventType::run_finish, "", kT0 + 1min),
+                                     busy.hook_id, AttemptTrigger::test);
+  REQUIRE(test);
+
+  // One at a time, and with the hook's cap of one.
+  auto first = claim(*store, "w", kT0 + 1min, 1);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].delivery.delivery_id == test->delivery_ids[0]);
+  CHECK(first[0].delivery.next_trigger == AttemptTrigger::test);
+  REQUIRE(store->release_leases("w", {test->delivery_ids[0]}));
+  auto capped = store->claim_due(ClaimRequest{"w", kT0 + 1min, 30s, 4, 1, {}});
+  REQUIRE(capped);
+  REQUIRE(capped->size() == 2);  // one per hook
+  CHECK((*capped)[0].delivery.delivery_id == test->delivery_ids[0]);
+  CHECK((*capped)[1].delivery.hook_id == other.hook_id);
+  // A worker at the hook's cap takes none of it, the test included.
+  REQUIRE(store->release_leases("w", {test->delivery_ids[0], (*capped)[1].delivery.delivery_id}));
+  auto skipped = store->claim_due(ClaimRequest{"w", kT0 + 1min, 30s, 4, 0, {busy.hook_id}});
+  REQUIRE(skipped);
+  for (const auto& c : *skipped) CHECK(c.delivery.hook_id == other.hook_id);
+
+  // Once attempted, the test is done; the backlog follows in its order.
+  REQUIRE(store->release_leases("w", {test->delivery_ids[0]}));
+  auto again = claim(*store, "w2", kT0 + 1min, 1);
+  REQUIRE(again.size() == 1);
+  Attempt attempt = make_attempt(again[0].delivery, "ta", 200, kT0 + 1min);
+  attempt.trigger = AttemptTrigger::test;
+  REQUIRE(complete_attempt(*store, "w2", attempt, DeliveryOutcome{DeliveryStatus::succeeded, {}}));
+  auto next = claim(*store, "w3", kT0 + 1min, 1);
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].delivery.next_trigger == AttemptTrigger::scheduled);
+}
+
+TEMPLATE_TEST_CASE("a redelivery marked test is claimed first too", "[conformance][history]",
+                   RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  for (int i = 0; i < 20; ++i) REQUIRE(store->enqueue(make_event("e" + std::to_string(i), "p", EventType::run_finish)));
+  const std::string newest = list_all(*store, DeliveryFilter{}).front().delivery_id;
+  REQUIRE(store->reschedule_delivery(newest, kT0, AttemptTrigger::test));
+  auto first = claim(*store, "w", kT0, 1);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].delivery.delivery_id == newest);
+}
+
+TEMPLATE_TEST_CASE("attempts keep the request and the response headers", "[conformance][history]",
+                   RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_finish)));
+  auto claimed = claim(*store, "w", kT0);
+  REQUIRE(claimed.size() == 1);
+  const Delivery& d = claimed[0].delivery;
+
+  Attempt full = make_attempt(d, "a1", 503, kT0);
+  full.request_url = "https://example.com/hooks?a=1&b=%20\"x\"";
+  full.request_headers = {{"content-type", "application/json"},
+                          {"webhook-id", "msg_abc"},
+                          {"Authorization", "[redacted]"},
+                          {"X-Quote", "a \"b\" \\ c, d; é \xE2\x9C\x93"},
+                          {"X-Empty", ""},
+                          {"X-Dup", "1"},
+                          {"X-Dup", "2"}};
+  // As received: bytes that are not UTF-8 and a NUL survive too.
+  full.response_headers = {{"Retry-After", "5"},
+                           {"Content-Type", "text/plain; charset=utf-8"},
+                           {"x-tab", "a\tb"},
+                           {"x-bytes", std::string("\xff\xfe\0z", 4)}};
+  full.response_truncated = true;
+  auto retry = store->complete_attempt("w", settled(d, full, {DeliveryStatus::pending, kT0}));
+  REQUIRE(retry);
+  REQUIRE(claim(*store, "w", kT0 + 1s).size() == 1);
+  const Attempt bare = make_attempt(d, "a2", 200, kT0 + 1s);  // e.g. no request made: all empty
+  REQUIRE(store->complete_attempt("w", settled(retry->delivery, bare, {DeliveryStatus::succeeded, {}})));
+
+  auto attempts = store->list_attempts(AttemptFilter{d.delivery_id, "", 10});
+  REQUIRE(attempts);
+  REQUIRE(attempts->size() == 2);
+  CHECK((*attempts)[0] == bare);
+  CHECK((*attempts)[0].request_headers.empty());
+  CHECK_FALSE((*attempts)[0].response_truncated);
+  CHECK((*attempts)[1] == full);
+  CHECK((*store->list_attempts(AttemptFilter{"", d.hook_id, 10}))[1] == full);
+}
+
+TEMPLATE_TEST_CASE("count_pending counts pending deliveries, leased ones included", "[conformance][history]",
+                   RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  CHECK(*store->count_pending() == 0);
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  REQUIRE(store->insert_hook(make_hook("2", "p"), 100));
+  REQUIRE(store->enqueue(make_event("e1", "p", EventType::run_finish)));
+  REQUIRE(store->enqueue(make_event("e2", "p", EventType::run_finish, "", kT0 + 1h)));  // not due yet
+  CHECK(*store->count_pending() == 4);
+  auto claimed = claim(*store, "w", kT0);
+  REQUIRE(claimed.size() == 2);
+  CHECK(*store->count_pending() == 4);
+  REQUIRE(complete_attempt(*store, "w", make_attempt(claimed[0].delivery, "a1", 200),
+                           DeliveryOutcome{DeliveryStatus::succeeded, {}}));
+  REQUIRE(complete_attempt(*store, "w", make_attempt(claimed[1].delivery, "a2", 500),
+                           DeliveryOutcome{DeliveryStatus::failed, {}}));
+  CHECK(*store->count_pending() == 2);
+  REQUIRE(store->reschedule_delivery(claimed[1].delivery.delivery_id, kT0, AttemptTrigger::manual));
+  CHECK(*store->count_pending() == 3);
+  REQUIRE(store->delete_hook(claimed[1].delivery.hook_id));  // its two pending ones go
+  CHECK(*store->count_pending() == 1);
+}
+
+TEMPLATE_TEST_CASE("list_project_ids lists the projects that have hooks, sorted", "[conformance][history]",
+                   RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  CHECK(store->list_project_ids()->empty());
+  REQUIRE(store->insert_hook(make_hook("1", "zeta"), 100));
+  REQUIRE(store->insert_hook(make_hook("2", "alpha"), 100));
+  REQUIRE(store->insert_hook(make_hook("3", "zeta"), 100));
+  REQUIRE(store->insert_hook(make_hook("4", "Mid"), 100));
+  CHECK_FALSE(store->insert_hook(make_hook("5", "capped"), 0));  // refused: no project
+  CHECK(*store->list_project_ids() == std::vector<std::string>{"Mid", "alpha", "zeta"});
+  REQUIRE(store->delete_hook(make_hook("2", "alpha").hook_id));
+  REQUIRE(store->delete_hook(make_hook("1", "zeta").hook_id));
+  CHECK(*store->list_project_ids() == std::vector<std::string>{"Mid", "zeta"});
 }

@@ -1,16 +1,24 @@
 #pragma once
 // Stand-ins for the delivery loop's collaborators: a transport that throws
-// where told, and a store whose attempt writes fail, as on a full disk.
+// where told, and a store whose attempt writes fail, as on a full disk. And
+// a store of any backend with a registry, for delivery tests run on several.
+
+#include "support/backends.hpp"
 
 #include <runhooks/runhooks.hpp>
 #include <runhooks/storage_wrapper.hpp>
+
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <memory>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -61,6 +69,30 @@ class FailingWrites final : public StorageWrapper {
     return StorageWrapper::complete_attempts(owner, results);
   }
   std::atomic<bool> failing{true};
+};
+
+/// A fresh store of `Backend` (support/backends.hpp) with a registry, as
+/// NotifierFixture is for SQLite alone.
+template <typename Backend>
+struct StoreFixture {
+  Backend backend;
+  std::shared_ptr<Storage> store = backend.open();
+  WebhookRegistry registry{store};
+
+  /// A hook of project "proj".
+  Webhook hook(const std::string& url, std::optional<std::string> headers = std::nullopt,
+               std::vector<EventType> events = {}) {
+    auto created = registry.create("proj", NewWebhook{url, std::move(headers), std::nullopt, std::move(events)});
+    REQUIRE(created);
+    return *created;
+  }
+
+  /// The delivery's attempts, newest first.
+  std::vector<Attempt> attempts_of(const std::string& delivery_id) {
+    auto attempts = store->list_attempts(AttemptFilter{delivery_id, "", 100});
+    REQUIRE(attempts);
+    return *attempts;
+  }
 };
 
 }  // namespace runhooks::test

@@ -26,6 +26,26 @@ std::size_t ReceivedRequest::header_count(const std::string& name) const {
                                                 [&](const auto& h) { return h.first == name; }));
 }
 
+bool Gate::pass(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  ++arrivals_;
+  changed_.notify_all();
+  return changed_.wait_for(lock, timeout, [&] { return open_; });
+}
+
+bool Gate::wait_for_arrivals(std::size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return arrivals_ >= n; });
+}
+
+void Gate::open() {
+  {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+  }
+  changed_.notify_all();
+}
+
 TestReceiver::TestReceiver(Handler handler) : handler_(std::move(handler)) {
   if (pipe(stop_pipe_) != 0) throw std::runtime_error("pipe");
   listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
@@ -181,7 +201,13 @@ void TestReceiver::serve(int fd) {
       finish();
       return;
     }
-    std::string response = "HTTP/1.1 " + std::to_string(reply.status) + " Status\r\n";
+    std::string response;
+    if (!reply.early_hints.empty()) {
+      response = "HTTP/1.1 103 Early Hints\r\n";
+      for (const auto& [n, v] : reply.early_hints) response += n + ": " + v + "\r\n";
+      response += "\r\n";
+    }
+    response += "HTTP/1.1 " + std::to_string(reply.status) + " Status\r\n";
     for (const auto& [n, v] : reply.headers) response += n + ": " + v + "\r\n";
     response += "Content-Length: " + std::to_string(reply.body.size() + reply.filler_bytes) + "\r\n\r\n";
     response += reply.body;

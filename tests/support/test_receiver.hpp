@@ -1,8 +1,8 @@
 #pragma once
 // A real HTTP/1.1 server on 127.0.0.1 (port picked by the kernel) for the
 // notifier's tests: it records every request and answers as the test says —
-// any status, Retry-After, a delay, a huge body, a connection reset, or no
-// answer at all (black hole). Keep-alive; one thread per connection.
+// any status, Retry-After, a delay, a huge body, header fields, an interim
+// 1xx response first, a connection reset, or no answer at all (black hole). Keep-alive; one thread per connection.
 
 #include <atomic>
 #include <chrono>
@@ -35,9 +35,30 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body = "ok";
   std::size_t filler_bytes = 0;  ///< extra body bytes ('x'), for huge answers
+  /// When not empty, an interim 103 Early Hints response with these header
+  /// fields goes first.
+  std::vector<std::pair<std::string, std::string>> early_hints;
   std::chrono::milliseconds delay{0};
 
   static Reply status_only(int status) { Reply r; r.status = status; return r; }
+};
+
+/// Where a receiver's handler waits until the test opens it: a request held
+/// in flight for as long as the test needs, without sleeping.
+class Gate {
+ public:
+  /// Waits until the gate is open; false after `timeout` (so that a failed
+  /// test does not hang its receiver's destructor).
+  bool pass(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  /// True once `n` handlers have come to the gate (open or not), false after `timeout`.
+  bool wait_for_arrivals(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  void open();
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  std::size_t arrivals_ = 0;
+  bool open_ = false;
 };
 
 class TestReceiver {

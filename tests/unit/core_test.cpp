@@ -45,6 +45,33 @@ TEST_CASE("timestamps print as millisecond ISO-8601 UTC", "[core]") {
                              std::chrono::system_clock::now().time_since_epoch())) < 5s);
 }
 
+TEST_CASE("ISO-8601 date-times are read to the millisecond, offsets applied", "[core]") {
+  auto at = [](const char* text) {
+    auto parsed = parse_iso8601(text, "since");
+    REQUIRE(parsed);
+    return parsed->time_since_epoch().count();
+  };
+  CHECK(at("2026-11-27T06:00:00Z") == 1795759200000);
+  CHECK(at("2026-11-27T06:00:00.123Z") == 1795759200123);
+  CHECK(at("2026-11-27t06:00:00.1234567z") == 1795759200123);  // extra digits cut, not rounded
+  CHECK(at("2026-11-27T07:30:00+01:30") == 1795759200000);
+  CHECK(at("2026-11-27T00:00:00-06:00") == 1795759200000);
+  CHECK(at("1970-01-01T00:00:00Z") == 0);
+  CHECK(at("2024-02-29T00:00:00Z") == 1709164800000);
+  CHECK(format_iso8601(Timestamp(std::chrono::milliseconds(at("2026-11-27T06:00:00.5Z")))) ==
+        "2026-11-27T06:00:00.500Z");
+  for (const char* bad : {"", "2026-11-27", "2026-11-27T06:00:00", "2026-11-27 06:00:00Z", "2026-13-01T00:00:00Z",
+                          "2025-02-29T00:00:00Z", "2026-11-27T24:00:00Z", "2026-11-27T06:00:00.Z",
+                          "2026-11-27T06:00:00+0100", "1969-12-31T23:59:59Z", "2026-11-27T06:00:00Zjunk",
+                          "yesterday", "２026-11-27T06:00:00Z"}) {
+    auto parsed = parse_iso8601(bad, "since");
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().code == ErrorCode::invalid_argument);
+    CHECK(parsed.error().field == "since");
+    CHECK(parsed.error().message == "since must be an ISO-8601 date-time such as 2026-11-27T06:00:00Z");
+  }
+}
+
 TEST_CASE("event names round-trip exactly", "[core]") {
   for (EventType type : kAllEventTypes) {
     CHECK(parse_event_type(to_string(type)) == type);

@@ -61,7 +61,7 @@ struct Fixture {
   AttemptResult succeeded(const ClaimedDelivery& c) {
     HttpResult ok;
     ok.status_code = 200;
-    return settle(c, ok, kT0, kT0, DeliveryPolicy{}, 0.5);
+    return settle(c, {}, ok, kT0, kT0, DeliveryPolicy{}, 0.5);
   }
 
   std::shared_ptr<FailingCompletions> store;

@@ -9,11 +9,22 @@ using namespace runhooks::detail;
 
 namespace {
 
-ClaimedDelivery to(const std::string& hook_id, const std::string& delivery_id) {
+ClaimedDelivery to(const std::string& hook_id, const std::string& delivery_id,
+                   AttemptTrigger trigger = AttemptTrigger::scheduled) {
   ClaimedDelivery c;
   c.delivery.hook_id = hook_id;
   c.delivery.delivery_id = delivery_id;
+  c.delivery.next_trigger = trigger;
   return c;
+}
+
+std::vector<std::string> release_all(EndpointSlots& slots, const std::string& hook_id) {
+  std::vector<std::string> order;
+  while (auto next = slots.release(hook_id)) {
+    order.push_back(next->delivery.delivery_id);
+    REQUIRE(slots.try_take(hook_id));
+  }
+  return order;
 }
 
 }  // namespace
@@ -64,5 +75,36 @@ TEST_CASE("0 slots reads as 1, clear gives back what was parked", "[slots]") {
   CHECK(parked.size() == 2);
   CHECK(slots.in_flight() == 0);
   CHECK(slots.parked() == 0);
+  CHECK(slots.try_take("a"));
+}
+
+TEST_CASE("a test send waits ahead of its hook's backlog, behind earlier test sends", "[slots][test-send]") {
+  EndpointSlots slots(1);
+  REQUIRE(slots.try_take("a"));
+  slots.park(to("a", "a1"));
+  slots.park(to("a", "a2", AttemptTrigger::manual));
+  slots.park(to("a", "t1", AttemptTrigger::test));
+  slots.park(to("a", "a3"));
+  slots.park(to("a", "t2", AttemptTrigger::test));
+  slots.park(to("b", "b1"));  // another hook's queue is its own
+  CHECK(slots.parked() == 6);
+  CHECK(release_all(slots, "a") == std::vector<std::string>{"t1", "t2", "a1", "a2", "a3"});
+  CHECK(slots.parked() == 1);
+}
+
+TEST_CASE("next_parked takes the next delivery without freeing a slot", "[slots]") {
+  EndpointSlots slots(1);
+  REQUIRE(slots.try_take("a"));
+  slots.park(to("a", "a1"));
+  slots.park(to("a", "a2"));
+  auto first = slots.release("a");
+  REQUIRE(first);
+  CHECK(first->delivery.delivery_id == "a1");
+  CHECK(slots.in_flight() == 0);
+  auto second = slots.next_parked("a");  // a1 could not use the slot
+  REQUIRE(second);
+  CHECK(second->delivery.delivery_id == "a2");
+  CHECK(slots.in_flight() == 0);
+  CHECK_FALSE(slots.next_parked("a"));
   CHECK(slots.try_take("a"));
 }

@@ -7,6 +7,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <optional>
 #include <pthread.h>
 #include <sys/resource.h>
 
@@ -100,6 +102,30 @@ std::unique_ptr<Worker> start_worker(const std::shared_ptr<Storage>& store, cons
 
 }  // namespace
 
+struct ListenAddress {
+  std::string host;
+  int port = 0;
+};
+
+ListenAddress listen_address(const std::string& option, const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw UsageError("--" + option + " needs HOST:PORT");
+  ListenAddress address;
+  address.host = listen.substr(0, colon);
+  if (address.host.size() > 2 && address.host.front() == '[' && address.host.back() == ']') {
+    address.host = address.host.substr(1, address.host.size() - 2);
+  }
+  address.port = -1;
+  try {
+    std::size_t used = 0;
+    address.port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) address.port = -1;
+  } catch (const std::exception&) {
+  }
+  if (address.port < 0 || address.port > 65535) throw UsageError("--" + option + " needs HOST:PORT with a port 0-65535");
+  return address;
+}
+
 int run_serve(const Context& context, const std::vector<std::string>& argv) {
   const Args args(argv,
                   {"listen", "threads", "allow-network", "concurrency", "lease", "retention-days", "max-connections",
@@ -107,18 +133,7 @@ int run_serve(const Context& context, const std::vector<std::string>& argv) {
                   {"no-worker"});
   args.at_most(0);
   const std::string listen = args.value("listen").value_or("127.0.0.1:8080");
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw UsageError("--listen needs HOST:PORT");
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  int port = -1;
-  try {
-    std::size_t used = 0;
-    port = std::stoi(listen.substr(colon + 1), &used);
-    if (used != listen.size() - colon - 1) port = -1;
-  } catch (const std::exception&) {
-  }
-  if (port < 0 || port > 65535) throw UsageError("--listen needs HOST:PORT with a port 0-65535");
+  const ListenAddress address = listen_address("listen", listen);
   ServerOptions options = server_options(args);
   fit_descriptor_limit(options);
 
@@ -129,8 +144,14 @@ int run_serve(const Context& context, const std::vector<std::string>& argv) {
   if (!args.has("no-worker")) worker = start_worker(*store, args);
   HttpApiOptions api_options;
   api_options.max_body_bytes = options.max_body_bytes;
-  HttpServer server(std::make_shared<HttpApi>(*store, api_options), host, port, options);
-  std::printf("listening on http://%s:%d\n", listen.substr(0, colon).c_str(), server.port());
+  // Test sends with ?wait hold a handler thread: half of them at most.
+  api_options.max_waiting_tests = static_cast<std::size_t>(std::max(1, options.threads / 2));
+  if (worker) {
+    api_options.worker_stats = [&worker] { return worker->stats(); };
+    api_options.on_stored = [&worker] { worker->wake(); };
+  }
+  HttpServer server(std::make_shared<HttpApi>(*store, api_options), address.host, address.port, options);
+  std::printf("listening on http://%s:%d\n", listen.substr(0, listen.rfind(':')).c_str(), server.port());
   std::fflush(stdout);
   const int signal = wait_for_stop_signal(signals);
   std::fprintf(stderr, "runhooks serve: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -146,15 +167,30 @@ int run_serve(const Context& context, const std::vector<std::string>& argv) {
 }
 
 int run_worker(const Context& context, const std::vector<std::string>& argv) {
-  const Args args(argv, {"allow-network", "concurrency", "lease", "retention-days"}, {});
+  const Args args(argv, {"allow-network", "concurrency", "lease", "retention-days", "metrics-listen"}, {});
   args.at_most(0);
+  std::optional<ListenAddress> metrics_address;
+  if (const auto listen = args.value("metrics-listen")) metrics_address = listen_address("metrics-listen", *listen);
   const sigset_t signals = block_stop_signals();
   auto store = context.store();
   if (!store) return report(store.error());
   auto worker = start_worker(*store, args);
+  std::unique_ptr<HttpServer> metrics_server;
+  if (metrics_address) {
+    HttpApiOptions api_options;
+    api_options.operations_only = true;
+    api_options.worker_stats = [&worker] { return worker->stats(); };
+    ServerOptions server_options;
+    server_options.threads = 2;
+    server_options.max_connections = 64;
+    metrics_server = std::make_unique<HttpServer>(std::make_shared<HttpApi>(*store, api_options),
+                                                  metrics_address->host, metrics_address->port, server_options);
+  }
   std::printf("delivering from %s\n", context.store_uri.c_str());
+  if (metrics_server) std::printf("metrics on http://%s:%d/metrics\n", metrics_address->host.c_str(), metrics_server->port());
   std::fflush(stdout);
   wait_for_stop_signal(signals);
+  if (metrics_server) metrics_server->stop();
   worker->stop(std::chrono::seconds(10));  // drains what is in flight
   return kOk;
 }

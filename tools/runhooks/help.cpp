@@ -77,7 +77,7 @@ deliveries in flight (10 s) before exiting.
 
 USAGE
   runhooks worker [--allow-network CIDR]... [--concurrency N] [--lease SECONDS]
-                  [--retention-days N]
+                  [--retention-days N] [--metrics-listen HOST:PORT]
 
 Claims due deliveries from the store, sends them (signed, with retries) until
 SIGTERM or SIGINT, then drains what is in flight (10 s) and gives back the
@@ -92,6 +92,9 @@ OPTIONS
   --retention-days N     events are deleted, with their deliveries and attempts,
                          N days after their last delivery finished, and attempts
                          N days after they were made (default 30; 0 keeps all)
+  --metrics-listen HOST:PORT
+                         also serve GET /metrics (Prometheus text; a bearer key
+                         for all projects) and GET /healthz on this address
 )"},
     {"keys", R"(runhooks keys - API keys of the management API
 

@@ -27,36 +27,6 @@ void time_or_null(Writer& w, const char* key, const std::optional<Timestamp>& t)
   }
 }
 
-void write(Writer& w, const Delivery& d) {
-  w.StartObject();
-  str(w, "deliveryId", d.delivery_id);
-  str(w, "eventId", d.event_id);
-  str(w, "hookId", d.hook_id);
-  str(w, "projectId", d.project_id);
-  str(w, "status", to_string(d.status));
-  w.Key("attempts"); w.Int(d.attempt_count);
-  time_or_null(w, "nextAttemptAt", d.status == DeliveryStatus::pending ? std::optional<Timestamp>(d.next_attempt_at) : std::nullopt);
-  time_or_null(w, "createdAt", d.created_at);
-  time_or_null(w, "completedAt", d.completed_at);
-  str(w, "lastError", d.last_error);
-  w.EndObject();
-}
-
-void write(Writer& w, const Attempt& a) {
-  w.StartObject();
-  str(w, "attemptId", a.attempt_id);
-  str(w, "deliveryId", a.delivery_id);
-  str(w, "hookId", a.hook_id);
-  time_or_null(w, "startedAt", a.started_at);
-  w.Key("durationMs"); w.Int64(a.duration.count());
-  w.Key("statusCode"); w.Int(a.status_code);
-  str(w, "errorClass", to_string(a.error_class));
-  str(w, "error", a.error_message);
-  str(w, "trigger", to_string(a.trigger));
-  str(w, "response", a.response_body);
-  w.EndObject();
-}
-
 void write(Writer& w, const ApiKey& k) {
   w.StartObject();
   str(w, "keyId", k.key_id);
@@ -91,10 +61,19 @@ std::string many(const std::vector<T>& items) {
 
 }  // namespace
 
-std::string to_json(const Delivery& d) { return one(d); }
-std::string to_json(const std::vector<Delivery>& ds) { return many(ds); }
-std::string to_json(const Attempt& a) { return one(a); }
-std::string to_json(const std::vector<Attempt>& as) { return many(as); }
+// Deliveries and attempts as the management API shows them (history_json.hpp).
+template <class T>
+std::string array_of(const std::vector<T>& items) {
+  std::string json = "[";
+  for (const T& item : items) {
+    if (json.size() > 1) json += ',';
+    json += runhooks::to_json(item);
+  }
+  return json + "]";
+}
+
+std::string to_json(const std::vector<Delivery>& ds) { return array_of(ds); }
+std::string to_json(const std::vector<Attempt>& as) { return array_of(as); }
 std::string to_json(const ApiKey& k) { return one(k); }
 std::string to_json(const std::vector<ApiKey>& ks) { return many(ks); }
 

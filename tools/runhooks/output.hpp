@@ -9,9 +9,7 @@
 
 namespace runhooks::cli {
 
-std::string to_json(const Delivery& delivery);
 std::string to_json(const std::vector<Delivery>& deliveries);
-std::string to_json(const Attempt& attempt);
 std::string to_json(const std::vector<Attempt>& attempts);
 std::string to_json(const ApiKey& key);
 std::string to_json(const std::vector<ApiKey>& keys);

@@ -4,6 +4,7 @@
 #include "storage/backend_rules.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace runhooks::detail {
 
@@ -36,6 +37,14 @@ Result<std::vector<Webhook>> MemoryStorage::list_hooks(std::string_view project_
   hooks.reserve(ids->second.size());
   for (const std::string& id : ids->second) hooks.push_back(hooks_.find(id)->second);
   return hooks;
+}
+
+Result<std::vector<std::string>> MemoryStorage::list_project_ids() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;  // a project leaves hooks_by_project_ with its last hook
+  ids.reserve(hooks_by_project_.size());
+  for (const auto& [project_id, hooks] : hooks_by_project_) ids.push_back(project_id);
+  return ids;
 }
 
 Result<Webhook> MemoryStorage::modify_hook(
@@ -74,6 +83,10 @@ void MemoryStorage::erase_deliveries(const std::vector<Seq>& seqs) {
     const auto found = deliveries_.find(seq);
     ids.insert(found->second.delivery_id);
     delivery_seq_.erase(found->second.delivery_id);
+    if (const auto of = hook_deliveries_.find(found->second.hook_id); of != hook_deliveries_.end()) {
+      of->second.erase(seq);
+      if (of->second.empty()) hook_deliveries_.erase(of);
+    }
     if (const auto of = event_deliveries_.find(found->second.event_id); of != event_deliveries_.end()) {
       of->second.erase(std::remove(of->second.begin(), of->second.end(), seq), of->second.end());
       if (of->second.empty()) event_deliveries_.erase(of);
@@ -89,11 +102,13 @@ void MemoryStorage::erase_deliveries(const std::vector<Seq>& seqs) {
 
 void MemoryStorage::index_pending(Seq seq, const Delivery& d) {
   due_.emplace(d.next_attempt_at, seq);
+  if (d.next_trigger == AttemptTrigger::test) due_tests_.emplace(d.next_attempt_at, seq);
   if (!d.ordering_key.empty()) runs_[{d.hook_id, d.ordering_key}].insert(seq);
 }
 
 void MemoryStorage::unindex_pending(Seq seq, const Delivery& d) {
   due_.erase({d.next_attempt_at, seq});
+  due_tests_.erase({d.next_attempt_at, seq});
   if (d.ordering_key.empty()) return;
   const auto run = runs_.find({d.hook_id, d.ordering_key});
   if (run == runs_.end()) return;
@@ -145,39 +160,66 @@ Result<EnqueueResult> MemoryStorage::enqueue(const OutboxEvent& event) {
       return result;
     }
   }
-  if (events_.count(event.event_id) != 0) {
-    return Error{ErrorCode::conflict, {}, "an event with this id already exists"};
-  }
+  if (events_.count(event.event_id) != 0) return event_exists();
   // Ids first, so a failure of the generator leaves nothing half-stored.
   std::vector<Delivery> fan_out;
   if (const auto ids = hooks_by_project_.find(event.project_id); ids != hooks_by_project_.end()) {
     for (const std::string& hook_id : ids->second) {
       const Webhook& hook = hooks_.find(hook_id)->second;
       if (!hook.enabled || !hook.accepts(event.type)) continue;
-      auto delivery_id = time_ordered_uuid(event.created_at.time_since_epoch().count());
-      if (!delivery_id) return std::move(delivery_id).error();
-      Delivery d;
-      d.delivery_id = std::move(*delivery_id);
-      d.event_id = event.event_id;
-      d.hook_id = hook_id;
-      d.project_id = event.project_id;
-      d.ordering_key = event.ordering_key;
-      d.next_attempt_at = d.created_at = event.created_at;
-      fan_out.push_back(std::move(d));
+      auto d = new_delivery(event, hook_id);
+      if (!d) return std::move(d).error();
+      fan_out.push_back(std::move(*d));
     }
   }
   EnqueueResult result{event.event_id, {}, false};
-  events_.emplace(event.event_id, event);
   if (!event.idempotency_key.empty()) idempotency_.emplace(idempotency, event.event_id);
-  for (Delivery& d : fan_out) {
+  store_event(event, std::move(fan_out), result);
+  return result;
+}
+
+Result<EnqueueResult> MemoryStorage::enqueue_to_hook(const OutboxEvent& event, std::string_view hook_id,
+                                                     AttemptTrigger trigger) {
+  if (auto checked = check_event_for_one_hook(event); !checked) return std::move(checked).error();
+  std::lock_guard lock(mutex_);
+  const auto hook = hooks_.find(hook_id);
+  if (hook == hooks_.end()) return hook_not_found();
+  if (events_.count(event.event_id) != 0) return event_exists();
+  auto d = new_delivery(event, hook->first);
+  if (!d) return std::move(d).error();
+  d->next_trigger = trigger;
+  std::vector<Delivery> one;
+  one.push_back(std::move(*d));
+  EnqueueResult result{event.event_id, {}, false};
+  store_event(event, std::move(one), result);
+  return result;
+}
+
+Result<Delivery> MemoryStorage::new_delivery(const OutboxEvent& event, const std::string& hook_id) {
+  auto delivery_id = time_ordered_uuid(event.created_at.time_since_epoch().count());
+  if (!delivery_id) return std::move(delivery_id).error();
+  Delivery d;
+  d.delivery_id = std::move(*delivery_id);
+  d.event_id = event.event_id;
+  d.hook_id = hook_id;
+  d.project_id = event.project_id;
+  d.ordering_key = event.ordering_key;
+  d.next_attempt_at = d.created_at = event.created_at;
+  return d;
+}
+
+void MemoryStorage::store_event(const OutboxEvent& event, std::vector<Delivery> deliveries,
+                                EnqueueResult& result) {
+  events_.emplace(event.event_id, event);
+  for (Delivery& d : deliveries) {
     const Seq seq = next_seq_++;
     result.delivery_ids.push_back(d.delivery_id);
     delivery_seq_.emplace(d.delivery_id, seq);
     event_deliveries_[event.event_id].push_back(seq);
+    hook_deliveries_[d.hook_id].insert(seq);
     index_pending(seq, d);
     deliveries_.emplace(seq, std::move(d));
   }
-  return result;
 }
 
 Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest& request) {
@@ -186,17 +228,18 @@ Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest
   PerHookQuota quota(request.per_hook_limit);
   std::vector<Seq> due;
   std::size_t budget = claim_scan_size(request);
-  for (auto it = due_.begin(); it != due_.end() && it->first <= request.now; ++it) {
-    if (due.size() >= request.limit || budget == 0) break;
-    const Seq seq = it->second;
-    const Delivery& d = deliveries_.find(seq)->second;
-    if (d.lease_expires_at && *d.lease_expires_at > request.now) continue;
-    if (!d.ordering_key.empty() && *runs_.find({d.hook_id, d.ordering_key})->second.begin() != seq) {
-      continue;
+  // Test sends first, then the rest (the tests again being passed over).
+  for (const auto* candidates : {&due_tests_, &due_}) {
+    const bool tests = candidates == &due_tests_;
+    for (auto it = candidates->begin(); it != candidates->end() && it->first <= request.now; ++it) {
+      if (due.size() >= request.limit || budget == 0) break;
+      const Seq seq = it->second;
+      const Delivery& d = deliveries_.find(seq)->second;
+      if (!tests && d.next_trigger == AttemptTrigger::test) continue;
+      if (!claimable(seq, d, request.now) || skipped.count(d.hook_id) != 0) continue;
+      --budget;
+      if (quota.take(d.hook_id)) due.push_back(seq);
     }
-    if (skipped.count(d.hook_id) != 0) continue;
-    --budget;
-    if (quota.take(d.hook_id)) due.push_back(seq);
   }
 
   std::vector<ClaimedDelivery> claimed;
@@ -214,6 +257,11 @@ Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest
   });
   if (!attached) return std::move(attached).error();
   return claimed;
+}
+
+bool MemoryStorage::claimable(Seq seq, const Delivery& d, Timestamp now) const {
+  if (d.lease_expires_at && *d.lease_expires_at > now) return false;
+  return d.ordering_key.empty() || *runs_.find({d.hook_id, d.ordering_key})->second.begin() == seq;
 }
 
 Delivery* MemoryStorage::find_delivery(std::string_view delivery_id) {
@@ -296,16 +344,39 @@ Result<Delivery> MemoryStorage::get_delivery(std::string_view delivery_id) {
 
 Result<std::vector<Delivery>> MemoryStorage::list_deliveries(const DeliveryFilter& filter) {
   std::lock_guard lock(mutex_);
+  Seq before = next_seq_;  // the page starts below this seq
+  if (!filter.after_delivery_id.empty()) {
+    const auto after = delivery_seq_.find(filter.after_delivery_id);
+    if (after == delivery_seq_.end()) return delivery_not_found();
+    before = after->second;
+  }
+  const auto matches = [&](const Delivery& d) {
+    return (filter.project_id.empty() || d.project_id == filter.project_id) &&
+           (filter.hook_id.empty() || d.hook_id == filter.hook_id) &&
+           (filter.event_id.empty() || d.event_id == filter.event_id) &&
+           (!filter.status || d.status == *filter.status) &&
+           (!filter.completed_since || (d.completed_at && *d.completed_at >= *filter.completed_since));
+  };
   std::vector<Delivery> found;
-  for (auto it = deliveries_.rbegin(); it != deliveries_.rend() && found.size() < filter.limit; ++it) {
-    const Delivery& d = it->second;
-    if (!filter.project_id.empty() && d.project_id != filter.project_id) continue;
-    if (!filter.hook_id.empty() && d.hook_id != filter.hook_id) continue;
-    if (!filter.event_id.empty() && d.event_id != filter.event_id) continue;
-    if (filter.status && d.status != *filter.status) continue;
-    found.push_back(d);
+  const auto walk = [&](auto begin, auto end, auto seq_of) {
+    for (auto it = begin; it != end && found.size() < filter.limit; ++it) {
+      const Delivery& d = deliveries_.find(seq_of(*it))->second;
+      if (matches(d)) found.push_back(d);
+    }
+  };
+  if (filter.hook_id.empty()) {
+    walk(std::make_reverse_iterator(deliveries_.lower_bound(before)), deliveries_.rend(),
+         [](const auto& entry) { return entry.first; });
+  } else if (const auto of = hook_deliveries_.find(filter.hook_id); of != hook_deliveries_.end()) {
+    walk(std::make_reverse_iterator(of->second.lower_bound(before)), of->second.rend(),
+         [](Seq seq) { return seq; });
   }
   return found;
+}
+
+Result<std::uint64_t> MemoryStorage::count_pending() {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::uint64_t>(due_.size());  // every pending delivery is in it
 }
 
 Result<OutboxEvent> MemoryStorage::get_event(std::string_view event_id) {

@@ -39,12 +39,10 @@ class MemoryStorage final : public Storage {
                                        AttemptTrigger trigger) override;
   Result<Delivery> get_delivery(std::string_view delivery_id) override;
   Result<std::vector<Delivery>> list_deliveries(const DeliveryFilter& filter) override;
-  // PLACEHOLDERS (issue 12, being written): replaced by real implementations.
-  Result<std::vector<std::string>> list_project_ids() override { return Error{ErrorCode::internal, {}, "not yet"}; }
-  Result<EnqueueResult> enqueue_to_hook(const OutboxEvent&, std::string_view, AttemptTrigger) override {
-    return Error{ErrorCode::internal, {}, "not yet"};
-  }
-  Result<std::uint64_t> count_pending() override { return Error{ErrorCode::internal, {}, "not yet"}; }
+  Result<std::vector<std::string>> list_project_ids() override;
+  Result<EnqueueResult> enqueue_to_hook(const OutboxEvent& event, std::string_view hook_id,
+                                        AttemptTrigger trigger) override;
+  Result<std::uint64_t> count_pending() override;
   Result<OutboxEvent> get_event(std::string_view event_id) override;
   Result<std::vector<Attempt>> list_attempts(const AttemptFilter& filter) override;
   Result<std::size_t> purge_attempts(Timestamp before) override;
@@ -55,6 +53,12 @@ class MemoryStorage final : public Storage {
   using Seq = std::uint64_t;
 
   Delivery* find_delivery(std::string_view delivery_id);
+  /// A pending delivery of `event` to `hook_id`, with a fresh id.
+  static Result<Delivery> new_delivery(const OutboxEvent& event, const std::string& hook_id);
+  /// Stores `event` and its deliveries (made by new_delivery); the ids go to `result`.
+  void store_event(const OutboxEvent& event, std::vector<Delivery> deliveries, EnqueueResult& result);
+  /// Whether a claim may take `seq` at `now` (ignoring skip_hooks and quotas).
+  bool claimable(Seq seq, const Delivery& d, Timestamp now) const;
   void erase_deliveries(const std::vector<Seq>& seqs);  // with their attempts
   // Keep the indexes of pending deliveries in step with a delivery's state.
   void index_pending(Seq seq, const Delivery& d);
@@ -70,8 +74,11 @@ class MemoryStorage final : public Storage {
   std::map<Seq, Delivery> deliveries_;  // in enqueue order
   std::unordered_map<std::string, Seq> delivery_seq_;
   std::map<std::string, std::vector<Seq>, std::less<>> event_deliveries_;  // in enqueue order
+  std::map<std::string, std::set<Seq>, std::less<>> hook_deliveries_;  // what a hook's listing walks
   // Pending deliveries by (next attempt, seq): what claims walk.
   std::set<std::pair<Timestamp, Seq>> due_;
+  // The pending ones whose next trigger is `test`: claims take these first.
+  std::set<std::pair<Timestamp, Seq>> due_tests_;
   // Pending deliveries of each (hook, ordering key), in enqueue order: the
   // first one is the only one that may go.
   std::map<std::pair<std::string, std::string>, std::set<Seq>> runs_;

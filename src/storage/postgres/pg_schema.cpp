@@ -9,7 +9,7 @@ namespace {
 
 // Migration i brings a schema from version i to i + 1. Append; never edit one
 // that has been released.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     R"sql(
 CREATE TABLE hooks (
   seq             BIGSERIAL PRIMARY KEY,
@@ -102,6 +102,22 @@ CREATE INDEX events_by_time ON events(created_at);
     // 3: when a hook was disabled (the API shows it).
     R"sql(
 ALTER TABLE hooks ADD COLUMN disabled_at BIGINT;
+)sql",
+    // 4 (runhooks 0.3): delivery history. Attempts keep the request as sent
+    // and the answer's header fields (record_codec's encode_headers; empty
+    // for attempts made before). The hook index takes the status, so a
+    // hook's latest failed ones are a range of it: no extra index entry,
+    // since a status change already writes a new entry in every index of
+    // the row (status is in deliveries_due's predicate: no HOT update). And
+    // a small index of pending test sends, which claims take first.
+    R"sql(
+ALTER TABLE attempts ADD COLUMN request_url TEXT NOT NULL DEFAULT '',
+  ADD COLUMN request_headers BYTEA NOT NULL DEFAULT '',
+  ADD COLUMN response_headers BYTEA NOT NULL DEFAULT '',
+  ADD COLUMN response_truncated BOOLEAN NOT NULL DEFAULT false;
+DROP INDEX deliveries_by_hook;
+CREATE INDEX deliveries_by_hook ON deliveries(hook_id, status, seq);
+CREATE INDEX deliveries_tests ON deliveries(next_attempt_at, seq) WHERE status = 0 AND next_trigger = 2;
 )sql",
 };
 

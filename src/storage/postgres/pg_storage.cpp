@@ -11,6 +11,7 @@
 
 #include <poll.h>
 
+#include <limits>
 #include <unordered_map>
 
 namespace runhooks::detail {
@@ -103,6 +104,24 @@ Result<void> store_delivery(PgConnection& c, const Delivery& d) {
   return {};
 }
 
+// One pending delivery of `event` per hook, in hook order (seq follows
+// ordinality), their first attempt recorded with `trigger`; then listeners
+// are told, at commit, so idle workers elsewhere wake.
+Result<void> insert_deliveries(PgConnection& c, const OutboxEvent& event, const std::vector<std::string>& ids,
+                               const std::vector<std::string>& hook_ids, AttemptTrigger trigger) {
+  if (ids.empty()) return {};
+  auto fanned = c.exec(
+      "INSERT INTO deliveries (delivery_id, event_id, hook_id, project_id, ordering_key, status, attempt_count, "
+      "next_attempt_at, created_at, last_error, next_trigger, lease_owner) "
+      "SELECT t.delivery_id, $3, t.hook_id, $4, $5, 0, 0, $6, $6, '', $7, '' "
+      "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(delivery_id, hook_id, n) ORDER BY t.n",
+      {pg_text_array(ids), pg_text_array(hook_ids), event.event_id, event.project_id, event.ordering_key,
+       millis(event.created_at), PgParam(std::int64_t{static_cast<int>(trigger)})});
+  if (!fanned) return std::move(fanned).error();
+  if (auto told = c.exec("SELECT pg_notify($1, '')", {kNotifyChannel}); !told) return std::move(told).error();
+  return {};
+}
+
 Result<std::vector<std::string>> delivery_ids_of(PgConnection& c, const std::string& event_id) {
   auto r = c.exec("SELECT delivery_id FROM deliveries WHERE event_id = $1 ORDER BY seq", {event_id});
   if (!r) return std::move(r).error();
@@ -171,6 +190,15 @@ Result<std::vector<Webhook>> PostgresStorage::list_hooks(std::string_view projec
                          {std::string(project_id)});
   if (!r) return std::move(r).error();
   return read_rows<Webhook>(*r, read_hook);
+}
+
+Result<std::vector<std::string>> PostgresStorage::list_project_ids() {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  // Byte order, as the other backends sort, whatever the database's collation.
+  auto r = (*conn)->exec("SELECT DISTINCT project_id COLLATE \"C\" AS p FROM hooks ORDER BY p");
+  if (!r) return std::move(r).error();
+  return read_rows<std::string>(*r, [](const PgResult& row, int i) { return row.text(i, 0); });
 }
 
 Result<Webhook> PostgresStorage::modify_hook(std::string_view hook_id,
@@ -288,24 +316,56 @@ Result<EnqueueResult> PostgresStorage::enqueue(const OutboxEvent& event) {
     result.delivery_ids.push_back(std::move(*id));
     hook_ids.push_back(targets->text(i, 0));
   }
-  if (!hook_ids.empty()) {
-    // One statement for the fan-out, in hook order (seq follows ordinality).
-    auto fanned = (*conn)->exec(
-        "INSERT INTO deliveries (delivery_id, event_id, hook_id, project_id, ordering_key, status, attempt_count, "
-        "next_attempt_at, created_at, last_error, next_trigger, lease_owner) "
-        "SELECT t.delivery_id, $3, t.hook_id, $4, $5, 0, 0, $6, $6, '', 0, '' "
-        "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(delivery_id, hook_id, n) ORDER BY t.n",
-        {pg_text_array(result.delivery_ids), pg_text_array(hook_ids), event.event_id, event.project_id,
-         event.ordering_key, millis(event.created_at)});
-    if (!fanned) return std::move(fanned).error();
-    // Delivered to listeners at commit: idle workers elsewhere wake now.
-    if (auto told = (*conn)->exec("SELECT pg_notify($1, '')", {kNotifyChannel}); !told) {
-      return std::move(told).error();
-    }
-  }
+  auto inserted_deliveries = insert_deliveries(**conn, event, result.delivery_ids, hook_ids, AttemptTrigger::scheduled);
+  if (!inserted_deliveries) return std::move(inserted_deliveries).error();
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return result;
 }
+
+Result<EnqueueResult> PostgresStorage::enqueue_to_hook(const OutboxEvent& event, std::string_view hook_id,
+                                                       AttemptTrigger trigger) {
+  if (auto checked = check_event_for_one_hook(event); !checked) return std::move(checked).error();
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto tx = PgTransaction::begin(**conn);
+  if (!tx) return std::move(tx).error();
+  // KEY SHARE: a delete_hook waits for this transaction (so leaves no
+  // orphan), an update of the hook does not.
+  auto hook = (*conn)->exec("SELECT 1 FROM hooks WHERE hook_id = $1 FOR KEY SHARE", {std::string(hook_id)});
+  if (!hook) return std::move(hook).error();
+  if (hook->rows() == 0) return hook_not_found();
+  auto inserted = (*conn)->exec(
+      "INSERT INTO events (event_id, project_id, event_type, payload, idempotency_key, ordering_key, created_at) "
+      "VALUES ($1, $2, $3, $4, NULL, '', $5)",
+      {event.event_id, event.project_id, std::string(to_string(event.type)), event.payload, millis(event.created_at)});
+  if (!inserted) return std::move(inserted).error();
+  auto id = time_ordered_uuid(to_millis(event.created_at));
+  if (!id) return std::move(id).error();
+  EnqueueResult result{event.event_id, {std::move(*id)}, false};
+  auto stored = insert_deliveries(**conn, event, result.delivery_ids, {std::string(hook_id)}, trigger);
+  if (!stored) return std::move(stored).error();
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return result;
+}
+
+// Due deliveries, `extra` narrowing them. SKIP LOCKED: rows another worker
+// is claiming right now are passed over, so workers never wait on each
+// other nor take the same delivery. The candidates come from the due index
+// alone (or the tests' index), in its order, so the scan stops at the
+// limit; their events are joined afterwards.
+#define PG_DUE_CANDIDATES(extra)                                                                \
+  "WITH c AS (SELECT d.seq FROM deliveries d"                                                   \
+  "   WHERE d.status = 0 " extra " AND d.next_attempt_at <= $1"                                 \
+  "     AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)"                           \
+  "     AND NOT (d.hook_id = ANY($3::text[]))"                                                  \
+  "     AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"                     \
+  "          WHERE p.status = 0 AND p.ordering_key <> '' AND p.ordering_key = d.ordering_key"   \
+  "            AND p.hook_id = d.hook_id AND p.seq < d.seq))"                                   \
+  "   ORDER BY d.next_attempt_at, d.seq LIMIT $2"                                               \
+  "   FOR UPDATE SKIP LOCKED)"                                                                  \
+  " SELECT " RUNHOOKS_DELIVERY_COLUMNS ", " RUNHOOKS_EVENT_COLUMNS                               \
+  " FROM c JOIN deliveries d ON d.seq = c.seq JOIN events e ON e.event_id = d.event_id"         \
+  " ORDER BY d.next_attempt_at, d.seq"
 
 Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimRequest& request) {
   auto conn = pool_.acquire();
@@ -313,34 +373,25 @@ Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimReque
   auto tx = PgTransaction::begin(**conn);
   if (!tx) return std::move(tx).error();
   const std::size_t scan = claim_scan_size(request);
-  // SKIP LOCKED: rows another worker is claiming right now are passed over,
-  // so workers never wait on each other nor take the same delivery.
-  // The candidates come from the due index alone, in its order, so the scan
-  // stops at the limit; their events are joined afterwards.
-  auto due = (*conn)->exec(
-      "WITH c AS (SELECT d.seq FROM deliveries d"
-      "   WHERE d.status = 0 AND d.next_attempt_at <= $1"
-      "     AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)"
-      "     AND NOT (d.hook_id = ANY($3::text[]))"
-      "     AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries p"
-      "          WHERE p.status = 0 AND p.ordering_key <> '' AND p.ordering_key = d.ordering_key"
-      "            AND p.hook_id = d.hook_id AND p.seq < d.seq))"
-      "   ORDER BY d.next_attempt_at, d.seq LIMIT $2"
-      "   FOR UPDATE SKIP LOCKED)"
-      " SELECT " RUNHOOKS_DELIVERY_COLUMNS ", " RUNHOOKS_EVENT_COLUMNS
-      " FROM c JOIN deliveries d ON d.seq = c.seq JOIN events e ON e.event_id = d.event_id"
-      " ORDER BY d.next_attempt_at, d.seq",
-      {millis(request.now), PgParam(static_cast<std::int64_t>(scan)), pg_text_array(request.skip_hooks)});
-  if (!due) return std::move(due).error();
+  const Params params{millis(request.now), PgParam(static_cast<std::int64_t>(scan)), pg_text_array(request.skip_hooks)};
   PerHookQuota quota(request.per_hook_limit);
   std::vector<ClaimedDelivery> claimed;
   std::vector<std::string> ids;
   std::vector<std::string> hook_ids;
-  for (int i = 0; i < due->rows() && claimed.size() < request.limit; ++i) {
-    if (!quota.take(due->text(i, 2))) continue;
-    claimed.push_back(ClaimedDelivery{read_delivery(*due, i), read_event(*due, i, kDeliveryColumnCount), nullptr});
-    ids.push_back(claimed.back().delivery.delivery_id);
-    hook_ids.push_back(claimed.back().delivery.hook_id);
+  // Test sends first, from their own small index (empty but for a moment
+  // after a send_test), then the due ones; the second query passes over
+  // the tests (locked by this transaction already, so not skipped).
+  for (const bool tests : {true, false}) {
+    auto due = (*conn)->exec(tests ? PG_DUE_CANDIDATES("AND d.next_trigger = 2") : PG_DUE_CANDIDATES(""), params);
+    if (!due) return std::move(due).error();
+    for (int i = 0; i < due->rows() && claimed.size() < request.limit; ++i) {
+      Delivery d = read_delivery(*due, i);
+      if (!tests && d.next_trigger == AttemptTrigger::test) continue;
+      if (!quota.take(d.hook_id)) continue;
+      ids.push_back(d.delivery_id);
+      hook_ids.push_back(d.hook_id);
+      claimed.push_back(ClaimedDelivery{std::move(d), read_event(*due, i, kDeliveryColumnCount), nullptr});
+    }
   }
   const Timestamp expires = request.now + request.lease;
   if (!ids.empty()) {
@@ -448,7 +499,8 @@ Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts
 
   std::vector<Result<CompletedAttempt>> outcomes;
   HealthChanges health;
-  std::vector<std::string> a_id, a_delivery, a_hook, a_started, a_duration, a_status, a_class, a_error, a_trigger, a_body;
+  std::vector<std::string> a_id, a_delivery, a_hook, a_started, a_duration, a_status, a_class, a_error, a_trigger, a_body,
+      a_url, a_request_headers, a_response_headers, a_truncated;
   std::vector<std::optional<std::string>> d_id, d_status, d_count, d_next, d_completed, d_error;
   for (const AttemptResult& r : results) {
     const auto found = current.find(r.attempt.delivery_id);
@@ -472,6 +524,10 @@ Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts
     a_error.push_back(a.error_message);
     a_trigger.push_back(std::to_string(static_cast<int>(a.trigger)));
     a_body.push_back("\\x" + hex_encode(a.response_body));  // bytea's hex input form
+    a_url.push_back(a.request_url);
+    a_request_headers.push_back("\\x" + hex_encode(encode_headers(a.request_headers)));
+    a_response_headers.push_back("\\x" + hex_encode(encode_headers(a.response_headers)));
+    a_truncated.push_back(a.response_truncated ? "true" : "false");
     apply_completion(d, r.next);
     d_id.push_back(d.delivery_id);
     d_status.push_back(std::to_string(static_cast<int>(d.status)));
@@ -488,10 +544,12 @@ Result<std::vector<Result<CompletedAttempt>>> PostgresStorage::complete_attempts
   if (!a_id.empty()) {
     auto inserted = (*conn)->exec(
         "INSERT INTO attempts (" RUNHOOKS_ATTEMPT_COLUMNS ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
-        "$4::bigint[], $5::bigint[], $6::int[], $7::smallint[], $8::text[], $9::smallint[], $10::bytea[])",
+        "$4::bigint[], $5::bigint[], $6::int[], $7::smallint[], $8::text[], $9::smallint[], $10::bytea[], "
+        "$11::text[], $12::bytea[], $13::bytea[], $14::boolean[])",
         {pg_text_array(a_id), pg_text_array(a_delivery), pg_text_array(a_hook), pg_text_array(a_started),
          pg_text_array(a_duration), pg_text_array(a_status), pg_text_array(a_class), pg_text_array(a_error),
-         pg_text_array(a_trigger), pg_text_array(a_body)});
+         pg_text_array(a_trigger), pg_text_array(a_body), pg_text_array(a_url), pg_text_array(a_request_headers),
+         pg_text_array(a_response_headers), pg_text_array(a_truncated)});
     if (!inserted) return std::move(inserted).error();
     auto updated = (*conn)->exec(
         "UPDATE deliveries SET status = u.status, attempt_count = u.attempt_count, next_attempt_at = u.next_at, "
@@ -550,19 +608,49 @@ Result<Delivery> PostgresStorage::get_delivery(std::string_view delivery_id) {
   return load_delivery(**conn, delivery_id, false);
 }
 
+// A page of deliveries; every query binds $1 project, $2 hook, $3 event,
+// $4 status (-1: any), $5 completed since (NULL: any), $6 the seq the page
+// starts below, $7 the limit.
+#define PG_LISTED                                                                                  \
+  " AND d.seq < $6 AND ($1 = '' OR d.project_id = $1) AND ($3 = '' OR d.event_id = $3)"            \
+  " AND ($5::bigint IS NULL OR d.completed_at >= $5::bigint)"
+// One hook's, of one status: a range of deliveries_by_hook, newest first.
+#define PG_HOOK_STATUS(status)                                                                     \
+  "(SELECT d.* FROM deliveries d WHERE d.hook_id = $2 AND d.status = " status PG_LISTED          \
+  " AND ($4::int < 0 OR $4::int = " status ") ORDER BY d.seq DESC LIMIT $7)"
+
 Result<std::vector<Delivery>> PostgresStorage::list_deliveries(const DeliveryFilter& filter) {
   auto conn = pool_.acquire();
   if (!conn) return std::move(conn).error();
+  std::int64_t before = std::numeric_limits<std::int64_t>::max();
+  if (!filter.after_delivery_id.empty()) {
+    auto after = (*conn)->exec("SELECT seq FROM deliveries WHERE delivery_id = $1", {filter.after_delivery_id});
+    if (!after) return std::move(after).error();
+    if (after->rows() == 0) return delivery_not_found();
+    before = after->integer(0, 0);
+  }
+  // A hook's: each status's newest, merged. Otherwise the event's (through
+  // deliveries_by_event), or seq backwards.
   auto r = (*conn)->exec(
-      "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d"
-      " WHERE ($1 = '' OR d.project_id = $1) AND ($2 = '' OR d.hook_id = $2)"
-      "   AND ($3 = '' OR d.event_id = $3) AND ($4::int < 0 OR d.status = $4::int)"
-      " ORDER BY d.seq DESC LIMIT $5",
+      !filter.hook_id.empty() && filter.event_id.empty()
+          ? "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM (" PG_HOOK_STATUS("0") " UNION ALL " PG_HOOK_STATUS("1")
+            " UNION ALL " PG_HOOK_STATUS("2") ") d ORDER BY d.seq DESC LIMIT $7"
+          : "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d"
+            " WHERE ($2 = '' OR d.hook_id = $2) AND ($4::int < 0 OR d.status = $4::int)" PG_LISTED
+            " ORDER BY d.seq DESC LIMIT $7",
       {filter.project_id, filter.hook_id, filter.event_id,
        PgParam(filter.status ? std::int64_t{static_cast<int>(*filter.status)} : std::int64_t{-1}),
-       PgParam(static_cast<std::int64_t>(filter.limit))});
+       optional_millis(filter.completed_since), PgParam(before), PgParam(static_cast<std::int64_t>(filter.limit))});
   if (!r) return std::move(r).error();
   return read_rows<Delivery>(*r, read_delivery);
+}
+
+Result<std::uint64_t> PostgresStorage::count_pending() {
+  auto conn = pool_.acquire();
+  if (!conn) return std::move(conn).error();
+  auto r = (*conn)->exec("SELECT count(*) FROM deliveries WHERE status = 0");
+  if (!r) return std::move(r).error();
+  return static_cast<std::uint64_t>(r->integer(0, 0));
 }
 
 Result<OutboxEvent> PostgresStorage::get_event(std::string_view event_id) {

@@ -47,12 +47,10 @@ class PostgresStorage final : public Storage {
                                        AttemptTrigger trigger) override;
   Result<Delivery> get_delivery(std::string_view delivery_id) override;
   Result<std::vector<Delivery>> list_deliveries(const DeliveryFilter& filter) override;
-  // PLACEHOLDERS (issue 12, being written): replaced by real implementations.
-  Result<std::vector<std::string>> list_project_ids() override { return Error{ErrorCode::internal, {}, "not yet"}; }
-  Result<EnqueueResult> enqueue_to_hook(const OutboxEvent&, std::string_view, AttemptTrigger) override {
-    return Error{ErrorCode::internal, {}, "not yet"};
-  }
-  Result<std::uint64_t> count_pending() override { return Error{ErrorCode::internal, {}, "not yet"}; }
+  Result<std::vector<std::string>> list_project_ids() override;
+  Result<EnqueueResult> enqueue_to_hook(const OutboxEvent& event, std::string_view hook_id,
+                                        AttemptTrigger trigger) override;
+  Result<std::uint64_t> count_pending() override;
   Result<OutboxEvent> get_event(std::string_view event_id) override;
   Result<std::vector<Attempt>> list_attempts(const AttemptFilter& filter) override;
   Result<std::size_t> purge_attempts(Timestamp before) override;

@@ -8,7 +8,7 @@
 #include "storage/row_readers.hpp"
 #include "storage/sqlite/sqlite_schema.hpp"
 
-#include <unordered_map>
+#include <limits>
 
 namespace runhooks::detail {
 
@@ -23,6 +23,10 @@ using Kind = Transaction::Kind;
   "SELECT 1 FROM deliveries p WHERE p.status = 0 AND p.run_key != 0"                      \
   " AND p.run_key = d.run_key AND p.hook_key = d.hook_key AND p.seq < d.seq"              \
   " AND p.hook_id = d.hook_id AND p.ordering_key = d.ordering_key"
+
+// The schema's partial indexes name these values.
+static_assert(static_cast<int>(DeliveryStatus::pending) == 0);
+static_assert(static_cast<int>(AttemptTrigger::test) == 2);
 
 Delivery read_delivery(const Statement& row) { return read_delivery_row(row); }
 
@@ -51,6 +55,47 @@ Result<std::vector<std::string>> delivery_ids_of(SqliteConnection& db, std::stri
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, event_id);
   return read_all<std::string>(*stmt, [](const Statement& row) { return row.column_text(0); });
+}
+
+// Inserts one pending delivery of `event` per hook, in order, their first
+// attempt recorded with `trigger`, then the event with their seq range.
+// Returns the delivery ids.
+Result<std::vector<std::string>> store_event(SqliteConnection& db, const OutboxEvent& event,
+                                             const std::vector<std::string>& hook_ids, AttemptTrigger trigger) {
+  auto insert_delivery = db.prepare(
+      "INSERT INTO deliveries (delivery_id, event_id, hook_id, project_id, ordering_key, "
+      "run_key, hook_key, status, attempt_count, next_attempt_at, created_at, last_error, "
+      "next_trigger, lease_owner) VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?8, 0, 0, ?6, ?6, '', ?9, '')");
+  if (!insert_delivery) return std::move(insert_delivery).error();
+  std::vector<std::string> ids;
+  std::int64_t first_seq = 0;
+  const std::int64_t run_key = text_key(event.ordering_key);
+  for (const std::string& hook_id : hook_ids) {
+    auto delivery_id = time_ordered_uuid(to_millis(event.created_at));
+    if (!delivery_id) return std::move(delivery_id).error();
+    insert_delivery->bind(1, *delivery_id).bind(2, event.event_id).bind(3, hook_id);
+    insert_delivery->bind(4, event.project_id).bind(5, event.ordering_key);
+    insert_delivery->bind(6, to_millis(event.created_at)).bind(7, run_key);
+    insert_delivery->bind(8, text_key(hook_id));
+    insert_delivery->bind(9, std::int64_t{static_cast<int>(trigger)});
+    if (auto done = insert_delivery->run(); !done) return std::move(done).error();
+    if (first_seq == 0) first_seq = sqlite3_last_insert_rowid(db.handle());
+    ids.push_back(std::move(*delivery_id));
+  }
+
+  auto insert_event = db.prepare(
+      "INSERT INTO events (event_id, project_id, event_type, payload, idempotency_key, "
+      "ordering_key, created_at, first_seq, delivery_count) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  if (!insert_event) return std::move(insert_event).error();
+  insert_event->bind(1, event.event_id).bind(2, event.project_id).bind(3, to_string(event.type));
+  insert_event->bind_blob(4, event.payload);
+  if (event.idempotency_key.empty()) insert_event->bind_null(5);
+  else insert_event->bind(5, event.idempotency_key);
+  insert_event->bind(6, event.ordering_key).bind(7, to_millis(event.created_at));
+  insert_event->bind(8, first_seq).bind(9, static_cast<std::int64_t>(ids.size()));
+  if (auto done = insert_event->run(); !done) return std::move(done).error();
+  return ids;
 }
 
 }  // namespace
@@ -86,68 +131,68 @@ Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
       read_all<std::string>(*targets, [](const Statement& row) { return row.column_text(0); });
   if (!hook_ids) return std::move(hook_ids).error();
 
-  EnqueueResult result{event.event_id, {}, false};
-  auto insert_delivery = connection_->prepare(
-      "INSERT INTO deliveries (delivery_id, event_id, hook_id, project_id, ordering_key, "
-      "run_key, hook_key, status, attempt_count, next_attempt_at, created_at, last_error, "
-      "next_trigger, lease_owner) VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?8, 0, 0, ?6, ?6, '', 0, '')");
-  if (!insert_delivery) return std::move(insert_delivery).error();
-  std::int64_t first_seq = 0;
-  const std::int64_t run_key = text_key(event.ordering_key);
-  for (const std::string& hook_id : *hook_ids) {
-    auto delivery_id = time_ordered_uuid(to_millis(event.created_at));
-    if (!delivery_id) return std::move(delivery_id).error();
-    insert_delivery->bind(1, *delivery_id).bind(2, event.event_id).bind(3, hook_id);
-    insert_delivery->bind(4, event.project_id).bind(5, event.ordering_key);
-    insert_delivery->bind(6, to_millis(event.created_at)).bind(7, run_key);
-    insert_delivery->bind(8, run_key == 0 ? 0 : text_key(hook_id));
-    if (auto done = insert_delivery->run(); !done) return std::move(done).error();
-    if (first_seq == 0) first_seq = sqlite3_last_insert_rowid(connection_->handle());
-    result.delivery_ids.push_back(std::move(*delivery_id));
-  }
-
-  auto insert_event = connection_->prepare(
-      "INSERT INTO events (event_id, project_id, event_type, payload, idempotency_key, "
-      "ordering_key, created_at, first_seq, delivery_count) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-  if (!insert_event) return std::move(insert_event).error();
-  insert_event->bind(1, event.event_id).bind(2, event.project_id).bind(3, to_string(event.type));
-  insert_event->bind_blob(4, event.payload);
-  if (event.idempotency_key.empty()) insert_event->bind_null(5);
-  else insert_event->bind(5, event.idempotency_key);
-  insert_event->bind(6, event.ordering_key).bind(7, to_millis(event.created_at));
-  insert_event->bind(8, first_seq).bind(9, static_cast<std::int64_t>(result.delivery_ids.size()));
-  if (auto done = insert_event->run(); !done) return std::move(done).error();
+  auto ids = store_event(*connection_, event, *hook_ids, AttemptTrigger::scheduled);
+  if (!ids) return std::move(ids).error();
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
-  return result;
+  return EnqueueResult{event.event_id, std::move(*ids), false};
 }
+
+Result<EnqueueResult> SqliteStorage::enqueue_to_hook(const OutboxEvent& event, std::string_view hook_id,
+                                                     AttemptTrigger trigger) {
+  if (auto checked = check_event_for_one_hook(event); !checked) return std::move(checked).error();
+  std::lock_guard lock(mutex_);
+  auto tx = Transaction::begin(*connection_, Kind::immediate);
+  if (!tx) return std::move(tx).error();
+  auto hook = connection_->prepare("SELECT 1 FROM hooks WHERE hook_id = ?1");
+  if (!hook) return std::move(hook).error();
+  hook->bind(1, hook_id);
+  auto found = hook->step();
+  if (!found) return std::move(found).error();
+  if (!*found) return hook_not_found();
+  auto ids = store_event(*connection_, event, {std::string(hook_id)}, trigger);
+  if (!ids) return std::move(ids).error();
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return EnqueueResult{event.event_id, std::move(*ids), false};
+}
+
+// Due deliveries with their events, earliest due first, from `index`,
+// `extra` narrowing them; ?1 now, ?2 how many, ?3 the hooks to skip.
+#define RUNHOOKS_DUE(index, extra)                                                            \
+  "SELECT " RUNHOOKS_DELIVERY_COLUMNS ", " RUNHOOKS_EVENT_COLUMNS ", d.seq"                     \
+  " FROM deliveries d " index " JOIN events e ON e.event_id = d.event_id"                     \
+  " WHERE d.status = 0 " extra " AND d.next_attempt_at <= ?1"                                 \
+  "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?1)"                           \
+  "   AND d.hook_id NOT IN (SELECT value FROM json_each(?3))"                                 \
+  "   AND (d.run_key = 0 OR NOT EXISTS (" RUNHOOKS_EARLIER_IN_RUN "))"                        \
+  " ORDER BY d.next_attempt_at, d.seq LIMIT ?2"
 
 Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest& request) {
   std::lock_guard lock(mutex_);
   auto tx = Transaction::begin(*connection_, Kind::immediate);
   if (!tx) return std::move(tx).error();
-  const std::int64_t now = to_millis(request.now);
-  auto due = connection_->prepare(
-      "SELECT " RUNHOOKS_DELIVERY_COLUMNS ", " RUNHOOKS_EVENT_COLUMNS ", d.seq"
-      " FROM deliveries d JOIN events e ON e.event_id = d.event_id"
-      " WHERE d.status = 0 AND d.next_attempt_at <= ?1"
-      "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?1)"
-      "   AND d.hook_id NOT IN (SELECT value FROM json_each(?3))"
-      "   AND (d.run_key = 0 OR NOT EXISTS (" RUNHOOKS_EARLIER_IN_RUN "))"
-      " ORDER BY d.next_attempt_at, d.seq LIMIT ?2");
-  if (!due) return std::move(due).error();
-  due->bind(1, now).bind(2, static_cast<std::int64_t>(claim_scan_size(request)));
-  due->bind(3, json_string_array(request.skip_hooks));
+  // Test sends first, from their own small index (empty but for a moment
+  // after a send_test), then the due ones: each query reads at most the
+  // claim's scan size, and the second passes over what the first took.
+  const std::string skip_hooks = json_string_array(request.skip_hooks);
   PerHookQuota quota(request.per_hook_limit);
   std::vector<ClaimedDelivery> claimed;
   std::vector<std::int64_t> seqs;
-  while (claimed.size() < request.limit) {
-    auto row = due->step();
-    if (!row) return std::move(row).error();
-    if (!*row) break;
-    if (!quota.take(due->column_text(2))) continue;
-    claimed.push_back(ClaimedDelivery{read_delivery(*due), read_event(*due, kDeliveryColumnCount), nullptr});
-    seqs.push_back(due->column_int(kDeliveryColumnCount + kEventColumnCount));
+  for (const bool tests : {true, false}) {
+    auto due = tests ? connection_->prepare(RUNHOOKS_DUE("INDEXED BY deliveries_tests", "AND d.next_trigger = 2"))
+                     : connection_->prepare(RUNHOOKS_DUE("", ""));
+    if (!due) return std::move(due).error();
+    due->bind(1, to_millis(request.now)).bind(2, static_cast<std::int64_t>(claim_scan_size(request)));
+    due->bind(3, skip_hooks);
+    while (claimed.size() < request.limit) {
+      auto row = due->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      // Column 11 is next_trigger: a test was the first query's to take.
+      if (!tests && due->column_int(11) == static_cast<int>(AttemptTrigger::test)) continue;
+      if (!quota.take(due->column_text(2))) continue;
+      claimed.push_back(ClaimedDelivery{read_delivery(*due), read_event(*due, kDeliveryColumnCount), nullptr});
+      seqs.push_back(due->column_int(kDeliveryColumnCount + kEventColumnCount));
+    }
   }
 
   const Timestamp expires = request.now + request.lease;
@@ -254,13 +299,15 @@ Result<void> SqliteStorage::store_health(std::string_view hook_id, const Endpoin
 Result<void> SqliteStorage::insert_attempt(const Attempt& a) {
   auto stmt = connection_->prepare(
       "INSERT INTO attempts (" RUNHOOKS_ATTEMPT_COLUMNS
-      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
   if (!stmt) return std::move(stmt).error();
   stmt->bind(1, a.attempt_id).bind(2, a.delivery_id).bind(3, a.hook_id);
   stmt->bind(4, to_millis(a.started_at)).bind(5, std::int64_t{a.duration.count()});
   stmt->bind(6, std::int64_t{a.status_code});
   stmt->bind(7, std::int64_t{static_cast<int>(a.error_class)}).bind(8, a.error_message);
   stmt->bind(9, std::int64_t{static_cast<int>(a.trigger)}).bind_blob(10, a.response_body);
+  stmt->bind(11, a.request_url).bind_blob(12, encode_headers(a.request_headers));
+  stmt->bind_blob(13, encode_headers(a.response_headers)).bind(14, std::int64_t{a.response_truncated});
   return stmt->run();
 }
 
@@ -340,27 +387,90 @@ Result<Delivery> SqliteStorage::get_delivery(std::string_view delivery_id) {
   return load_delivery(delivery_id);
 }
 
+// Every listing binds the same parameters: ?1 project, ?2 hook, ?3 event,
+// ?4 status (-1: any), ?5 completed since (NULL: any), ?6 the seq the page
+// starts below, ?7 the limit; a hook's listing also ?8, its key (SQLite
+// refuses a parameter beyond a statement's last: others bind none past ?7).
+void SqliteStorage::bind_listing(Statement& stmt, const DeliveryFilter& filter, std::int64_t before) {
+  stmt.bind(1, filter.project_id).bind(2, filter.hook_id).bind(3, filter.event_id);
+  stmt.bind(4, filter.status ? std::int64_t{static_cast<int>(*filter.status)} : std::int64_t{-1});
+  if (filter.completed_since) stmt.bind(5, to_millis(*filter.completed_since)); else stmt.bind_null(5);
+  stmt.bind(6, before).bind(7, static_cast<std::int64_t>(filter.limit));
+}
+
 Result<std::vector<Delivery>> SqliteStorage::list_deliveries(const DeliveryFilter& filter) {
   std::lock_guard lock(mutex_);
-  // Without an event: walk seq backwards, stopping at the limit (deliveries
-  // have no hook or project index: see the schema). With one: its seq range.
+  // One snapshot for the cursor and every query of the page.
+  auto tx = Transaction::begin(*connection_, Kind::deferred);
+  if (!tx) return std::move(tx).error();
+  std::int64_t before = std::numeric_limits<std::int64_t>::max();
+  if (!filter.after_delivery_id.empty()) {
+    auto after = load_delivery(filter.after_delivery_id, &before);
+    if (!after) return std::move(after).error();
+  }
+  auto listed = !filter.event_id.empty() || filter.hook_id.empty() ? list_by_seq(filter, before)
+                                                                  : list_hook_deliveries(filter, before);
+  if (!listed) return listed;
+  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+  return listed;
+}
+
+// Without a hook: walk seq backwards, stopping at the limit. With an event:
+// its seq range.
+Result<std::vector<Delivery>> SqliteStorage::list_by_seq(const DeliveryFilter& filter, std::int64_t before) {
   auto stmt = connection_->prepare(
       filter.event_id.empty()
           ? "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d"
-            " WHERE (?1 = '' OR d.project_id = ?1) AND (?2 = '' OR d.hook_id = ?2)"
-            "   AND (?4 < 0 OR d.status = ?4) AND ?3 = ''"
-            " ORDER BY d.seq DESC LIMIT ?5"
+            " WHERE d.seq < ?6 AND (?1 = '' OR d.project_id = ?1) AND (?2 = '' OR d.hook_id = ?2)"
+            "   AND (?4 < 0 OR d.status = ?4) AND (?5 IS NULL OR d.completed_at >= ?5) AND ?3 = ''"
+            " ORDER BY d.seq DESC LIMIT ?7"
           : "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM events e JOIN deliveries d"
             "   ON d.seq BETWEEN e.first_seq AND e.first_seq + e.delivery_count - 1"
-            " WHERE e.event_id = ?3 AND d.event_id = ?3"
+            " WHERE e.event_id = ?3 AND d.event_id = ?3 AND d.seq < ?6"
             "   AND (?1 = '' OR d.project_id = ?1) AND (?2 = '' OR d.hook_id = ?2)"
-            "   AND (?4 < 0 OR d.status = ?4)"
-            " ORDER BY d.seq DESC LIMIT ?5");
+            "   AND (?4 < 0 OR d.status = ?4) AND (?5 IS NULL OR d.completed_at >= ?5)"
+            " ORDER BY d.seq DESC LIMIT ?7");
   if (!stmt) return std::move(stmt).error();
-  stmt->bind(1, filter.project_id).bind(2, filter.hook_id).bind(3, filter.event_id);
-  stmt->bind(4, filter.status ? std::int64_t{static_cast<int>(*filter.status)} : std::int64_t{-1});
-  stmt->bind(5, static_cast<std::int64_t>(filter.limit));
+  bind_listing(*stmt, filter, before);
   return read_all<Delivery>(*stmt, read_delivery);
+}
+
+// One hook's deliveries, newest first, without an index by hook on
+// notify's path (see schema 6): the seqs of its pending ones come from the
+// due index, which carries the hook key (a scan of the pending set's index
+// alone), those of its succeeded and failed ones from their index by hook
+// key (a range each, written at completion); the newest `limit` of those
+// are read. Every filter but the project is answered by the indexes; a
+// hook's deliveries are all of its project, so that one is exact on the
+// rows too. The hook id is compared as well: a key shared by two hooks
+// (64 bits: never seen) could shorten a page, never add to it.
+#define RUNHOOKS_HOOK_STATUS(status)                                                             \
+  "SELECT * FROM (SELECT f.seq FROM deliveries f INDEXED BY deliveries_done_by_hook"              \
+  " WHERE f.status != 0 AND f.hook_key = ?8 AND f.status = " status " AND (?4 < 0 OR ?4 = " status ")" \
+  " AND f.seq < ?6 AND (?5 IS NULL OR f.completed_at >= ?5) ORDER BY f.seq DESC LIMIT ?7)"
+
+Result<std::vector<Delivery>> SqliteStorage::list_hook_deliveries(const DeliveryFilter& filter, std::int64_t before) {
+  auto stmt = connection_->prepare(
+      "SELECT " RUNHOOKS_DELIVERY_COLUMNS " FROM deliveries d WHERE d.seq IN (SELECT seq FROM ("
+      "   SELECT * FROM (SELECT p.seq FROM deliveries p INDEXED BY deliveries_due"
+      "    WHERE p.status = 0 AND p.hook_key = ?8 AND (?4 < 0 OR ?4 = 0) AND ?5 IS NULL AND p.seq < ?6"
+      "    ORDER BY p.seq DESC LIMIT ?7)"
+      "   UNION ALL " RUNHOOKS_HOOK_STATUS("1") " UNION ALL " RUNHOOKS_HOOK_STATUS("2")
+      " ) ORDER BY seq DESC LIMIT ?7)"
+      " AND d.hook_id = ?2 AND (?1 = '' OR d.project_id = ?1) ORDER BY d.seq DESC");
+  if (!stmt) return std::move(stmt).error();
+  bind_listing(*stmt, filter, before);
+  stmt->bind(8, text_key(filter.hook_id));
+  return read_all<Delivery>(*stmt, read_delivery);
+}
+
+Result<std::uint64_t> SqliteStorage::count_pending() {
+  std::lock_guard lock(mutex_);
+  auto stmt = connection_->prepare("SELECT count(*) FROM deliveries INDEXED BY deliveries_due WHERE status = 0");
+  if (!stmt) return std::move(stmt).error();
+  auto row = stmt->step();
+  if (!row) return std::move(row).error();
+  return static_cast<std::uint64_t>(stmt->column_int(0));
 }
 
 Result<OutboxEvent> SqliteStorage::get_event(std::string_view event_id) {

@@ -13,7 +13,7 @@ namespace {
 
 // Migration i brings a file from version i to i + 1. Append; never edit one
 // that has been released (0.1 is the first release).
-constexpr std::array<const char*, 5> kMigrations = {
+constexpr std::array<const char*, 6> kMigrations = {
     R"sql(
 CREATE TABLE hooks (
   seq             INTEGER PRIMARY KEY,
@@ -140,6 +140,27 @@ CREATE TRIGGER hooks_deleted AFTER DELETE ON hooks BEGIN UPDATE hooks_version SE
     R"sql(
 ALTER TABLE hooks ADD COLUMN disabled_at INTEGER;
 )sql",
+    // 6 (runhooks 0.3): delivery history. Attempts keep the request as sent
+    // and the answer's header fields (record_codec's encode_headers; empty
+    // for attempts made before). Every delivery now carries its hook key (it
+    // was only set in runs), and a hook's deliveries are listed without an
+    // index by hook on notify's path: its pending ones from the due index,
+    // which carries the hook key (an index-only scan of the pending set,
+    // still appended to at its end by a notify, and still in claim order),
+    // its finished ones from an index written when a delivery finishes (by
+    // the worker's batched completion). And a small index of pending test
+    // sends, which claims take first.
+    R"sql(
+ALTER TABLE attempts ADD COLUMN request_url TEXT NOT NULL DEFAULT '';
+ALTER TABLE attempts ADD COLUMN request_headers BLOB NOT NULL DEFAULT '';
+ALTER TABLE attempts ADD COLUMN response_headers BLOB NOT NULL DEFAULT '';
+ALTER TABLE attempts ADD COLUMN response_truncated INTEGER NOT NULL DEFAULT 0;
+DROP INDEX deliveries_due;
+UPDATE deliveries SET hook_key = runhooks_text_key(hook_id) WHERE hook_key = 0;
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at, seq, hook_key) WHERE status = 0;
+CREATE INDEX deliveries_done_by_hook ON deliveries(hook_key, status, seq, completed_at) WHERE status != 0;
+CREATE INDEX deliveries_tests ON deliveries(next_attempt_at) WHERE status = 0 AND next_trigger = 2;
+)sql",
 };
 
 void text_key_sql_function(sqlite3_context* context, int, sqlite3_value** argv) {
@@ -211,7 +232,7 @@ Result<void> migrate_sqlite_schema(SqliteConnection& connection, bool read_only)
   auto version = read_version(connection);  // again: another process may have migrated
   if (!version) return std::move(version).error();
   if (*version > sqlite_schema_version()) return newer_schema_error(*version);
-  // Migration 3 computes text keys in SQL; the function lives on this
+  // Migrations 3 and 6 compute text keys in SQL; the function lives on this
   // connection only (the schema never names it, so other programs can still
   // write the file).
   const int registered = sqlite3_create_function_v2(

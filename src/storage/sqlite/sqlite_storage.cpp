@@ -123,6 +123,19 @@ Result<std::vector<Webhook>> SqliteStorage::list_hooks(std::string_view project_
   }
 }
 
+Result<std::vector<std::string>> SqliteStorage::list_project_ids() {
+  std::lock_guard lock(mutex_);
+  auto stmt = connection_->prepare("SELECT DISTINCT project_id FROM hooks ORDER BY project_id");
+  if (!stmt) return std::move(stmt).error();
+  std::vector<std::string> ids;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return std::move(row).error();
+    if (!*row) return ids;
+    ids.push_back(stmt->column_text(0));
+  }
+}
+
 Result<void> SqliteStorage::store_hook(const Webhook& hook) {
   auto stmt = connection_->prepare(
       "UPDATE hooks SET url = ?2, headers = ?3, label = ?4, hook_events = ?5, event_mask = ?6, "

@@ -44,12 +44,10 @@ class SqliteStorage final : public Storage {
                                        AttemptTrigger trigger) override;
   Result<Delivery> get_delivery(std::string_view delivery_id) override;
   Result<std::vector<Delivery>> list_deliveries(const DeliveryFilter& filter) override;
-  // PLACEHOLDERS (issue 12, being written): replaced by real implementations.
-  Result<std::vector<std::string>> list_project_ids() override { return Error{ErrorCode::internal, {}, "not yet"}; }
-  Result<EnqueueResult> enqueue_to_hook(const OutboxEvent&, std::string_view, AttemptTrigger) override {
-    return Error{ErrorCode::internal, {}, "not yet"};
-  }
-  Result<std::uint64_t> count_pending() override { return Error{ErrorCode::internal, {}, "not yet"}; }
+  Result<std::vector<std::string>> list_project_ids() override;
+  Result<EnqueueResult> enqueue_to_hook(const OutboxEvent& event, std::string_view hook_id,
+                                        AttemptTrigger trigger) override;
+  Result<std::uint64_t> count_pending() override;
   Result<OutboxEvent> get_event(std::string_view event_id) override;
   Result<std::vector<Attempt>> list_attempts(const AttemptFilter& filter) override;
   Result<std::size_t> purge_attempts(Timestamp before) override;
@@ -67,6 +65,10 @@ class SqliteStorage final : public Storage {
   Result<Delivery> load_delivery(std::string_view delivery_id, std::int64_t* seq = nullptr);
   Result<void> store_delivery(const Delivery& delivery, std::int64_t seq);
   Result<void> insert_attempt(const Attempt& attempt);
+  /// list_deliveries' two ways, for the page below seq `before`.
+  Result<std::vector<Delivery>> list_by_seq(const DeliveryFilter& filter, std::int64_t before);
+  Result<std::vector<Delivery>> list_hook_deliveries(const DeliveryFilter& filter, std::int64_t before);
+  static void bind_listing(Statement& stmt, const DeliveryFilter& filter, std::int64_t before);
   /// How many writes hooks has had (hooks_version): whether snapshots_ hold.
   Result<std::int64_t> hooks_version();
   /// The hook's health (kept, or read); nothing when the hook is gone.
