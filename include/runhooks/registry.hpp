@@ -76,7 +76,9 @@ class RUNHOOKS_EXPORT WebhookRegistry {
 
  private:
   Timestamp now() const;
-  Result<Webhook> modify(std::string_view hook_id,
+  /// Applies `change` and dates the hook `at` (one time for every field a
+  /// change dates, so `disabledAt` and `updatedAt` agree).
+  Result<Webhook> modify(std::string_view hook_id, Timestamp at,
                          const std::function<Result<void>(Webhook&)>& change);
 
   std::shared_ptr<Storage> storage_;

@@ -12,6 +12,21 @@ namespace runhooks {
 namespace {
 // The reason a hook disabled through an update (the API's PUT) shows.
 constexpr const char* kDisabledThroughTheApi = "disabled through the API";
+
+void enable_hook(Webhook& hook) {
+  hook.enabled = true;
+  hook.disabled_reason.clear();
+  hook.disabled_at.reset();
+  hook.failing_since.reset();  // the health window starts afresh
+}
+
+void disable_hook(Webhook& hook, std::string reason, Timestamp at) {
+  if (hook.enabled || !hook.disabled_at) hook.disabled_at = at;  // disabled since, not re-dated
+  hook.enabled = false;
+  hook.disabled_reason = std::move(reason);
+  hook.failing_since.reset();
+}
+
 }  // namespace
 
 
@@ -61,11 +76,10 @@ Result<Webhook> WebhookRegistry::get(std::string_view hook_id) {
   return storage_->get_hook(*id);
 }
 
-Result<Webhook> WebhookRegistry::modify(std::string_view hook_id,
+Result<Webhook> WebhookRegistry::modify(std::string_view hook_id, Timestamp at,
                                         const std::function<Result<void>(Webhook&)>& change) {
   auto id = canonical_hook_id(hook_id);
   if (!id) return std::move(id).error();
-  const Timestamp at = now();
   return storage_->modify_hook(*id, [&](Webhook& hook) -> Result<void> {
     if (auto changed = change(hook); !changed) return changed;
     hook.updated_at = at;
@@ -76,23 +90,16 @@ Result<Webhook> WebhookRegistry::modify(std::string_view hook_id,
 Result<Webhook> WebhookRegistry::update(std::string_view hook_id, const WebhookPatch& patch) {
   if (auto valid = validate(patch); !valid) return std::move(valid).error();
   const Timestamp at = now();
-  return modify(hook_id, [&](Webhook& hook) -> Result<void> {
+  return modify(hook_id, at, [&](Webhook& hook) -> Result<void> {
     if (patch.url) hook.url = *patch.url;
     if (patch.headers.is_set()) hook.headers = patch.headers.value();
     if (patch.headers.is_clear()) hook.headers.reset();
     if (patch.label.is_set()) hook.label = patch.label.value();
     if (patch.label.is_clear()) hook.label.reset();
     if (patch.hook_events) hook.hook_events = unique_events(*patch.hook_events);
-    if (patch.enabled && *patch.enabled && !hook.enabled) {
-      hook.enabled = true;
-      hook.disabled_reason.clear();
-      hook.disabled_at.reset();
-      hook.failing_since.reset();  // the health window starts afresh
-    } else if (patch.enabled && !*patch.enabled) {
-      if (hook.enabled || !hook.disabled_at) hook.disabled_at = at;
-      hook.enabled = false;
-      hook.disabled_reason = patch.disabled_reason.value_or(kDisabledThroughTheApi);
-      hook.failing_since.reset();
+    if (patch.enabled && *patch.enabled && !hook.enabled) enable_hook(hook);
+    if (patch.enabled && !*patch.enabled) {
+      disable_hook(hook, patch.disabled_reason.value_or(kDisabledThroughTheApi), at);
     }
     return {};
   });
@@ -112,7 +119,7 @@ Result<Webhook> WebhookRegistry::rotate_secret(std::string_view hook_id) {
   const Timestamp at = now();
   const Timestamp expires = at + std::chrono::duration_cast<std::chrono::milliseconds>(
                                      options_.secret_grace_period);
-  return modify(hook_id, [&](Webhook& hook) -> Result<void> {
+  return modify(hook_id, at, [&](Webhook& hook) -> Result<void> {
     // Expired secrets are dropped here, so the list stays as short as the
     // number of rotations within one grace period.
     auto& retired = hook.retired_secrets;
@@ -126,11 +133,8 @@ Result<Webhook> WebhookRegistry::rotate_secret(std::string_view hook_id) {
 }
 
 Result<Webhook> WebhookRegistry::enable(std::string_view hook_id) {
-  return modify(hook_id, [](Webhook& hook) -> Result<void> {
-    hook.enabled = true;
-    hook.disabled_reason.clear();
-    hook.disabled_at.reset();
-    hook.failing_since.reset();  // the health window starts afresh
+  return modify(hook_id, now(), [](Webhook& hook) -> Result<void> {
+    enable_hook(hook);
     return {};
   });
 }
@@ -139,11 +143,8 @@ Result<Webhook> WebhookRegistry::disable(std::string_view hook_id, std::string r
   if (auto valid = detail::validate_stored_text(reason, "reason"); !valid) return std::move(valid).error();
   if (reason.empty()) reason = "disabled";
   const Timestamp at = now();
-  return modify(hook_id, [&](Webhook& hook) -> Result<void> {
-    if (hook.enabled || !hook.disabled_at) hook.disabled_at = at;  // disabled since, not re-dated
-    hook.enabled = false;
-    hook.disabled_reason = reason;
-    hook.failing_since.reset();
+  return modify(hook_id, at, [&](Webhook& hook) -> Result<void> {
+    disable_hook(hook, reason, at);
     return {};
   });
 }
