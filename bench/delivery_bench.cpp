@@ -359,7 +359,7 @@ int purge(const std::string& uri, int hooks, int events) {
   enqueue_events(store, events);
   const auto now = runhooks::Clock::system().now();
   for (;;) {
-    auto claimed = check(store->claim_due(runhooks::ClaimRequest{"bench", now, std::chrono::minutes(1), 1000, 0, {}}),
+    auto claimed = check(store->claim_due(runhooks::ClaimRequest{"bench", now, std::chrono::minutes(1), 1000, 0, {}, {}}),
                          "claim");
     if (claimed.empty()) break;
     std::vector<runhooks::AttemptResult> results;

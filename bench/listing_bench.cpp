@@ -158,7 +158,7 @@ int frames(const std::string& uri, int hooks, int count) {
   const std::uint64_t claims_before = g_frames;
   std::uint64_t completed = 0, completion_frames = 0;
   for (;;) {
-    auto claimed = check(store->claim_due({"w", now, std::chrono::seconds(60), 64, 0, {}}), "claim");
+    auto claimed = check(store->claim_due({"w", now, std::chrono::seconds(60), 64, 0, {}, {}}), "claim");
     if (claimed.empty()) break;
     std::vector<runhooks::AttemptResult> batch;
     for (const auto& c : claimed) batch.push_back(finished(c, runhooks::DeliveryStatus::succeeded, now, ++completed));
@@ -206,7 +206,7 @@ void fill(runhooks::Storage& store, int deliveries, int hooks, int pending_permi
   std::mt19937 random(7);
   std::uint64_t n = 0;
   for (;;) {
-    auto claimed = check(store.claim_due({"filler", now, std::chrono::hours(1), 1000, 0, {}}), "claim");
+    auto claimed = check(store.claim_due({"filler", now, std::chrono::hours(1), 1000, 0, {}, {}}), "claim");
     if (claimed.empty()) break;
     std::vector<runhooks::AttemptResult> batch;
     for (const auto& c : claimed) {

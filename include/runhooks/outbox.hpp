@@ -106,6 +106,10 @@ struct ClaimRequest {
   std::size_t per_hook_limit = 0;
   /// Hooks to take nothing for (those already at their cap in this worker).
   std::vector<std::string> skip_hooks;
+  /// When not empty, claim among these deliveries alone (the rest of the
+  /// outbox is left to other workers): how `runhooks fire --wait` sends what
+  /// it stored and nothing else. The other rules (due, lease, order) hold.
+  std::vector<std::string> only_delivery_ids;
 };
 
 /// What a worker needs of a hook to send to it, read with the claim: a

@@ -2,12 +2,14 @@
 /// What the notifier sends: run events in the wire format's payload shape
 /// (docs/wire-format.md, Run events), or a custom JSON payload.
 
+#include <runhooks/error.hpp>
 #include <runhooks/event_type.hpp>
 #include <runhooks/export.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace runhooks {
@@ -57,5 +59,16 @@ struct Event {
   std::string json;
   std::string ordering_key;
 };
+
+/// Checks a payload of one's own against the wire format's run payload
+/// (docs/wire-format.md, Run events) where it has its members: `event` one
+/// of the four names; `runUrl`, `buildId`, `groupId` strings; `tags` an array
+/// of strings; `commit` an object whose members are strings (`defaultBranch`
+/// may be null); the counts (`overall`, `passes`, `failures`, `pending`,
+/// `skipped`, `retries`, `flaky`) whole numbers, 0 or more. Members it does
+/// not know pass, and any may be missing. `invalid_argument` naming the
+/// member (`commit.sha`, `tags[2]`, `passes`), or on `payload` when it is
+/// not a JSON object at all. `runhooks fire` checks its payloads with it.
+RUNHOOKS_EXPORT Result<void> validate_run_payload(std::string_view json);
 
 }  // namespace runhooks

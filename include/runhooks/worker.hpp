@@ -68,6 +68,11 @@ struct WorkerOptions {
   std::chrono::milliseconds lease{std::chrono::seconds(60)};
   /// How often an idle loop looks for work enqueued by other processes.
   std::chrono::milliseconds poll_interval{std::chrono::seconds(1)};
+  /// When not empty, this worker sends these deliveries and nothing else of
+  /// the store, purges nothing, and `flush` waits for these alone: how a
+  /// process delivers what it just stored (`runhooks fire --wait`) without
+  /// touching other projects' backlog.
+  std::vector<std::string> only_deliveries;
   /// `User-Agent`; default "runhooks/<version>".
   std::string user_agent;
   /// Delivery threads, each with its own connections, sharing the work

@@ -5,6 +5,8 @@
 #include <runhooks/error.hpp>
 #include <runhooks/run_event.hpp>
 
+#include <rapidjson/document.h>
+
 #include <string>
 #include <string_view>
 
@@ -21,6 +23,11 @@ std::string run_ordering_key(std::string_view run_url, std::string_view build_id
 /// Checks every text of `event` that goes into its payload is valid UTF-8;
 /// the error names the field as the payload does (`commit.authorName`).
 Result<void> validate_run_event_text(const RunEvent& event);
+
+/// A custom payload parsed: valid UTF-8 holding a JSON object with no
+/// escape of an unpaired surrogate, no NUL, no leading byte-order mark;
+/// errors are on field `payload`.
+Result<rapidjson::Document> parse_custom_payload(std::string_view json);
 
 /// Checks a custom payload is valid UTF-8 holding a JSON object with no
 /// escape of an unpaired surrogate, and derives the ordering key from its

@@ -139,7 +139,7 @@ Result<void> validate_run_event_text(const RunEvent& e) {
   return {};
 }
 
-Result<std::string> custom_payload_ordering_key(std::string_view json) {
+Result<rapidjson::Document> parse_custom_payload(std::string_view json) {
   // Before the parser sees it: RapidJSON skips any of the bytes EF, BB, BF at
   // the start as if they were a byte-order mark.
   if (auto valid = validate_utf8(json, "payload"); !valid) return std::move(valid).error();
@@ -160,8 +160,14 @@ Result<std::string> custom_payload_ordering_key(std::string_view json) {
   if (has_unpaired_surrogate(doc)) {
     return Error::invalid("payload", "payload must not contain an unpaired surrogate (U+D800 to U+DFFF)");
   }
-  return run_ordering_key(string_member(doc, "runUrl"), string_member(doc, "buildId"),
-                          string_member(doc, "groupId"));
+  return doc;
+}
+
+Result<std::string> custom_payload_ordering_key(std::string_view json) {
+  auto doc = parse_custom_payload(json);
+  if (!doc) return std::move(doc).error();
+  return run_ordering_key(string_member(*doc, "runUrl"), string_member(*doc, "buildId"),
+                          string_member(*doc, "groupId"));
 }
 
 }  // namespace detail

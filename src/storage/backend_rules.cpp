@@ -19,6 +19,14 @@ Error lease_lost() {
 
 Error event_exists() { return Error{ErrorCode::conflict, {}, "an event with this id already exists"}; }
 
+Result<void> check_same_event(const OutboxEvent& event, std::string_view stored_type, std::string_view stored_payload) {
+  if (stored_type == to_string(event.type) && stored_payload == event.payload) return {};
+  return Error{ErrorCode::conflict, "idempotencyKey",
+               "idempotency key was already used for a different event (" + std::string(stored_type) +
+                   (stored_type == to_string(event.type) ? " with another payload" : "") +
+                   "): nothing was stored; the same key must carry the same event"};
+}
+
 Result<void> check_event_for_one_hook(const OutboxEvent& event) {
   if (!event.idempotency_key.empty()) {
     return Error::invalid("idempotencyKey", "an event sent to one hook has no idempotency key");

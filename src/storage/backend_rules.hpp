@@ -29,6 +29,14 @@ Error lease_lost();
 /// `conflict`: an event with this id is stored already.
 Error event_exists();
 
+// ---- enqueue -------------------------------------------------------------------
+
+/// The idempotency rule, for an event whose key was seen before: the same
+/// event again (type and payload alike) gets the first call's receipt;
+/// another event under the same key is `conflict` on idempotencyKey, and
+/// nothing is stored (Stripe does the same).
+Result<void> check_same_event(const OutboxEvent& event, std::string_view stored_type, std::string_view stored_payload);
+
 // ---- enqueue_to_hook -----------------------------------------------------------
 
 /// `invalid_argument` when an event sent to one hook carries an idempotency

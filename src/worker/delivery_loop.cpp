@@ -42,7 +42,10 @@ DeliveryLoop::DeliveryLoop(std::shared_ptr<Storage> storage, WorkerOptions optio
       callbacks_(options_),
       slots_(options_.per_endpoint_concurrency),
       writer_(*storage_, owner_, options_.lease),
-      retention_(*storage_, options_.attempt_retention, options_.event_retention) {
+      // A worker for a few deliveries of its own leaves the store's purging
+      // to the others.
+      retention_(*storage_, options_.only_deliveries.empty() ? options_.attempt_retention : std::chrono::milliseconds{0},
+                 options_.only_deliveries.empty() ? options_.event_retention : std::chrono::milliseconds{0}) {
   // Backends that can tell (PostgreSQL) wake us when another process enqueues.
   enqueue_subscription_ = storage_->subscribe_enqueues([this] { wake(); });
   thread_ = std::thread([this] {
@@ -168,7 +171,7 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
 
 void DeliveryLoop::publish_idle(std::uint64_t flush_generation, Timestamp now) {
   if (!in_flight_.empty() || slots_.parked() != 0 || writer_.pending() != 0 || !finished_->empty()) return;
-  auto next_due = storage_->next_due_at();
+  auto next_due = next_due_at();
   if (!next_due) {
     report_storage(std::move(next_due).error());
     return;
@@ -176,6 +179,21 @@ void DeliveryLoop::publish_idle(std::uint64_t flush_generation, Timestamp now) {
   // Due later (a retry, another worker's lease running out): look again then.
   if (*next_due && **next_due > now) next_claim_at_ = std::min(next_claim_at_, **next_due);
   flush_gate_.publish_idle(flush_generation, *next_due);
+}
+
+// When there may next be work for this loop: the store's, or, with
+// only_deliveries, the earliest of those still pending.
+Result<std::optional<Timestamp>> DeliveryLoop::next_due_at() {
+  if (options_.only_deliveries.empty()) return storage_->next_due_at();
+  std::optional<Timestamp> earliest;
+  for (const std::string& id : options_.only_deliveries) {
+    auto delivery = storage_->get_delivery(id);
+    if (!delivery && delivery.error().code == ErrorCode::not_found) continue;  // its hook was deleted
+    if (!delivery) return std::move(delivery).error();
+    if (delivery->status != DeliveryStatus::pending) continue;
+    if (!earliest || delivery->next_attempt_at < *earliest) earliest = delivery->next_attempt_at;
+  }
+  return earliest;
 }
 
 bool DeliveryLoop::claim(Timestamp now) {
@@ -187,6 +205,7 @@ bool DeliveryLoop::claim(Timestamp now) {
   request.limit = room;
   request.per_hook_limit = options_.per_endpoint_concurrency;
   request.skip_hooks = slots_.full_hooks();
+  request.only_delivery_ids = options_.only_deliveries;
   auto claimed = storage_->claim_due(request);
   if (!claimed) {
     report_storage(std::move(claimed).error());

@@ -89,6 +89,7 @@ class DeliveryLoop {
   /// When nothing is in flight or waiting: tells waiting flushes, with the
   /// time the next pending delivery comes due.
   void publish_idle(std::uint64_t flush_generation, Timestamp now);
+  Result<std::optional<Timestamp>> next_due_at();
   void release(const std::vector<std::string>& delivery_ids);
   void release_everything();
   void report(Error error);

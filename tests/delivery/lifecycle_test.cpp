@@ -362,3 +362,30 @@ TEST_CASE("attempt durations fall in the first bucket whose bound they do not ex
   CHECK(s.attempt_duration.counts[11] == 1);  // le="30"
   CHECK(s.attempt_duration.sum_seconds == Approx(16.203));
 }
+
+TEST_CASE("a worker for some deliveries sends those alone, and its flush waits for them alone",
+          "[notifier][lifecycle]") {
+  NotifierFixture f;
+  TestReceiver mine;
+  TestReceiver theirs;
+  f.hook(mine.url(), {}, std::nullopt, "proj");
+  f.hook(theirs.url(), {}, std::nullopt, "other");
+  Publisher publisher(f.store);
+  auto backlog = publisher.notify("other", sample_run(EventType::run_finish, "theirs"));
+  auto stored = publisher.notify("proj", sample_run(EventType::run_finish, "mine"));
+  REQUIRE((backlog && stored));
+
+  WorkerOptions options = NotifierFixture::options();
+  options.only_deliveries = stored->delivery_ids;
+  Worker worker(f.store, options);
+  // Idle once its own delivery is done, though another project's is due.
+  CHECK(worker.flush(10s) == FlushResult::idle);
+  worker.stop(1s);
+  CHECK(mine.count() == 1);
+  CHECK(theirs.count() == 0);
+  CHECK(f.store->get_delivery(stored->delivery_ids[0])->status == DeliveryStatus::succeeded);
+  const auto untouched = f.store->get_delivery(backlog->delivery_ids[0]);
+  CHECK(untouched->status == DeliveryStatus::pending);
+  CHECK(untouched->attempt_count == 0);
+  CHECK(untouched->lease_owner.empty());
+}

@@ -138,11 +138,13 @@ void check_kept(Storage& store) {
 
 // The migrated store at work: idempotency, run order, claims, the new fields.
 void check_usable(Storage& store) {
-  OutboxEvent again;
+  auto first = store.get_event("e1");
+  REQUIRE(first);
+  OutboxEvent again;  // the same event again, under its key
   again.event_id = "e1-again";
   again.project_id = "acme";
-  again.type = EventType::run_start;
-  again.payload = "{}";
+  again.type = first->type;
+  again.payload = first->payload;
   again.idempotency_key = "idem-1";
   again.created_at = kT0 + 1h;
   const auto duplicate = store.enqueue(again);
@@ -159,7 +161,7 @@ void check_usable(Storage& store) {
   const auto sent = store.enqueue_to_hook(test, hook_id('3'), AttemptTrigger::test);  // the disabled one
   REQUIRE(sent);
   // The test first, then e4 (both hooks) and e2, head of its run now.
-  auto claimed = store.claim_due(ClaimRequest{"w", kT0 + 1min, 30s, 64, 0, {}});
+  auto claimed = store.claim_due(ClaimRequest{"w", kT0 + 1min, 30s, 64, 0, {}, {}});
   REQUIRE(claimed);
   REQUIRE(claimed->size() == 4);
   CHECK((*claimed)[0].delivery.delivery_id == sent->delivery_ids[0]);

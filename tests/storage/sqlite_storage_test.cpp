@@ -193,7 +193,7 @@ TEST_CASE("a version-2 file keeps its runs in order after the migration", "[sqli
     REQUIRE(WebhookRegistry(store).create("p", simple_hook()));
     // Run 3 started and its RUN_START was delivered before the upgrade.
     REQUIRE(store->enqueue(event("e0", EventType::run_start, "https://ci/run/3")));
-    auto claimed = store->claim_due(ClaimRequest{"w0", t0, 30s, 10, 0, {}});
+    auto claimed = store->claim_due(ClaimRequest{"w0", t0, 30s, 10, 0, {}, {}});
     REQUIRE(claimed);
     REQUIRE(claimed->size() == 1);
     Attempt attempt;
@@ -224,7 +224,7 @@ TEST_CASE("a version-2 file keeps its runs in order after the migration", "[sqli
   REQUIRE(store->reschedule_delivery(finished_start, t0, AttemptTrigger::manual));
   // Run 1's finish waits for its start; run 2 (nothing earlier) and the event
   // without a run go.
-  auto claimed = store->claim_due(ClaimRequest{"w", t0 + 1s, 30s, 10, 0, {}});
+  auto claimed = store->claim_due(ClaimRequest{"w", t0 + 1s, 30s, 10, 0, {}, {}});
   REQUIRE(claimed);
   std::vector<std::string> events;
   for (const ClaimedDelivery& c : *claimed) events.push_back(c.event.event_id);
@@ -232,7 +232,7 @@ TEST_CASE("a version-2 file keeps its runs in order after the migration", "[sqli
   CHECK(events == std::vector<std::string>{"e0", "e1", "e3", "e7"});
   // A run enqueued after the migration is ordered against the migrated one.
   REQUIRE(store->enqueue(event("e4", EventType::run_canceled, "https://ci/run/2")));
-  auto later = store->claim_due(ClaimRequest{"w2", t0 + 1s, 30s, 10, 0, {}});
+  auto later = store->claim_due(ClaimRequest{"w2", t0 + 1s, 30s, 10, 0, {}, {}});
   REQUIRE(later);
   CHECK(later->empty());  // e2, e4 and e6 each wait for a delivery leased to w
   // The migration found the event no hook received any more: only it goes.
@@ -498,7 +498,7 @@ TEST_CASE("snapshots kept between claims follow every write to the hooks, by any
     REQUIRE(other_process->enqueue(event));
   };
   const auto claim_one = [&] {
-    auto claimed = worker_store->claim_due(ClaimRequest{"w", t0 + 1s, 60s, 10, 0, {}});
+    auto claimed = worker_store->claim_due(ClaimRequest{"w", t0 + 1s, 60s, 10, 0, {}, {}});
     REQUIRE(claimed);
     REQUIRE(claimed->size() == 1);
     return claimed->front().endpoint;

@@ -62,7 +62,7 @@ Attempt make_attempt(const Delivery& d, const std::string& id, int status, Times
 
 std::vector<ClaimedDelivery> claim(Storage& s, const std::string& owner, Timestamp now,
                                    std::size_t limit = 64, std::chrono::milliseconds lease = 30s) {
-  auto claimed = s.claim_due(ClaimRequest{owner, now, lease, limit, 0, {}});
+  auto claimed = s.claim_due(ClaimRequest{owner, now, lease, limit, 0, {}, {}});
   REQUIRE(claimed);
   return *claimed;
 }
@@ -261,6 +261,41 @@ TEMPLATE_TEST_CASE("an idempotency key makes enqueue happen once per project", "
   CHECK(c->delivery_ids.size() == 1);
 }
 
+TEMPLATE_TEST_CASE("an idempotency key reused for another event is a conflict that stores nothing", "[conformance]",
+                   RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "p"), 100));
+  OutboxEvent start = make_event("e1", "p", EventType::run_start);
+  start.idempotency_key = "ci-step-7";
+  REQUIRE(store->enqueue(start));
+
+  OutboxEvent finish = make_event("e2", "p", EventType::run_finish);  // another type
+  finish.idempotency_key = "ci-step-7";
+  auto refused = store->enqueue(finish);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::conflict);
+  CHECK(refused.error().field == "idempotencyKey");
+  CHECK(refused.error().message.find("RUN_START") != std::string::npos);
+  CHECK(store->get_event("e2").error().code == ErrorCode::not_found);
+
+  OutboxEvent changed = make_event("e3", "p", EventType::run_start);  // the same type, another payload
+  changed.payload = R"({"event":"RUN_START","runUrl":"https://elsewhere"})";
+  changed.idempotency_key = "ci-step-7";
+  auto also_refused = store->enqueue(changed);
+  REQUIRE_FALSE(also_refused);
+  CHECK(also_refused.error().message.find("another payload") != std::string::npos);
+
+  OutboxEvent same = make_event("e4", "p", EventType::run_start);  // the same event again
+  same.idempotency_key = "ci-step-7";
+  auto repeated = store->enqueue(same);
+  REQUIRE(repeated);
+  CHECK(repeated->duplicate);
+  CHECK(repeated->event_id == "e1");
+  auto pending = store->list_deliveries(DeliveryFilter{"p", "", "", std::nullopt, 10, {}, {}});
+  CHECK(pending->size() == 1);
+}
+
 TEMPLATE_TEST_CASE("claims lease due deliveries to one owner at a time", "[conformance]",
                    RUNHOOKS_TEST_BACKENDS) {
   TestType backend;
@@ -313,7 +348,7 @@ TEMPLATE_TEST_CASE("claims honour a per-hook limit and skip hooks", "[conformanc
   }
   REQUIRE(store->enqueue(make_event("s", "p", EventType::run_start)));  // to both hooks
 
-  ClaimRequest request{"w", kT0, 30s, 10, 3, {}};
+  ClaimRequest request{"w", kT0, 30s, 10, 3, {}, {}};
   auto first = store->claim_due(request);
   REQUIRE(first);
   std::map<std::string, int> per_hook;
@@ -664,7 +699,7 @@ TEMPLATE_TEST_CASE("concurrent claimers never share a delivery", "[conformance][
     threads.emplace_back([&, t] {
       const std::string owner = "w" + std::to_string(t);
       for (;;) {
-        auto claimed = store->claim_due(ClaimRequest{owner, kT0, 60s, 7, 0, {}});
+        auto claimed = store->claim_due(ClaimRequest{owner, kT0, 60s, 7, 0, {}, {}});
         if (!claimed || claimed->empty()) return;
         for (const auto& c : *claimed) {
           auto done = complete_attempt(*store, owner, make_attempt(c.delivery, "a-" + c.delivery.delivery_id, 200),
@@ -1044,14 +1079,14 @@ TEMPLATE_TEST_CASE("a test delivery is claimed ahead of an older due backlog, it
   CHECK(first[0].delivery.delivery_id == test->delivery_ids[0]);
   CHECK(first[0].delivery.next_trigger == AttemptTrigger::test);
   REQUIRE(store->release_leases("w", {test->delivery_ids[0]}));
-  auto capped = store->claim_due(ClaimRequest{"w", kT0 + 1min, 30s, 4, 1, {}});
+  auto capped = store->claim_due(ClaimRequest{"w", kT0 + 1min, 30s, 4, 1, {}, {}});
   REQUIRE(capped);
   REQUIRE(capped->size() == 2);  // one per hook
   CHECK((*capped)[0].delivery.delivery_id == test->delivery_ids[0]);
   CHECK((*capped)[1].delivery.hook_id == other.hook_id);
   // A worker at the hook's cap takes none of it, the test included.
   REQUIRE(store->release_leases("w", {test->delivery_ids[0], (*capped)[1].delivery.delivery_id}));
-  auto skipped = store->claim_due(ClaimRequest{"w", kT0 + 1min, 30s, 4, 0, {busy.hook_id}});
+  auto skipped = store->claim_due(ClaimRequest{"w", kT0 + 1min, 30s, 4, 0, {busy.hook_id}, {}});
   REQUIRE(skipped);
   for (const auto& c : *skipped) CHECK(c.delivery.hook_id == other.hook_id);
 
@@ -1159,4 +1194,36 @@ TEMPLATE_TEST_CASE("list_project_ids lists the projects that have hooks, sorted"
   REQUIRE(store->delete_hook(make_hook("2", "alpha").hook_id));
   REQUIRE(store->delete_hook(make_hook("1", "zeta").hook_id));
   CHECK(*store->list_project_ids() == std::vector<std::string>{"Mid", "zeta"});
+}
+
+TEMPLATE_TEST_CASE("a claim limited to some deliveries takes those alone, by the usual rules", "[conformance]",
+                   RUNHOOKS_TEST_BACKENDS) {
+  TestType backend;
+  auto store = backend.open();
+  REQUIRE(store->insert_hook(make_hook("1", "a"), 100));
+  REQUIRE(store->insert_hook(make_hook("2", "b"), 100));
+  auto older = store->enqueue(make_event("e0", "b", EventType::run_finish));  // another project's backlog
+  auto first = store->enqueue(make_event("e1", "a", EventType::run_start, "run-1", kT0 + 1s));
+  auto second = store->enqueue(make_event("e2", "a", EventType::run_finish, "run-1", kT0 + 2s));
+  REQUIRE((older && first && second));
+
+  ClaimRequest request{"w", kT0 + 1min, 30s, 64, 0, {}, {}};
+  request.only_delivery_ids = {second->delivery_ids[0], first->delivery_ids[0], "no-such-delivery"};
+  auto claimed = store->claim_due(request);
+  REQUIRE(claimed);
+  // The run's first event only: the second waits for it, as in any claim;
+  // the other project's older delivery is not this claim's.
+  REQUIRE(claimed->size() == 1);
+  CHECK((*claimed)[0].delivery.delivery_id == first->delivery_ids[0]);
+  CHECK((*claimed)[0].endpoint != nullptr);
+
+  // Leased: not again until the lease runs out; nothing else is taken.
+  auto again = store->claim_due(request);
+  REQUIRE(again);
+  CHECK(again->empty());
+  REQUIRE(store->get_delivery(older->delivery_ids[0])->lease_owner.empty());
+
+  request.only_delivery_ids = {older->delivery_ids[0]};
+  request.now = kT0 - 1s;  // not due yet
+  CHECK(store->claim_due(request)->empty());
 }

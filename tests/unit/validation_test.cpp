@@ -1,5 +1,6 @@
 // Every wire-format rule at its limits (docs/wire-format.md, Field rules).
 
+#include <runhooks/run_event.hpp>
 #include <runhooks/validation.hpp>
 
 #include "support/bad_utf8.hpp"
@@ -292,4 +293,35 @@ TEST_CASE("headers: a refused name is quoted as valid UTF-8 (found by fuzzing)",
                 "header name 'a" + repeat("\xc3\xa9", 63) + "' is not a valid HTTP token");
   check_invalid(validate_headers(R"({"X\udc00":"x"})"), "headers",
                 "header name 'X\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd' is not a valid HTTP token");
+}
+
+TEST_CASE("a run payload of one's own is checked against the wire format's member types", "[validation]") {
+  CHECK(validate_run_payload(R"({"event":"RUN_FINISH","runUrl":"https://ci/run/1","buildId":"b","groupId":"g",)"
+                             R"("tags":["a","b"],"commit":{"sha":"abc","defaultBranch":null},"passes":3,"failures":0,)"
+                             R"("customField":{"any":[1,2]}})"));
+  CHECK(validate_run_payload("{}"));  // every member may be missing
+  const std::pair<const char*, const char*> refused[] = {
+      {R"({"runUrl":42})", "runUrl must be a string"},
+      {R"({"buildId":null})", "buildId must be a string"},
+      {R"({"groupId":["g"]})", "groupId must be a string"},
+      {R"({"tags":"nightly"})", "tags must be an array of strings"},
+      {R"({"tags":["a",2]})", "tags[1] must be a string"},
+      {R"({"commit":"abc"})", "commit must be an object"},
+      {R"({"commit":{"sha":1}})", "commit.sha must be a string"},
+      {R"({"commit":{"authorEmail":null}})", "commit.authorEmail must be a string"},
+      {R"({"commit":{"defaultBranch":3}})", "commit.defaultBranch must be a string or null"},
+      {R"({"passes":-1})", "passes must be a whole number, 0 or more"},
+      {R"({"failures":1.5})", "failures must be a whole number, 0 or more"},
+      {R"({"flaky":"2"})", "flaky must be a whole number, 0 or more"},
+      {R"({"overall":1e3})", "overall must be a whole number, 0 or more"},
+      {R"({"event":"RUN_DONE"})", "event must be one of RUN_START, RUN_FINISH, RUN_TIMEOUT, RUN_CANCELED"},
+      {"[1]", "payload must be a JSON object"},
+  };
+  for (const auto& [payload, message] : refused) {
+    auto checked = validate_run_payload(payload);
+    REQUIRE_FALSE(checked);
+    CHECK(checked.error().code == ErrorCode::invalid_argument);
+    CHECK(checked.error().message == message);
+  }
+  CHECK(validate_run_payload(R"({"tags":["a",2]})").error().field == "tags[1]");
 }

@@ -52,7 +52,7 @@ struct Fixture {
       event.created_at = kT0;
       REQUIRE(store->enqueue(event));
     }
-    auto got = store->claim_due(ClaimRequest{"w", kT0, 60s, 10, 0, {}});
+    auto got = store->claim_due(ClaimRequest{"w", kT0, 60s, 10, 0, {}, {}});
     REQUIRE(got);
     REQUIRE(got->size() == 2);
     claimed = *got;
@@ -128,7 +128,7 @@ TEST_CASE("an attempt whose lease was lost is dropped, the others written", "[wr
   Fixture f;
   AttemptWriter writer(*f.store, "w", 60s);
   // Another worker takes the first delivery once our lease ran out.
-  REQUIRE(f.store->claim_due(ClaimRequest{"other", kT0 + 61s, 60s, 1, 0, {}})->size() == 1);
+  REQUIRE(f.store->claim_due(ClaimRequest{"other", kT0 + 61s, 60s, 1, 0, {}, {}})->size() == 1);
   writer.add(f.succeeded(f.claimed[0]), "e1");
   writer.add(f.succeeded(f.claimed[1]), "e2");
   auto written = writer.write();

@@ -153,6 +153,10 @@ Result<EnqueueResult> MemoryStorage::enqueue(const OutboxEvent& event) {
   const auto idempotency = std::make_pair(event.project_id, event.idempotency_key);
   if (!event.idempotency_key.empty()) {
     if (const auto seen = idempotency_.find(idempotency); seen != idempotency_.end()) {
+      const OutboxEvent& first = events_.find(seen->second)->second;
+      if (auto same = check_same_event(event, to_string(first.type), first.payload); !same) {
+        return std::move(same).error();
+      }
       EnqueueResult result{seen->second, {}, true};
       if (const auto of = event_deliveries_.find(seen->second); of != event_deliveries_.end()) {
         for (Seq seq : of->second) result.delivery_ids.push_back(deliveries_.find(seq)->second.delivery_id);
@@ -228,6 +232,25 @@ Result<std::vector<ClaimedDelivery>> MemoryStorage::claim_due(const ClaimRequest
   PerHookQuota quota(request.per_hook_limit);
   std::vector<Seq> due;
   std::size_t budget = claim_scan_size(request);
+  if (!request.only_delivery_ids.empty()) {
+    // Those deliveries alone, earliest due first as from the due index.
+    std::vector<std::pair<Timestamp, Seq>> chosen;
+    for (const std::string& id : request.only_delivery_ids) {
+      const auto found = delivery_seq_.find(id);
+      if (found == delivery_seq_.end()) continue;
+      const Delivery& d = deliveries_.find(found->second)->second;
+      if (d.status != DeliveryStatus::pending || d.next_attempt_at > request.now) continue;
+      if (!claimable(found->second, d, request.now) || skipped.count(d.hook_id) != 0) continue;
+      chosen.emplace_back(d.next_attempt_at, found->second);
+    }
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+    for (const auto& [at, seq] : chosen) {
+      if (due.size() >= request.limit) break;
+      if (quota.take(deliveries_.find(seq)->second.hook_id)) due.push_back(seq);
+    }
+    budget = 0;  // nothing else
+  }
   // Test sends first, then the rest (the tests again being passed over).
   for (const auto* candidates : {&due_tests_, &due_}) {
     const bool tests = candidates == &due_tests_;

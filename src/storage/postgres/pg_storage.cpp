@@ -293,10 +293,14 @@ Result<EnqueueResult> PostgresStorage::enqueue(const OutboxEvent& event) {
        millis(event.created_at)});
   if (!inserted) return std::move(inserted).error();
   if (inserted->rows() == 0) {
-    auto first = (*conn)->exec("SELECT event_id FROM events WHERE project_id = $1 AND idempotency_key = $2",
-                               {event.project_id, event.idempotency_key});
+    auto first = (*conn)->exec(
+        "SELECT event_id, event_type, payload FROM events WHERE project_id = $1 AND idempotency_key = $2",
+        {event.project_id, event.idempotency_key});
     if (!first) return std::move(first).error();
     if (first->rows() == 0) return Error{ErrorCode::unavailable, {}, "idempotency race, try again"};
+    if (auto same = check_same_event(event, first->text(0, 1), first->text(0, 2)); !same) {
+      return std::move(same).error();
+    }
     EnqueueResult result{first->text(0, 0), {}, true};
     auto ids = delivery_ids_of(**conn, result.event_id);
     if (!ids) return std::move(ids).error();
@@ -381,12 +385,18 @@ Result<std::vector<ClaimedDelivery>> PostgresStorage::claim_due(const ClaimReque
   // Test sends first, from their own small index (empty but for a moment
   // after a send_test), then the due ones; the second query passes over
   // the tests (locked by this transaction already, so not skipped).
+  // With only_delivery_ids, one pass among those (found by their ids).
+  const bool only = !request.only_delivery_ids.empty();
   for (const bool tests : {true, false}) {
-    auto due = (*conn)->exec(tests ? PG_DUE_CANDIDATES("AND d.next_trigger = 2") : PG_DUE_CANDIDATES(""), params);
+    if (only && !tests) break;
+    auto due = only ? (*conn)->exec(PG_DUE_CANDIDATES("AND d.delivery_id = ANY($4::text[])"),
+                                    {params[0], params[1], params[2], pg_text_array(request.only_delivery_ids)})
+                    : (*conn)->exec(tests ? PG_DUE_CANDIDATES("AND d.next_trigger = 2") : PG_DUE_CANDIDATES(""),
+                                    params);
     if (!due) return std::move(due).error();
     for (int i = 0; i < due->rows() && claimed.size() < request.limit; ++i) {
       Delivery d = read_delivery(*due, i);
-      if (!tests && d.next_trigger == AttemptTrigger::test) continue;
+      if (!only && !tests && d.next_trigger == AttemptTrigger::test) continue;
       if (!quota.take(d.hook_id)) continue;
       ids.push_back(d.delivery_id);
       hook_ids.push_back(d.hook_id);

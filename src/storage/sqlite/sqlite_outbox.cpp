@@ -107,13 +107,16 @@ Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
 
   if (!event.idempotency_key.empty()) {
     auto seen = connection_->prepare(
-        "SELECT event_id FROM events WHERE project_id = ?1 AND idempotency_key = ?2 "
+        "SELECT event_id, event_type, payload FROM events WHERE project_id = ?1 AND idempotency_key = ?2 "
         "AND idempotency_key IS NOT NULL");
     if (!seen) return std::move(seen).error();
     seen->bind(1, event.project_id).bind(2, event.idempotency_key);
     auto row = seen->step();
     if (!row) return std::move(row).error();
     if (*row) {
+      if (auto same = check_same_event(event, seen->column_text(1), seen->column_text(2)); !same) {
+        return std::move(same).error();
+      }
       EnqueueResult result{seen->column_text(0), {}, true};
       auto ids = delivery_ids_of(*connection_, result.event_id);
       if (!ids) return std::move(ids).error();
@@ -177,18 +180,23 @@ Result<std::vector<ClaimedDelivery>> SqliteStorage::claim_due(const ClaimRequest
   PerHookQuota quota(request.per_hook_limit);
   std::vector<ClaimedDelivery> claimed;
   std::vector<std::int64_t> seqs;
+  // With only_delivery_ids, one pass among those (found by their ids).
+  const bool only = !request.only_delivery_ids.empty();
   for (const bool tests : {true, false}) {
-    auto due = tests ? connection_->prepare(RUNHOOKS_DUE("INDEXED BY deliveries_tests", "AND d.next_trigger = 2"))
-                     : connection_->prepare(RUNHOOKS_DUE("", ""));
+    if (only && !tests) break;
+    auto due = only    ? connection_->prepare(RUNHOOKS_DUE("", "AND d.delivery_id IN (SELECT value FROM json_each(?4))"))
+               : tests ? connection_->prepare(RUNHOOKS_DUE("INDEXED BY deliveries_tests", "AND d.next_trigger = 2"))
+                       : connection_->prepare(RUNHOOKS_DUE("", ""));
     if (!due) return std::move(due).error();
     due->bind(1, to_millis(request.now)).bind(2, static_cast<std::int64_t>(claim_scan_size(request)));
     due->bind(3, skip_hooks);
+    if (only) due->bind(4, json_string_array(request.only_delivery_ids));
     while (claimed.size() < request.limit) {
       auto row = due->step();
       if (!row) return std::move(row).error();
       if (!*row) break;
       // Column 11 is next_trigger: a test was the first query's to take.
-      if (!tests && due->column_int(11) == static_cast<int>(AttemptTrigger::test)) continue;
+      if (!only && !tests && due->column_int(11) == static_cast<int>(AttemptTrigger::test)) continue;
       if (!quota.take(due->column_text(2))) continue;
       claimed.push_back(ClaimedDelivery{read_delivery(*due), read_event(*due, kDeliveryColumnCount), nullptr});
       seqs.push_back(due->column_int(kDeliveryColumnCount + kEventColumnCount));
