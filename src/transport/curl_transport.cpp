@@ -139,7 +139,11 @@ curl_socket_t on_open_socket(void* user, curlsocktype, curl_sockaddr* address) {
     return CURL_SOCKET_BAD;
   }
   if (auto denial = t->policy->denial(text)) {
-    t->blocked_reason = *denial;
+    // Say how to open it: this address alone (a wider subnet is the
+    // operator's choice).
+    const std::string subnet = std::string(text) + (address->family == AF_INET ? "/32" : "/128");
+    t->blocked_reason = *denial + "; to allow it: --allow-network " + subnet + " (runhooks worker, serve, fire) or "
+                        "NetworkPolicy::allow(\"" + subnet + "\")";
     return CURL_SOCKET_BAD;
   }
   ++t->sockets_opened;

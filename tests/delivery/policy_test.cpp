@@ -48,6 +48,11 @@ TEST_CASE("the network policy blocks loopback unless allowed", "[notifier][polic
       CHECK(attempts[0].error_class == AttemptErrorClass::blocked_by_policy);
       CHECK_THAT(attempts[0].error_message,
                  Catch::StartsWith("blocked by network policy: ") && Catch::Contains("is loopback"));
+      // ... and says how to open it, in the CLI and in C++.
+      const bool v4 = attempts[0].error_message.find("127.0.0.1 is") != std::string::npos;
+      const std::string subnet = v4 ? "127.0.0.1/32" : "::1/128";
+      CHECK_THAT(attempts[0].error_message, Catch::Contains("--allow-network " + subnet) &&
+                                                Catch::Contains("NetworkPolicy::allow(\"" + subnet + "\")"));
     }
   }
   REQUIRE(options.network.allow("127.0.0.0/8"));
