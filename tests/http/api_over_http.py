@@ -188,6 +188,13 @@ class ApiOverHttp(unittest.TestCase):
         self.assertEqual(hooks[hook]["lastDelivery"]["deliveryId"], delivery_id)
         self.assertEqual(hooks[hook]["lastDelivery"]["status"], "succeeded")
 
+        # Sent again by hand: the same webhook-id, recorded as manual.
+        again = self.data("POST", "/deliveries/%s/redeliver" % delivery_id, self.all, None, 202)
+        self.assertEqual((again["deliveryId"], again["status"]), (delivery_id, "pending"))
+        self.assertEqual(self.settled(delivery_id)["attempts"], 3)
+        self.assertEqual(self.data("GET", "/deliveries/%s/attempts" % delivery_id, self.all)[0]["trigger"], "manual")
+        self.assertEqual(flaky.requests[2]["headers"]["webhook-id"], flaky.requests[0]["headers"]["webhook-id"])
+
     def test_410_disables_the_hook_a_test_send_still_reaches_it_and_put_enables_it(self):
         gone = self.receiver(lambda n: (410, {}, "gone", 0))
         hook = self.hook(gone.url, "proj_gone")
