@@ -8,10 +8,12 @@ packages=(
   libcurl4-openssl-dev libsqlite3-dev libssl-dev rapidjson-dev
   catch2 libbenchmark-dev libcpp-httplib-dev
   libboost-dev                    # Boost.Beast and Boost.Asio (headers) for runhooks serve
+  libcli11-dev                    # CLI11 (header only): the runhooks tool's option parsing
   libmicrohttpd-dev               # bench/: the server runhooks serve was measured against
   libpq-dev postgresql            # the PostgreSQL backend and the private server its tests start
   nginx-light wrk python3 curl   # receivers and load for bench/ (smoke-tested)
   python3-prometheus-client       # the test that reads GET /metrics as Prometheus would
+  chromium chromium-driver python3-selenium  # the web console's browser test (tests/console/)
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 

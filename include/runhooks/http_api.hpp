@@ -25,6 +25,9 @@ struct ApiRequest {
   std::string authorization;  ///< the Authorization header, e.g. "Bearer rhk_..."
   std::string content_type;   ///< the Content-Type header
   std::string body;
+  /// The If-None-Match header, or empty: lets the console's assets answer
+  /// 304 Not Modified to a browser holding their ETag (docs/console.md).
+  std::string if_none_match;
 };
 
 /// The HTTP status the management API answers for an error of `code`:
@@ -57,6 +60,12 @@ struct HttpApiOptions {
   /// Serve /metrics and /healthz only, everything else 404: a worker's
   /// metrics port (`runhooks worker --metrics-listen`).
   bool operations_only = false;
+  /// Serve the web console (docs/console.md) at `/console/` (and under
+  /// `/v1/`): static files embedded in the library, answered without a key;
+  /// every call it makes is an API call with the key its user pastes. The
+  /// files hold no data, so it is on by default; false answers 404 there.
+  /// Never served with `operations_only`.
+  bool serve_console = true;
 };
 
 /// Serves every route of the management API (docs/wire-format.md):
@@ -79,6 +88,7 @@ struct HttpApiOptions {
 ///   GET    /metrics                           200 Prometheus text (a key for all projects)
 ///   GET    /healthz                           200 or 503 (no key needed)
 ///   GET    /openapi.json                      200 the OpenAPI 3 document (no key needed)
+///   GET    /console/, /console/{asset}        200 the web console (no key needed; serve_console)
 ///
 /// Everything but the first five routes is runhooks' extension of the
 /// seed's API. Every route is also served under `/v1/`. Every answer but

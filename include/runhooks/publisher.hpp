@@ -78,7 +78,7 @@ class RUNHOOKS_EXPORT Publisher {
 
   /// Re-queues, as manual redeliveries, the hook's deliveries that failed
   /// for good at or after `since` (their completion time), in small
-  /// batches; returns how many. `conflict` when the hook is disabled,
+  /// batches; returns how many. Failed test sends are left alone. `conflict` when the hook is disabled,
   /// `not_found` when there is no such hook.
   Result<std::size_t> recover(std::string_view hook_id, Timestamp since);
 

@@ -4,6 +4,7 @@
 #include <runhooks/http_api.hpp>
 
 #include "http/api_context.hpp"
+#include "http/console_routes.hpp"
 #include "http/envelope.hpp"
 #include "http/query.hpp"
 
@@ -71,6 +72,10 @@ class HttpApi::Impl {
       return response;
     }
     if (parts.size() == 1 && parts[0] == "healthz") return detail::health_route(context_, request);
+    // The web console's static files: no key (they hold no data; docs/console.md).
+    if (!parts.empty() && parts[0] == "console" && context_.options.serve_console) {
+      return detail::console_route(request, parts);
+    }
     if (parts.empty() || !needs_key(parts[0])) return failed_response(404, "Not found");
 
     auto key = context_.keys.authenticate(bearer_token(request.authorization));

@@ -40,6 +40,7 @@ class Publisher::Impl {
   Result<void> check_payload_size(std::size_t bytes) const;
   Result<OutboxEvent> new_event(std::string project_id, EventType type, std::string payload) const;
   Result<Webhook> enabled_hook(std::string_view hook_id) const;
+  bool was_test_send(const std::string& delivery_id) const;
   void stored() const {
     if (options_.on_stored) options_.on_stored();
   }
@@ -112,6 +113,11 @@ Result<OutboxEvent> Publisher::Impl::new_event(std::string project_id, EventType
   return event;
 }
 
+bool Publisher::Impl::was_test_send(const std::string& delivery_id) const {
+  auto latest = storage_->list_attempts(AttemptFilter{delivery_id, "", 1});
+  return latest && !latest->empty() && latest->front().trigger == AttemptTrigger::test;
+}
+
 Result<Webhook> Publisher::Impl::enabled_hook(std::string_view hook_id) const {
   auto hook = storage_->get_hook(hook_id);
   if (!hook) return hook;
@@ -155,6 +161,7 @@ Result<std::size_t> Publisher::recover(std::string_view hook_id, Timestamp since
     if (!page) return std::move(page).error();
     const Timestamp at = impl_->now();
     for (const Delivery& failed : *page) {
+      if (impl_->was_test_send(failed.delivery_id)) continue;  // a check, not something the receiver missed
       auto rescheduled = impl_->storage_->reschedule_delivery(failed.delivery_id, at, AttemptTrigger::manual);
       if (!rescheduled && rescheduled.error().code != ErrorCode::not_found) return std::move(rescheduled).error();
       if (rescheduled) ++recovered;

@@ -133,18 +133,18 @@ TEST_CASE("cli: invalid input exits 2 with the reason on stderr", "[cli]") {
       {{"hooks", "create", "--project", "p", "--url", "https://e.com/", "--events", "RUN_BEGIN"}, "unknown event"},
       {{"hooks", "create", "--project", "p", "--url", "https://e.com/", "--headers", "[]"}, "JSON object"},
       {{"hooks", "get", "not-a-uuid"}, "hookId must be a UUID"},
-      {{"hooks", "update", "550e8400-e29b-41d4-a716-446655440000", "--label", "a", "--clear-label"}, "exclude each other"},
+      {{"hooks", "update", "550e8400-e29b-41d4-a716-446655440000", "--label", "a", "--clear-label"}, "--label excludes --clear-label"},
       {{"hooks", "frobnicate"}, "unknown subcommand"},
       {{"hooks", "list", "--project", "p", "--bogus"}, "unknown option --bogus"},
       {{"keys", "create"}, "--all-projects is required"},
       {{"fire", "RUN_BEGIN", "--project", "p"}, "unknown event"},
       {{"fire", "RUN_START", "--project", "p", "--payload", "/no/such/file"}, "cannot read payload"},
-      {{"fire", "RUN_START", "--project", "p", "--wait", "soon"}, "--wait needs a number"},
+      {{"fire", "RUN_START", "--project", "p", "--wait", "soon"}, "--wait: needs a whole number"},
       {{"deliveries", "--status", "lost"}, "--status must be"},
       {{"verify", "--secret", "whsec_x", "--id", "i"}, "--timestamp is required"},
       {{"nonsense"}, "unknown command"},
-      {{"worker", "--retention-days", "a week"}, "--retention-days needs a number of days"},
-      {{"serve", "--retention-days", "-1"}, "--retention-days needs a number of days"},
+      {{"worker", "--retention-days", "a week"}, "--retention-days: needs a whole number"},
+      {{"serve", "--retention-days", "-1"}, "--retention-days: needs a whole number"},
   };
   for (const auto& [args, message] : cases) {
     INFO(args[0] << " " << (args.size() > 1 ? args[1] : ""));

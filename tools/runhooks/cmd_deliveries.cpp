@@ -1,4 +1,5 @@
-// runhooks deliveries | attempts DELIVERY_ID | redeliver DELIVERY_ID
+// runhooks deliveries [filters] | attempts DELIVERY_ID: the delivery history,
+// as the management API shows it (--json prints its Delivery and Attempt objects).
 
 #include "cli.hpp"
 #include "output.hpp"
@@ -7,71 +8,127 @@
 
 namespace runhooks::cli {
 
-int run_deliveries(const Context& context, const std::vector<std::string>& argv) {
-  const Args args(argv, {"project", "hook", "event", "status", "limit"}, {"json"});
-  args.at_most(0);
+namespace {
+
+struct DeliveriesOptions {
+  std::string project, hook, event, status;
+  std::int64_t limit = 100;
+  bool json = false;
+};
+
+struct AttemptsOptions {
+  std::string delivery_id;
+  std::int64_t limit = 100;
+  bool full = false;
+  bool json = false;
+};
+
+int list_deliveries(const Context& context, const DeliveriesOptions& o) {
   DeliveryFilter filter;
-  filter.project_id = args.value("project").value_or("");
-  filter.hook_id = args.value("hook").value_or("");
-  filter.event_id = args.value("event").value_or("");
-  if (auto status = args.value("status")) {
-    if (*status == "pending") filter.status = DeliveryStatus::pending;
-    else if (*status == "succeeded") filter.status = DeliveryStatus::succeeded;
-    else if (*status == "failed") filter.status = DeliveryStatus::failed;
+  filter.project_id = o.project;
+  filter.hook_id = o.hook;
+  filter.event_id = o.event;
+  if (!o.status.empty()) {
+    if (o.status == "pending") filter.status = DeliveryStatus::pending;
+    else if (o.status == "succeeded") filter.status = DeliveryStatus::succeeded;
+    else if (o.status == "failed") filter.status = DeliveryStatus::failed;
     else throw UsageError("--status must be pending, succeeded or failed");
   }
-  if (auto limit = args.value("limit")) filter.limit = static_cast<std::size_t>(std::stoul(*limit));
+  filter.limit = static_cast<std::size_t>(o.limit);
   auto store = context.store();
   if (!store) return report(store.error());
-  auto deliveries = Publisher(*store).deliveries(filter);
+  const Publisher history(*store);
+  auto deliveries = history.deliveries(filter);
   if (!deliveries) return report(deliveries.error());
-  if (args.has("json")) {
-    std::printf("%s\n", to_json(*deliveries).c_str());
+  if (o.json) {
+    auto json = deliveries_json(history, *deliveries);
+    if (!json) return report(json.error());
+    std::printf("%s\n", json->c_str());
     return kOk;
   }
   std::vector<std::vector<std::string>> rows;
   for (const Delivery& d : *deliveries) {
-    rows.push_back({d.delivery_id, d.hook_id, to_string(d.status), std::to_string(d.attempt_count),
-                    format_iso8601(d.created_at), d.last_error});
+    auto event = history.event(d.event_id);
+    rows.push_back({d.delivery_id, event ? std::string(to_string(event->type)) : "?", d.hook_id, to_string(d.status),
+                    std::to_string(d.attempt_count), format_iso8601(d.created_at), d.last_error});
   }
-  print_table({"DELIVERY ID", "HOOK ID", "STATUS", "ATTEMPTS", "CREATED", "LAST ERROR"}, rows);
+  print_table({"DELIVERY ID", "EVENT", "HOOK ID", "STATUS", "ATTEMPTS", "CREATED", "LAST ERROR"}, rows);
   return kOk;
 }
 
-int run_attempts(const Context& context, const std::vector<std::string>& argv) {
-  const Args args(argv, {"limit"}, {"json"});
-  args.at_most(1);
-  const std::string id = args.positional(0, "a delivery id");
+void print_headers(const char* indent, const HeaderList& headers) {
+  for (const auto& [name, value] : headers) std::printf("%s%s: %s\n", indent, name.c_str(), value.c_str());
+}
+
+// The request as sent and the response as received, as the API's Attempt has them.
+void print_exchange(const Attempt& a, const OutboxEvent& event) {
+  std::printf("\nattempt %s (%s, %s)\n", a.attempt_id.c_str(), format_iso8601(a.started_at).c_str(),
+              to_string(a.trigger));
+  if (a.request_url.empty()) {
+    std::printf("  no request was made%s%s\n", a.error_message.empty() ? "" : ": ", a.error_message.c_str());
+    return;
+  }
+  std::printf("  request: POST %s\n", a.request_url.c_str());
+  print_headers("    ", a.request_headers);
+  std::printf("    body: %s\n", event.payload.c_str());
+  if (a.status_code == 0) {
+    std::printf("  no response: %s\n", a.error_message.c_str());
+    return;
+  }
+  std::printf("  response: %d\n", a.status_code);
+  print_headers("    ", a.response_headers);
+  std::printf("    body: %s%s\n", a.response_body.c_str(), a.response_truncated ? " [truncated]" : "");
+}
+
+int list_attempts(const Context& context, const AttemptsOptions& o) {
   auto store = context.store();
   if (!store) return report(store.error());
   const Publisher history(*store);
-  if (auto d = history.delivery(id); !d) return report(d.error());
-  auto attempts = history.attempts(AttemptFilter{id, "", 100});
+  auto delivery = history.delivery(o.delivery_id);
+  if (!delivery) return report(delivery.error());
+  auto event = history.event(delivery->event_id);
+  if (!event) return report(event.error());
+  auto attempts = history.attempts(AttemptFilter{o.delivery_id, "", static_cast<std::size_t>(o.limit)});
   if (!attempts) return report(attempts.error());
-  if (args.has("json")) {
-    std::printf("%s\n", to_json(*attempts).c_str());
+  if (o.json) {
+    std::printf("%s\n", attempts_json(*attempts, &*event).c_str());
     return kOk;
   }
+  std::printf("delivery %s: %s to hook %s, %s\n", delivery->delivery_id.c_str(), std::string(to_string(event->type)).c_str(),
+              delivery->hook_id.c_str(), to_string(delivery->status));
   std::vector<std::vector<std::string>> rows;
   for (const Attempt& a : *attempts) {
-    rows.push_back({format_iso8601(a.started_at), to_string(a.trigger), std::to_string(a.status_code),
-                    to_string(a.error_class), std::to_string(a.duration.count()) + " ms", a.error_message});
+    rows.push_back({format_iso8601(a.started_at), to_string(a.trigger),
+                    a.status_code == 0 ? "-" : std::to_string(a.status_code), to_string(a.error_class),
+                    std::to_string(a.duration.count()) + " ms", a.request_url, a.error_message});
   }
-  print_table({"STARTED", "TRIGGER", "STATUS", "CLASS", "DURATION", "ERROR"}, rows);
+  print_table({"STARTED", "TRIGGER", "STATUS", "CLASS", "DURATION", "URL", "ERROR"}, rows);
+  if (o.full) {
+    for (const Attempt& a : *attempts) print_exchange(a, *event);
+  }
   return kOk;
 }
 
-int run_redeliver(const Context& context, const std::vector<std::string>& argv) {
-  const Args args(argv, {}, {"json"});
-  args.at_most(1);
-  const std::string id = args.positional(0, "a delivery id");
-  auto store = context.store();
-  if (!store) return report(store.error());
-  auto delivery = Publisher(*store).redeliver(id);  // a worker or `serve` sends it
-  if (!delivery) return report(delivery.error());
-  if (args.has("json")) std::printf("%s\n", to_json(*delivery).c_str());
-  else std::printf("delivery %s queued again (webhook-id unchanged)\n", delivery->delivery_id.c_str());
-  return kOk;
+}  // namespace
+
+void add_history_commands(CLI::App& app, const Context& context, Run& run) {
+  auto d = std::make_shared<DeliveriesOptions>();
+  CLI::App* deliveries = app.add_subcommand("deliveries", "list deliveries, newest first");
+  deliveries->add_option("--project", d->project, "of this project");
+  deliveries->add_option("--hook", d->hook, "to this hook");
+  deliveries->add_option("--event", d->event, "of this event id");
+  deliveries->add_option("--status", d->status, "pending, succeeded or failed");
+  add_number(*deliveries, "--limit", d->limit, 1, 10000, "at most N (default 100)");
+  deliveries->add_flag("--json", d->json, "print the API's Delivery objects");
+  deliveries->callback([&context, &run, d] { run = [&context, d] { return list_deliveries(context, *d); }; });
+
+  auto a = std::make_shared<AttemptsOptions>();
+  CLI::App* attempts = app.add_subcommand("attempts", "the attempts of one delivery, newest first");
+  attempts->add_option("DELIVERY_ID", a->delivery_id, "a delivery id")->required();
+  add_number(*attempts, "--limit", a->limit, 1, 10000, "at most N (default 100)");
+  attempts->add_flag("--full", a->full, "also print each request as sent and response as received");
+  attempts->add_flag("--json", a->json, "print the API's Attempt objects");
+  attempts->callback([&context, &run, a] { run = [&context, a] { return list_attempts(context, *a); }; });
 }
 
 }  // namespace runhooks::cli

@@ -1,137 +1,156 @@
 // runhooks hooks create | list | get | delete | update | secret | rotate-secret
 
 #include "cli.hpp"
+#include "hook_output.hpp"
 #include "output.hpp"
 
+#include <arpa/inet.h>
 #include <cstdio>
-#include <sstream>
+#include <netinet/in.h>
 
 namespace runhooks::cli {
 
 namespace {
 
-std::vector<EventType> parse_events(const std::string& list) {
-  std::vector<EventType> events;
-  std::stringstream in(list);
-  std::string name;
-  while (std::getline(in, name, ',')) {
-    if (name.empty()) continue;
-    auto type = parse_event_type(name);
-    if (!type) throw UsageError("unknown event '" + name + "' (RUN_START, RUN_FINISH, RUN_TIMEOUT, RUN_CANCELED)");
-    events.push_back(*type);
-  }
-  return events;
+struct HookOptions {
+  std::string id;
+  std::string project, url, headers, label;
+  std::vector<std::string> events;
+  bool clear_headers = false, clear_label = false, enable = false, disable = false;
+  bool json = false;
+};
+
+// The host of an http(s) URL, brackets removed ("" when there is none).
+std::string url_host(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return "";
+  std::string rest = url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  if (!rest.empty() && rest[0] == '[') return rest.substr(1, rest.find(']') - 1);
+  return rest.substr(0, rest.find(':'));
 }
 
-std::string events_text(const Webhook& h) {
-  if (h.hook_events.empty()) return "(all)";
-  std::string text;
-  for (EventType t : h.hook_events) text += (text.empty() ? "" : ",") + std::string(to_string(t));
-  return text;
+// A hook is made whatever its address; a worker with the default policy
+// would refuse this one, so say which option opens it.
+void warn_if_denied(const std::string& url) {
+  const std::string host = url_host(url);
+  unsigned char address[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), address) != 1 && inet_pton(AF_INET6, host.c_str(), address) != 1) return;
+  const auto denial = NetworkPolicy().denial(host);
+  if (!denial) return;
+  const bool v6 = host.find(':') != std::string::npos;
+  std::fprintf(stderr,
+               "runhooks hooks create: warning: %s: the default network policy denies %s (%s); a worker delivers to "
+               "it only with --allow-network %s/%s (NetworkPolicy::allow in the library)\n",
+               url.c_str(), host.c_str(), denial->c_str(), host.c_str(), v6 ? "128" : "32");
 }
 
-void print_hooks(const std::vector<Webhook>& hooks, bool json) {
-  if (json) {
-    std::printf("%s\n", to_json(hooks).c_str());
-    return;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const Webhook& h : hooks) {
-    rows.push_back({h.hook_id, h.enabled ? "enabled" : "disabled: " + h.disabled_reason, events_text(h),
-                    h.label.value_or(""), h.url});
-  }
-  print_table({"HOOK ID", "STATE", "EVENTS", "LABEL", "URL"}, rows);
+int create(WebhookRegistry& registry, const HookOptions& o) {
+  NewWebhook request;
+  request.url = o.url;
+  if (!o.headers.empty()) request.headers = o.headers;
+  if (!o.label.empty()) request.label = o.label;
+  request.hook_events = parse_events(o.events);
+  auto hook = registry.create(o.project, request);
+  if (!hook) return report(hook.error());
+  warn_if_denied(hook->url);
+  print_hook(*hook, o.json);
+  return kOk;
 }
 
-void print_hook(const Webhook& h, bool json) {
-  if (json) {
-    std::printf("%s\n", to_json(h).c_str());
-    return;
-  }
-  std::printf("hookId:     %s\nprojectId:  %s\nurl:        %s\nheaders:    %s\nhookEvents: %s\n"
-              "label:      %s\nstate:      %s\ncreatedAt:  %s\nupdatedAt:  %s\n",
-              h.hook_id.c_str(), h.project_id.c_str(), h.url.c_str(), h.headers.value_or("null").c_str(),
-              events_text(h).c_str(), h.label.value_or("null").c_str(),
-              h.enabled ? "enabled" : ("disabled: " + h.disabled_reason).c_str(),
-              format_iso8601(h.created_at).c_str(), format_iso8601(h.updated_at).c_str());
+int update(WebhookRegistry& registry, const HookOptions& o) {
+  WebhookPatch patch;
+  if (!o.url.empty()) patch.url = o.url;
+  if (!o.headers.empty()) patch.headers.set(o.headers);
+  if (o.clear_headers) patch.headers.clear();
+  if (!o.label.empty()) patch.label.set(o.label);
+  if (o.clear_label) patch.label.clear();
+  if (!o.events.empty()) patch.hook_events = parse_events(o.events);
+  const bool toggles = o.enable || o.disable;
+  Result<Webhook> hook = patch.empty() && toggles ? registry.get(o.id) : registry.update(o.id, patch);
+  if (!hook) return report(hook.error());
+  if (o.enable) hook = registry.enable(o.id);
+  if (o.disable) hook = registry.disable(o.id, "disabled from the command line");
+  if (!hook) return report(hook.error());
+  print_hook(*hook, o.json);
+  return kOk;
 }
 
-void print_secret(const std::string& secret, bool json) {
-  if (json) std::printf("%s\n", json_strings({{"secret", secret}}).c_str());
-  else std::printf("%s\n", secret.c_str());
+int by_id(WebhookRegistry& registry, const std::string& sub, const HookOptions& o) {
+  if (sub == "delete") {
+    auto removed = registry.remove(o.id);
+    if (!removed) return report(removed.error());
+    if (o.json) std::printf("%s\n", to_json(*removed).c_str());
+    else std::printf("deleted %s from %s\n", removed->hook_id.c_str(), removed->project_id.c_str());
+    return kOk;
+  }
+  auto hook = sub == "rotate-secret" ? registry.rotate_secret(o.id) : registry.get(o.id);
+  if (!hook) return report(hook.error());
+  if (sub == "get") print_hook(*hook, o.json);
+  else print_secret(hook->secret, o.json);
+  return kOk;
+}
+
+int run_sub(const Context& context, const std::string& sub, const HookOptions& o) {
+  auto store = context.store();
+  if (!store) return report(store.error());
+  WebhookRegistry registry(*store);
+  if (sub == "create") return create(registry, o);
+  if (sub == "update") return update(registry, o);
+  if (sub == "list") {
+    auto hooks = registry.list(o.project);
+    if (!hooks) return report(hooks.error());
+    print_hooks(*hooks, o.json);
+    return kOk;
+  }
+  return by_id(registry, sub, o);
 }
 
 }  // namespace
 
-int run_hooks(const Context& context, const std::vector<std::string>& argv) {
-  if (argv.empty()) throw UsageError("a subcommand is required: create, list, get, update, delete, secret, rotate-secret");
-  const std::string sub = argv[0];
-  const std::vector<std::string> rest(argv.begin() + 1, argv.end());
-  const Args args(rest, {"project", "url", "headers", "label", "events"},
-                  {"json", "clear-headers", "clear-label", "enable", "disable"});
-  const bool json = args.has("json");
-  auto store = context.store();
-  if (!store) return report(store.error());
-  WebhookRegistry registry(*store);
-
-  if (sub == "create") {
-    args.at_most(0);
-    NewWebhook request;
-    request.url = args.required("url");
-    request.headers = args.value("headers");
-    request.label = args.value("label");
-    if (auto events = args.value("events")) request.hook_events = parse_events(*events);
-    auto hook = registry.create(args.required("project"), request);
-    if (!hook) return report(hook.error());
-    print_hook(*hook, json);
-    return kOk;
+void add_hooks_commands(CLI::App& app, const Context& context, Run& run) {
+  CLI::App* hooks = app.add_subcommand("hooks", "the registry of webhooks");
+  hooks->require_subcommand(1);
+  auto add = [&](const std::string& sub, const std::string& description) {
+    auto o = std::make_shared<HookOptions>();
+    CLI::App* cmd = hooks->add_subcommand(sub, description);
+    cmd->add_flag("--json", o->json, "print JSON");
+    cmd->callback([&context, &run, o, sub] { run = [&context, o, sub] { return run_sub(context, sub, *o); }; });
+    return std::make_pair(cmd, o);
+  };
+  {
+    auto [cmd, o] = add("create", "register a webhook");
+    cmd->add_option("--project", o->project, "its project")->required();
+    cmd->add_option("--url", o->url, "where to deliver (http or https)")->required();
+    cmd->add_option("--headers", o->headers, "a JSON object of header fields sent with each delivery");
+    cmd->add_option("--label", o->label, "a name to show");
+    add_repeatable(*cmd, "--events", o->events, "E1,E2 (repeatable); none means every event");
   }
-  if (sub == "list") {
-    args.at_most(0);
-    auto hooks = registry.list(args.required("project"));
-    if (!hooks) return report(hooks.error());
-    print_hooks(*hooks, json);
-    return kOk;
+  {
+    auto [cmd, o] = add("list", "the hooks of a project");
+    cmd->add_option("--project", o->project, "the project")->required();
   }
-  if (sub == "get" || sub == "delete" || sub == "secret" || sub == "rotate-secret") {
-    args.at_most(1);
-    const std::string id = args.positional(0, "a hook id");
-    if (sub == "delete") {
-      auto removed = registry.remove(id);
-      if (!removed) return report(removed.error());
-      if (json) std::printf("%s\n", to_json(*removed).c_str());
-      else std::printf("deleted %s from %s\n", removed->hook_id.c_str(), removed->project_id.c_str());
-      return kOk;
-    }
-    auto hook = sub == "rotate-secret" ? registry.rotate_secret(id) : registry.get(id);
-    if (!hook) return report(hook.error());
-    if (sub == "get") print_hook(*hook, json);
-    else print_secret(hook->secret, json);
-    return kOk;
+  for (const char* sub : {"get", "delete", "secret", "rotate-secret"}) {
+    auto [cmd, o] = add(sub, std::string(sub) + " a hook");
+    cmd->add_option("HOOK_ID", o->id, "a hook id")->required();
   }
-  if (sub == "update") {
-    args.at_most(1);
-    const std::string id = args.positional(0, "a hook id");
-    if (args.has("headers") && args.has("clear-headers")) throw UsageError("--headers and --clear-headers exclude each other");
-    if (args.has("label") && args.has("clear-label")) throw UsageError("--label and --clear-label exclude each other");
-    if (args.has("enable") && args.has("disable")) throw UsageError("--enable and --disable exclude each other");
-    WebhookPatch patch;
-    patch.url = args.value("url");
-    if (auto headers = args.value("headers")) patch.headers.set(*headers);
-    if (args.has("clear-headers")) patch.headers.clear();
-    if (auto label = args.value("label")) patch.label.set(*label);
-    if (args.has("clear-label")) patch.label.clear();
-    if (auto events = args.value("events")) patch.hook_events = parse_events(*events);
-    const bool toggles = args.has("enable") || args.has("disable");
-    Result<Webhook> hook = patch.empty() && toggles ? registry.get(id) : registry.update(id, patch);
-    if (!hook) return report(hook.error());
-    if (args.has("enable")) hook = registry.enable(id);
-    if (args.has("disable")) hook = registry.disable(id, "disabled from the command line");
-    if (!hook) return report(hook.error());
-    print_hook(*hook, json);
-    return kOk;
+  {
+    auto [cmd, o] = add("update", "change a hook");
+    cmd->add_option("HOOK_ID", o->id, "a hook id")->required();
+    cmd->add_option("--url", o->url, "a new URL");
+    auto* headers = cmd->add_option("--headers", o->headers, "new header fields (a JSON object)");
+    auto* clear_headers = cmd->add_flag("--clear-headers", o->clear_headers, "remove the header fields");
+    auto* label = cmd->add_option("--label", o->label, "a new label");
+    auto* clear_label = cmd->add_flag("--clear-label", o->clear_label, "remove the label");
+    add_repeatable(*cmd, "--events", o->events, "E1,E2 (repeatable)");
+    auto* enable = cmd->add_flag("--enable", o->enable, "enable the hook");
+    auto* disable = cmd->add_flag("--disable", o->disable, "disable the hook");
+    headers->excludes(clear_headers);
+    label->excludes(clear_label);
+    enable->excludes(disable);
   }
-  throw UsageError("unknown subcommand '" + sub + "'");
+  add_hook_actions(*hooks, context, run);
 }
 
 }  // namespace runhooks::cli

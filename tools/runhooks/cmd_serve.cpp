@@ -1,6 +1,7 @@
 // runhooks serve | worker: long-running processes, stopped by SIGTERM/SIGINT.
 
 #include "cli.hpp"
+#include "delivery_log.hpp"
 #include "server/http_server.hpp"
 
 #include <algorithm>
@@ -33,25 +34,25 @@ int wait_for_stop_signal(const sigset_t& set) {
   return signal;
 }
 
-int positive(const Args& args, const std::string& name, int fallback) {
-  const auto text = args.value(name);
-  if (!text) return fallback;
-  try {
-    const int value = std::stoi(*text);
-    if (value > 0) return value;
-  } catch (const std::exception&) {
-  }
-  throw UsageError("--" + name + " needs a positive number");
-}
+// The options of serve and worker (worker has no server part).
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string metrics_listen;
+  bool no_worker = false;
+  std::int64_t threads = 8, max_connections = 1024;
+  std::int64_t header_timeout = 10, request_timeout = 30, idle_timeout = 5;
+  std::vector<std::string> allow_network;
+  std::int64_t concurrency = 256, lease = 60, retention_days = 30;
+  LogOptions log;
+};
 
-ServerOptions server_options(const Args& args) {
+ServerOptions server_options(const ServeOptions& o) {
   ServerOptions options;
-  options.threads = positive(args, "threads", options.threads);
-  options.max_connections = static_cast<std::size_t>(
-      positive(args, "max-connections", static_cast<int>(options.max_connections)));
-  options.header_timeout = std::chrono::seconds(positive(args, "header-timeout", 10));
-  options.request_timeout = std::chrono::seconds(positive(args, "request-timeout", 30));
-  options.idle_timeout = std::chrono::seconds(positive(args, "idle-timeout", 5));
+  options.threads = static_cast<int>(o.threads);
+  options.max_connections = static_cast<std::size_t>(o.max_connections);
+  options.header_timeout = std::chrono::seconds(o.header_timeout);
+  options.request_timeout = std::chrono::seconds(o.request_timeout);
+  options.idle_timeout = std::chrono::seconds(o.idle_timeout);
   if (options.request_timeout < options.header_timeout) {
     throw UsageError("--request-timeout must be at least --header-timeout");
   }
@@ -80,27 +81,27 @@ void fit_descriptor_limit(ServerOptions& options) {
   options.max_connections = fits;
 }
 
-std::unique_ptr<Worker> start_worker(const std::shared_ptr<Storage>& store, const Args& args) {
+std::unique_ptr<Worker> start_worker(const std::shared_ptr<Storage>& store, const ServeOptions& o, DeliveryLog& log) {
   WorkerOptions options;
-  if (const auto days = args.value("retention-days")) {
-    int value = -1;
-    try {
-      std::size_t used = 0;
-      value = std::stoi(*days, &used);
-      if (used != days->size()) value = -1;
-    } catch (const std::exception&) {
-    }
-    if (value < 0) throw UsageError("--retention-days needs a number of days (0 keeps everything)");
-    options.event_retention = options.attempt_retention = std::chrono::hours(24) * value;
-  }
-  options.network = network_policy(args);
-  options.max_concurrency = static_cast<std::size_t>(positive(args, "concurrency", 256));
-  options.lease = std::chrono::seconds(positive(args, "lease", 60));  // the total timeout follows (sanitized)
-  options.on_error = [](const Error& e) { std::fprintf(stderr, "runhooks worker: %s\n", e.message.c_str()); };
-  return std::make_unique<Worker>(store, options);
+  options.event_retention = options.attempt_retention = std::chrono::hours(24) * o.retention_days;
+  options.network = network_policy(o.allow_network);
+  options.max_concurrency = static_cast<std::size_t>(o.concurrency);
+  options.lease = std::chrono::seconds(o.lease);  // the total timeout follows (sanitized)
+  log.attach(options);
+  auto worker = std::make_unique<Worker>(store, options);
+  Worker* w = worker.get();
+  log.start_summary([w] { return w->stats(); });
+  return worker;
 }
 
-}  // namespace
+void add_worker_options(CLI::App& app, ServeOptions& o) {
+  add_allow_network(app, o.allow_network);
+  add_number(app, "--concurrency", o.concurrency, 1, 100000, "requests in flight (default 256)");
+  add_number(app, "--lease", o.lease, 1, 86400, "seconds a claimed delivery is ours (default 60)");
+  add_number(app, "--retention-days", o.retention_days, 0, 36500, "days kept (default 30; 0 keeps everything)");
+  add_log_options(app, o.log);
+}
+
 
 struct ListenAddress {
   std::string host;
@@ -126,22 +127,17 @@ ListenAddress listen_address(const std::string& option, const std::string& liste
   return address;
 }
 
-int run_serve(const Context& context, const std::vector<std::string>& argv) {
-  const Args args(argv,
-                  {"listen", "threads", "allow-network", "concurrency", "lease", "retention-days", "max-connections",
-                   "header-timeout", "request-timeout", "idle-timeout"},
-                  {"no-worker"});
-  args.at_most(0);
-  const std::string listen = args.value("listen").value_or("127.0.0.1:8080");
-  const ListenAddress address = listen_address("listen", listen);
-  ServerOptions options = server_options(args);
+int serve(const Context& context, const ServeOptions& o) {
+  const ListenAddress address = listen_address("listen", o.listen);
+  ServerOptions options = server_options(o);
   fit_descriptor_limit(options);
 
   const sigset_t signals = block_stop_signals();
   auto store = context.store();
   if (!store) return report(store.error());
+  DeliveryLog log(o.log);  // outlives the worker
   std::unique_ptr<Worker> worker;
-  if (!args.has("no-worker")) worker = start_worker(*store, args);
+  if (!o.no_worker) worker = start_worker(*store, o, log);
   HttpApiOptions api_options;
   api_options.max_body_bytes = options.max_body_bytes;
   // Test sends with ?wait hold a handler thread: half of them at most.
@@ -151,11 +147,12 @@ int run_serve(const Context& context, const std::vector<std::string>& argv) {
     api_options.on_stored = [&worker] { worker->wake(); };
   }
   HttpServer server(std::make_shared<HttpApi>(*store, api_options), address.host, address.port, options);
-  std::printf("listening on http://%s:%d\n", listen.substr(0, listen.rfind(':')).c_str(), server.port());
+  std::printf("listening on http://%s:%d\n", o.listen.substr(0, o.listen.rfind(':')).c_str(), server.port());
   std::fflush(stdout);
   const int signal = wait_for_stop_signal(signals);
-  std::fprintf(stderr, "runhooks serve: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  if (!o.log.quiet) std::fprintf(stderr, "runhooks serve: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
   const bool handlers_done = server.stop();
+  log.stop_summary();
   if (worker) worker->stop(std::chrono::seconds(10));
   if (!handlers_done) {
     // Handler threads still wait on the store: exit's teardown would free
@@ -166,15 +163,14 @@ int run_serve(const Context& context, const std::vector<std::string>& argv) {
   return kOk;
 }
 
-int run_worker(const Context& context, const std::vector<std::string>& argv) {
-  const Args args(argv, {"allow-network", "concurrency", "lease", "retention-days", "metrics-listen"}, {});
-  args.at_most(0);
+int work(const Context& context, const ServeOptions& o) {
   std::optional<ListenAddress> metrics_address;
-  if (const auto listen = args.value("metrics-listen")) metrics_address = listen_address("metrics-listen", *listen);
+  if (!o.metrics_listen.empty()) metrics_address = listen_address("metrics-listen", o.metrics_listen);
   const sigset_t signals = block_stop_signals();
   auto store = context.store();
   if (!store) return report(store.error());
-  auto worker = start_worker(*store, args);
+  DeliveryLog log(o.log);  // outlives the worker
+  auto worker = start_worker(*store, o, log);
   std::unique_ptr<HttpServer> metrics_server;
   if (metrics_address) {
     HttpApiOptions api_options;
@@ -186,13 +182,36 @@ int run_worker(const Context& context, const std::vector<std::string>& argv) {
     metrics_server = std::make_unique<HttpServer>(std::make_shared<HttpApi>(*store, api_options),
                                                   metrics_address->host, metrics_address->port, server_options);
   }
-  std::printf("delivering from %s\n", context.store_uri.c_str());
+  std::printf("delivering from %s\n", context.store_uri().c_str());
   if (metrics_server) std::printf("metrics on http://%s:%d/metrics\n", metrics_address->host.c_str(), metrics_server->port());
   std::fflush(stdout);
   wait_for_stop_signal(signals);
   if (metrics_server) metrics_server->stop();
+  log.stop_summary();
   worker->stop(std::chrono::seconds(10));  // drains what is in flight
   return kOk;
+}
+
+}  // namespace
+
+void add_serve_commands(CLI::App& app, const Context& context, Run& run) {
+  auto s = std::make_shared<ServeOptions>();
+  CLI::App* serve_app = app.add_subcommand("serve", "serve the management API over HTTP (and deliver)");
+  serve_app->add_option("--listen", s->listen, "HOST:PORT to bind (default 127.0.0.1:8080; port 0 picks one)");
+  add_number(*serve_app, "--threads", s->threads, 1, 1024, "threads running the API (default 8)");
+  serve_app->add_flag("--no-worker", s->no_worker, "do not deliver in this process");
+  add_number(*serve_app, "--max-connections", s->max_connections, 1, 1000000, "open connections (default 1024)");
+  add_number(*serve_app, "--header-timeout", s->header_timeout, 1, 3600, "seconds for a request's head (default 10)");
+  add_number(*serve_app, "--request-timeout", s->request_timeout, 1, 3600, "seconds for a whole request (default 30)");
+  add_number(*serve_app, "--idle-timeout", s->idle_timeout, 1, 3600, "seconds a silent connection stays (default 5)");
+  add_worker_options(*serve_app, *s);
+  serve_app->callback([&context, &run, s] { run = [&context, s] { return serve(context, *s); }; });
+
+  auto w = std::make_shared<ServeOptions>();
+  CLI::App* worker_app = app.add_subcommand("worker", "deliver pending events until SIGTERM/SIGINT");
+  worker_app->add_option("--metrics-listen", w->metrics_listen, "HOST:PORT serving /metrics and /healthz");
+  add_worker_options(*worker_app, *w);
+  worker_app->callback([&context, &run, w] { run = [&context, w] { return work(context, *w); }; });
 }
 
 }  // namespace runhooks::cli

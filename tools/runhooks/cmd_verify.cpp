@@ -1,4 +1,4 @@
-// runhooks verify --secret whsec_... --id ID --timestamp TS [--signature SIG] < body
+// runhooks verify --secret whsec_... --id ID --timestamp TS [--signature SIG] [--tolerance SECONDS] < body
 // runhooks openapi: print the OpenAPI document of the management API
 
 #include "cli.hpp"
@@ -9,27 +9,29 @@
 
 namespace runhooks::cli {
 
-int run_verify(const Context&, const std::vector<std::string>& argv) {
-  const Args args(argv, {"secret", "id", "timestamp", "signature"}, {});
-  args.at_most(0);
-  const std::string secret = args.required("secret");
-  const std::string id = args.required("id");
-  const std::string timestamp = args.required("timestamp");
+namespace {
+
+struct VerifyOptions {
+  std::string secret, id, timestamp, signature;
+  bool has_signature = false;
+  std::int64_t tolerance_seconds = 300;
+};
+
+int verify(const VerifyOptions& o) {
   const std::string body(std::istreambuf_iterator<char>(std::cin), {});
-  std::string signature;
-  if (auto given = args.value("signature")) {
-    signature = *given;
-  } else {
+  if (!o.has_signature) {
     // Without --signature, print the signature this secret makes (for tests and scripts).
-    if (timestamp.empty() || timestamp.find_first_not_of("0123456789") != std::string::npos) {
+    if (o.timestamp.empty() || o.timestamp.find_first_not_of("0123456789") != std::string::npos ||
+        o.timestamp.size() > 18) {
       throw UsageError("--timestamp must be integer unix seconds");
     }
-    auto made = sign_webhook(secret, id, std::stoll(timestamp), body);
+    auto made = sign_webhook(o.secret, o.id, std::stoll(o.timestamp), body);
     if (!made) return report(made.error());
     std::printf("%s\n", made->c_str());
     return kOk;
   }
-  auto verified = verify_webhook(secret, id, timestamp, body, signature, Clock::system().now());
+  auto verified = verify_webhook(o.secret, o.id, o.timestamp, body, o.signature, Clock::system().now(),
+                                 std::chrono::seconds(o.tolerance_seconds));
   if (!verified) {
     std::fprintf(stderr, "invalid: %s\n", verified.error().message.c_str());
     return kFailed;
@@ -38,10 +40,29 @@ int run_verify(const Context&, const std::vector<std::string>& argv) {
   return kOk;
 }
 
-int run_openapi(const Context&, const std::vector<std::string>& argv) {
-  Args(argv, {}, {}).at_most(0);
-  std::printf("%s\n", openapi_document().c_str());
-  return kOk;
+}  // namespace
+
+void add_verify_commands(CLI::App& app, const Context&, Run& run) {
+  auto o = std::make_shared<VerifyOptions>();
+  CLI::App* verify_app = app.add_subcommand("verify", "check a Standard Webhooks signature, as a receiver would");
+  verify_app->add_option("--secret", o->secret, "the hook's whsec_ secret")->required();
+  verify_app->add_option("--id", o->id, "the webhook-id header")->required();
+  verify_app->add_option("--timestamp", o->timestamp, "the webhook-timestamp header")->required();
+  auto* signature = verify_app->add_option("--signature", o->signature, "the webhook-signature header");
+  add_number(*verify_app, "--tolerance", o->tolerance_seconds, 0, 86400 * 365,
+             "how far the timestamp may be from now, in seconds (default 300)");
+  verify_app->callback([&run, o, signature] {
+    o->has_signature = signature->count() > 0;
+    run = [o] { return verify(*o); };
+  });
+
+  CLI::App* openapi = app.add_subcommand("openapi", "print the OpenAPI 3 document of the management API");
+  openapi->callback([&run] {
+    run = [] {
+      std::printf("%s\n", openapi_document().c_str());
+      return kOk;
+    };
+  });
 }
 
 }  // namespace runhooks::cli

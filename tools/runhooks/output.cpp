@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 namespace runhooks::cli {
 
@@ -62,18 +63,31 @@ std::string many(const std::vector<T>& items) {
 }  // namespace
 
 // Deliveries and attempts as the management API shows them (history_json.hpp).
-template <class T>
-std::string array_of(const std::vector<T>& items) {
+Result<std::string> deliveries_json(const Publisher& history, const std::vector<Delivery>& deliveries,
+                                    bool with_payload) {
+  std::map<std::string, OutboxEvent> events;
   std::string json = "[";
-  for (const T& item : items) {
+  for (const Delivery& d : deliveries) {
+    auto found = events.find(d.event_id);
+    if (found == events.end()) {
+      auto event = history.event(d.event_id);
+      if (!event) return std::move(event).error();
+      found = events.emplace(d.event_id, std::move(*event)).first;
+    }
     if (json.size() > 1) json += ',';
-    json += runhooks::to_json(item);
+    json += runhooks::to_json(d, &found->second, with_payload);
   }
   return json + "]";
 }
 
-std::string to_json(const std::vector<Delivery>& ds) { return array_of(ds); }
-std::string to_json(const std::vector<Attempt>& as) { return array_of(as); }
+std::string attempts_json(const std::vector<Attempt>& attempts, const OutboxEvent* event) {
+  std::string json = "[";
+  for (const Attempt& a : attempts) {
+    if (json.size() > 1) json += ',';
+    json += runhooks::to_json(a, event);
+  }
+  return json + "]";
+}
 std::string to_json(const ApiKey& k) { return one(k); }
 std::string to_json(const std::vector<ApiKey>& ks) { return many(ks); }
 

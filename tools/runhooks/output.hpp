@@ -9,8 +9,12 @@
 
 namespace runhooks::cli {
 
-std::string to_json(const std::vector<Delivery>& deliveries);
-std::string to_json(const std::vector<Attempt>& attempts);
+/// The API's Delivery objects (with the event type; `with_payload` as
+/// GET /deliveries/{id} shows one), reading each event once; the store's error.
+Result<std::string> deliveries_json(const Publisher& history, const std::vector<Delivery>& deliveries,
+                                    bool with_payload = false);
+/// The API's Attempt objects of one delivery, whose event is `event`.
+std::string attempts_json(const std::vector<Attempt>& attempts, const OutboxEvent* event);
 std::string to_json(const ApiKey& key);
 std::string to_json(const std::vector<ApiKey>& keys);
 

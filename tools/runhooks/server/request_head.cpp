@@ -115,6 +115,7 @@ std::variant<AcceptedHead, Refusal> examine_head(const http::request_header<>& h
   if (question != std::string::npos) accepted.request.query = origin->substr(question + 1);
   accepted.request.authorization = std::string(head[http::field::authorization]);
   accepted.request.content_type = std::string(head[http::field::content_type]);
+  accepted.request.if_none_match = std::string(head[http::field::if_none_match]);
   if (count(head, http::field::expect) > 1) return bad_request("More than one Expect header");
   if (count(head, http::field::expect) != 0) {
     if (lowercase_trimmed(head[http::field::expect]) != "100-continue") {
