@@ -326,6 +326,39 @@ class ApiOverHttp(unittest.TestCase):
         self.assertEqual(after[("runhooks_attempt_duration_seconds_bucket", (("le", "+Inf"),))],
                          after[("runhooks_attempt_duration_seconds_count", ())])
 
+    def test_a_worker_without_serve_serves_metrics_and_healthz_on_its_own_port(self):
+        worker = subprocess.Popen(
+            [CLI, "--store", self.store, "worker", "--metrics-listen", "127.0.0.1:0", "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            lines = [worker.stdout.readline(), worker.stdout.readline()]
+            [line] = [l for l in lines if l.startswith("metrics on http://")]
+            base = line.strip()[len("metrics on "):-len("/metrics")]
+
+            def get(path, key=None):
+                request = urllib.request.Request(base + path)
+                if key:
+                    request.add_header("Authorization", "Bearer " + key)
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as response:
+                        return response.status, response.read().decode()
+                except urllib.error.HTTPError as error:
+                    return error.code, error.read().decode()
+
+            status, text = get("/metrics", self.all)
+            self.assertEqual(status, 200)
+            families = {f.name for f in text_string_to_metric_families(text)}
+            self.assertIn("runhooks_attempts", families)  # the parser names a counter without _total
+            self.assertIn("runhooks_deliveries_pending", families)
+            self.assertEqual(get("/metrics", self.rw)[0], 403)
+            self.assertEqual(get("/metrics")[0], 401)
+            self.assertEqual(get("/healthz"), (200, '{"status":"OK"}'))
+            self.assertEqual(get("/webhooks?projectId=proj_a", self.all)[0], 404)  # nothing but those two
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+            worker.stdout.close()
+
 
 if __name__ == "__main__":
     CLI = sys.argv.pop(1)
