@@ -10,15 +10,9 @@ Exits 77 (ctest's SKIP_RETURN_CODE) when chromium, chromedriver or selenium
 is absent.
 """
 
-import http.server
-import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import unittest
 import urllib.request
@@ -35,64 +29,37 @@ try:
 except ImportError:
     webdriver = None
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support", "python"))
+from runhooks_serve import Receiver, Serve  # noqa: E402
+
 CLI = None
 OUT = None
 XSS = "<img src=x onerror=alert(1)>"
 FAILING_BODY = "receiver says no <script>alert(2)</script>"
 
 
-class Receiver:
-    """One HTTP server on 127.0.0.1: /flaky answers `self.flaky` (500 or
-    200, switchable), /gone answers 410, anything else 200."""
-
-    def __init__(self):
-        self.flaky = 500
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                status, text = 200, "thanks"
-                if self.path == "/flaky" and receiver.flaky != 200:
-                    status, text = receiver.flaky, FAILING_BODY
-                elif self.path == "/gone":
-                    status, text = 410, "gone for good"
-                data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+def answer(receiver_state):
+    """What the console's receiver answers: /flaky answers
+    `receiver_state["flaky"]` (500 or 200, switchable), /gone 410, anything
+    else 200."""
+    def respond(n, path):
+        if path == "/flaky" and receiver_state["flaky"] != 200:
+            return receiver_state["flaky"], {"Content-Type": "text/plain"}, FAILING_BODY, 0
+        if path == "/gone":
+            return 410, {"Content-Type": "text/plain"}, "gone for good", 0
+        return 200, {"Content-Type": "text/plain"}, "thanks", 0
+    return respond
 
 
 class ConsoleInBrowser(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.TemporaryDirectory()
-        cls.store = "sqlite:" + os.path.join(cls.dir.name, "runhooks.db")
-        cls.rw = cls.key("--all-projects")
-        cls.ro = cls.key("--project", "proj_ui", "--read-only")
-        cls.serve = subprocess.Popen(
-            [CLI, "--store", cls.store, "serve", "--listen", "127.0.0.1:0", "--allow-network", "127.0.0.0/8"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = cls.serve.stdout.readline()
-        assert line.startswith("listening on http://"), line
-        cls.base = "http://127.0.0.1:%s" % line.strip().rsplit(":", 1)[1]
-        cls.receiver = Receiver()
+        cls.serve = Serve(CLI)
+        cls.dir, cls.store, cls.base = cls.serve.dir, cls.serve.store, cls.serve.base
+        cls.rw = cls.serve.key("--all-projects")
+        cls.ro = cls.serve.key("--project", "proj_ui", "--read-only")
+        cls.receiver_state = {"flaky": 500}
+        cls.receiver = Receiver(answer(cls.receiver_state))
 
         options = Options()
         options.binary_location = CHROMIUM
@@ -108,25 +75,13 @@ class ConsoleInBrowser(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.driver.quit()
-        cls.serve.send_signal(signal.SIGTERM)
-        cls.serve.wait(timeout=30)
         cls.receiver.stop()
-        cls.dir.cleanup()
-
-    @classmethod
-    def key(cls, *scope):
-        out = subprocess.run([CLI, "--store", cls.store, "keys", "create", *scope, "--json"],
-                             check=True, capture_output=True, text=True).stdout
-        return json.loads(out)["key"]
+        cls.serve.stop()
 
     # ---- helpers -------------------------------------------------------------
 
     def fire(self, project="proj_ui", run="1"):
-        payload = json.dumps({"runUrl": "https://ci.example/run/" + run, "buildId": "b" + run})
-        out = subprocess.run([CLI, "--store", self.store, "fire", "RUN_FINISH", "--project", project,
-                              "--payload", "-", "--json"], input=payload, check=True, capture_output=True,
-                             text=True).stdout
-        return json.loads(out)["deliveryIds"]
+        return self.serve.fire(project, run=run)
 
     def wait(self, what, condition, timeout=30):
         try:
@@ -254,7 +209,7 @@ class ConsoleInBrowser(unittest.TestCase):
         self.check_console()
 
         # Redeliver after the receiver recovers: green.
-        recv.flaky = 200
+        self.receiver_state["flaky"] = 200
         self.css("[data-testid=redeliver]").click()
         self.wait("succeeded", lambda: self.text("#delivery-status") == "succeeded", timeout=30)
         self.wait("the manual attempt", lambda: "manual" in self.text("#attempts"), timeout=15)

@@ -8,14 +8,11 @@ text parser.
 Usage: api_over_http.py PATH/TO/runhooks
 """
 
-import http.server
 import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import unittest
 import urllib.error
@@ -24,88 +21,32 @@ from datetime import datetime, timedelta, timezone
 
 from prometheus_client.parser import text_string_to_metric_families
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support", "python"))
+from runhooks_serve import Receiver, Serve  # noqa: E402
+
 CLI = None
 
 
-class Receiver:
-    """An HTTP server on 127.0.0.1 (a port the kernel picks) that records
-    each request and answers with what `answer(n)` returns for the n-th one
-    (counting from 1): (status, headers, body, delay in seconds)."""
-
-    def __init__(self, answer):
-        self.requests = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with receiver.lock:
-                    receiver.requests.append({"headers": dict(self.headers), "body": body.decode()})
-                    n = len(receiver.requests)
-                status, headers, text, delay = answer(n)
-                time.sleep(delay)
-                data = text.encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
-
-    def count(self):
-        with self.lock:
-            return len(self.requests)
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def ok(n):
+def ok(n, path=None):
     return 200, {"X-Receiver": "ok"}, "thanks", 0
 
 
 class ApiOverHttp(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.TemporaryDirectory()
-        cls.store = "sqlite:" + os.path.join(cls.dir.name, "runhooks.db")
-        cls.all = cls.key("--all-projects")
-        cls.rw = cls.key("--project", "proj_a")
-        cls.ro = cls.key("--project", "proj_a", "--read-only")
-        cls.other = cls.key("--project", "proj_b")
-        cls.serve = subprocess.Popen(
-            [CLI, "--store", cls.store, "serve", "--listen", "127.0.0.1:0", "--allow-network", "127.0.0.0/8"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = cls.serve.stdout.readline()
-        assert line.startswith("listening on http://"), line
-        cls.base = "http://127.0.0.1:%s" % line.strip().rsplit(":", 1)[1]
+        cls.serve = Serve(CLI)
+        cls.store, cls.base = cls.serve.store, cls.serve.base
+        cls.all = cls.serve.key("--all-projects")
+        cls.rw = cls.serve.key("--project", "proj_a")
+        cls.ro = cls.serve.key("--project", "proj_a", "--read-only")
+        cls.other = cls.serve.key("--project", "proj_b")
         cls.receivers = []
 
     @classmethod
     def tearDownClass(cls):
-        cls.serve.send_signal(signal.SIGTERM)
-        cls.serve.wait(timeout=30)
         for receiver in cls.receivers:
             receiver.stop()
-        cls.dir.cleanup()
-
-    @classmethod
-    def key(cls, *scope):
-        out = subprocess.run([CLI, "--store", cls.store, "keys", "create", *scope, "--json"],
-                             check=True, capture_output=True, text=True).stdout
-        return json.loads(out)["key"]
+        cls.serve.stop()
 
     @classmethod
     def receiver(cls, answer=ok):
@@ -137,12 +78,7 @@ class ApiOverHttp(unittest.TestCase):
         return self.data("POST", "/webhooks?projectId=" + project, self.all, {"url": url, **fields}, 201)["hookId"]
 
     def fire(self, project, event="RUN_FINISH", run="1"):
-        """Stores an event from another process, as a CI step would; serve's
-        worker finds it by polling the store."""
-        payload = json.dumps({"runUrl": "https://ci.example/run/" + run, "buildId": "b" + run})
-        out = subprocess.run([CLI, "--store", self.store, "fire", event, "--project", project, "--payload", "-", "--json"],
-                             input=payload, check=True, capture_output=True, text=True).stdout
-        return json.loads(out)["deliveryIds"]
+        return self.serve.fire(project, event, run)
 
     def wait_until(self, what, condition, timeout=30):
         deadline = time.monotonic() + timeout
@@ -163,7 +99,7 @@ class ApiOverHttp(unittest.TestCase):
     # ---- the tests ----------------------------------------------------------
 
     def test_a_failed_attempt_then_a_success_with_request_and_response_recorded(self):
-        flaky = self.receiver(lambda n: (500, {"X-Attempt": str(n)}, "not yet", 0) if n == 1 else ok(n))
+        flaky = self.receiver(lambda n, path: (500, {"X-Attempt": str(n)}, "not yet", 0) if n == 1 else ok(n))
         hook = self.hook(flaky.url, "proj_flaky", headers=json.dumps({"Authorization": "Bearer receiver-credential"}))
         [delivery_id] = self.fire(project="proj_flaky", run="flaky")
         delivery = self.settled(delivery_id)  # the retry comes after the first delay (about 5 s)
@@ -196,7 +132,7 @@ class ApiOverHttp(unittest.TestCase):
         self.assertEqual(flaky.requests[2]["headers"]["webhook-id"], flaky.requests[0]["headers"]["webhook-id"])
 
     def test_410_disables_the_hook_a_test_send_still_reaches_it_and_put_enables_it(self):
-        gone = self.receiver(lambda n: (410, {}, "gone", 0))
+        gone = self.receiver(lambda n, path: (410, {}, "gone", 0))
         hook = self.hook(gone.url, "proj_gone")
         [delivery_id] = self.fire(project="proj_gone", run="gone")
         self.assertEqual(self.settled(delivery_id)["status"], "failed")
@@ -224,7 +160,7 @@ class ApiOverHttp(unittest.TestCase):
         self.assertGreater(enabled["updatedAt"], state["createdAt"])
 
     def test_a_test_send_to_a_hook_not_subscribed_waits_for_a_slow_answer(self):
-        slow = self.receiver(lambda n: (200, {}, "slowly", 1.0))
+        slow = self.receiver(lambda n, path: (200, {}, "slowly", 1.0))
         hook = self.hook(slow.url, "proj_slow", hookEvents=["RUN_START"])
         sent = self.data("POST", "/v1/webhooks/%s/test?wait=20" % hook, self.all, {"event": "RUN_FINISH"})
         self.assertEqual(sent["attempt"]["outcome"], "succeeded")
@@ -236,7 +172,7 @@ class ApiOverHttp(unittest.TestCase):
 
     def test_recover_resends_what_failed_during_an_outage(self):
         down = {"on": True}
-        receiver = self.receiver(lambda n: (503, {}, "down", 0) if down["on"] else ok(n))
+        receiver = self.receiver(lambda n, path: (503, {}, "down", 0) if down["on"] else ok(n))
         hook = self.hook(receiver.url, "proj_outage")
         since = (datetime.now(timezone.utc) - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         ids = self.fire(project="proj_outage", run="outage-1") + self.fire(project="proj_outage", run="outage-2")
