@@ -43,21 +43,17 @@ void write_hook(JsonWriter& w, const Webhook& hook) {
   w.EndObject();
 }
 
-std::string_view view(const rapidjson::Value& v) {
-  return {v.GetString(), v.GetStringLength()};
-}
-
 // A string-or-null member: nullopt for null, the string otherwise.
 Result<std::optional<std::string>> nullable_string(const rapidjson::Value& v,
                                                    const char* field) {
   if (v.IsNull()) return std::optional<std::string>();
   if (!v.IsString()) return Error::invalid(field, std::string(field) + " must be a string or null");
-  return std::optional<std::string>(std::string(view(v)));
+  return std::optional<std::string>(std::string(detail::string_view_of(v)));
 }
 
 Result<std::string> required_string(const rapidjson::Value& v, const char* field) {
   if (!v.IsString()) return Error::invalid(field, std::string(field) + " must be a string");
-  return std::string(view(v));
+  return std::string(detail::string_view_of(v));
 }
 
 Result<std::vector<EventType>> event_list(const rapidjson::Value& v) {
@@ -67,10 +63,10 @@ Result<std::vector<EventType>> event_list(const rapidjson::Value& v) {
   std::vector<EventType> events;
   for (const auto& item : v.GetArray()) {
     if (!item.IsString()) return Error::invalid("hookEvents", kExpected);
-    const auto type = parse_event_type(view(item));
+    const auto type = parse_event_type(detail::string_view_of(item));
     if (!type) {
       return Error::invalid("hookEvents", "hookEvents contains unknown event '" +
-                                              detail::utf8_excerpt(view(item), 64) +
+                                              detail::utf8_excerpt(detail::string_view_of(item), 64) +
                                               "' (allowed: RUN_FINISH, RUN_START, "
                                               "RUN_TIMEOUT, RUN_CANCELED)");
     }

@@ -3,6 +3,7 @@
 
 #include <runhooks/run_event.hpp>
 
+#include "model/json_body.hpp"
 #include "notify/payload.hpp"
 
 #include <string>
@@ -44,7 +45,7 @@ Result<void> validate_run_payload(std::string_view json) {
   if (!doc) return std::move(doc).error();
   if (const auto event = doc->FindMember("event"); event != doc->MemberEnd()) {
     const bool known = event->value.IsString() &&
-                       parse_event_type({event->value.GetString(), event->value.GetStringLength()}).has_value();
+                       parse_event_type(detail::string_view_of(event->value)).has_value();
     if (!known) return must_be("event", "one of RUN_START, RUN_FINISH, RUN_TIMEOUT, RUN_CANCELED");
   }
   for (const char* name : {"runUrl", "buildId", "groupId"}) {
