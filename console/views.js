@@ -240,19 +240,25 @@ function append_note(el, text) { el.append(h('p', {class: 'hint'}, text)); }
 
 function testControls(hook, ctx) {
   const out = h('div', {class: 'out', 'aria-live': 'polite', id: 'test-out'});
-  return h('div', {class: 'actions'}, actionButton('Send test event', async () => {
-    replace(out, 'Sending a test event, waiting up to 10 s for the answer…');
-    const doc = await call('POST', 'webhooks/' + id(hook.hookId) + '/test?wait=10');
-    const attempt = doc.data.attempt;
-    if (!attempt) {
-      replace(out, 'Stored; no attempt within 10 s. It will still be sent: ',
-        h('a', {href: '#/d/' + id(doc.data.deliveryId)}, 'follow it'));
-      return;
-    }
-    replace(out, 'Test event: ', badge(attempt.outcome === 'succeeded' ? 'succeeded' : 'failed'), ' ',
-      attempt.statusCode === null ? attempt.outcome : 'HTTP ' + attempt.statusCode, ' in ', attempt.durationMs, ' ms',
-      attempt.error ? ' (' + attempt.error + ')' : '', ' — ', h('a', {href: '#/d/' + id(doc.data.deliveryId)}, 'details'));
-  }, {disabled: ctx.me.readOnly, why: READ_ONLY, out, testid: 'send-test'}), out);
+  // The hook's own events first: a test of one it does not take is allowed
+  // (the API sends it anyway) but rarely what is meant.
+  const events = [...hook.hookEvents, ...EVENTS.filter((event) => !hook.hookEvents.includes(event))];
+  const choice = h('select', {id: 'test-event', disabled: ctx.me.readOnly},
+    ...events.map((event) => h('option', {value: event}, event)));
+  return h('div', {class: 'actions'}, h('label', {for: 'test-event'}, 'Test event'), choice,
+    actionButton('Send test event', async () => {
+      replace(out, 'Sending a test ' + choice.value + ', waiting up to 10 s for the answer…');
+      const doc = await call('POST', 'webhooks/' + id(hook.hookId) + '/test?wait=10', {event: choice.value});
+      const attempt = doc.data.attempt;
+      if (!attempt) {
+        replace(out, 'Stored; no attempt within 10 s. It will still be sent: ',
+          h('a', {href: '#/d/' + id(doc.data.deliveryId)}, 'follow it'));
+        return;
+      }
+      replace(out, 'Test ' + choice.value + ': ', badge(attempt.outcome === 'succeeded' ? 'succeeded' : 'failed'), ' ',
+        attempt.statusCode === null ? attempt.outcome : 'HTTP ' + attempt.statusCode, ' in ', attempt.durationMs, ' ms',
+        attempt.error ? ' (' + attempt.error + ')' : '', ' — ', h('a', {href: '#/d/' + id(doc.data.deliveryId)}, 'details'));
+    }, {disabled: ctx.me.readOnly, why: READ_ONLY, out, testid: 'send-test'}), out);
 }
 
 function recoverControls(hook, ctx, onDone) {

@@ -13,6 +13,7 @@ packages=(
   libpq-dev postgresql            # the PostgreSQL backend and the private server its tests start
   nginx-light wrk python3 curl   # receivers and load for bench/ (smoke-tested)
   python3-prometheus-client       # the test that reads GET /metrics as Prometheus would
+  openssl                         # certificates made at test time (HTTPS serve and deliveries)
   chromium chromium-driver python3-selenium  # the web console's browser test (tests/console/)
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

@@ -2,6 +2,7 @@
 /// The HTTP sending seam of the notifier. The default is libcurl's multi
 /// interface; tests of retry logic plug in a fake.
 
+#include <runhooks/error.hpp>
 #include <runhooks/export.hpp>
 #include <runhooks/network_policy.hpp>
 #include <runhooks/outbox.hpp>
@@ -69,10 +70,25 @@ struct CurlTransportOptions {
   std::size_t max_response_bytes = 20000;
   std::string user_agent;                  ///< default "runhooks/<version>"
   NetworkPolicy network;                   ///< checked on every new connection
+  /// Certificate authorities HTTPS trusts (a private CA's receivers): a PEM
+  /// bundle file (libcurl's CAINFO) and a directory of hashed certificates
+  /// (CAPATH), each in place of libcurl's default; empty keeps the default.
+  /// The peer's certificate and host name are always verified.
+  std::string ca_file;
+  std::string ca_path;
 };
+
+/// Whether `ca_file` is a readable file holding a PEM certificate and
+/// `ca_path` a readable directory (an empty one is not checked):
+/// `invalid_argument` naming the field ("ca_file" or "ca_path") and the path
+/// otherwise; the message starts with the field's name, e.g. `ca_file
+/// '/etc/ca.pem' cannot be read: No such file or directory`.
+RUNHOOKS_EXPORT Result<void> check_ca_trust(const std::string& ca_file, const std::string& ca_path);
 
 /// libcurl multi: connections reused, DNS cached, HTTP/2 where offered over
 /// TLS, http/https only, no redirects, no proxies from the environment.
+/// Options whose `check_ca_trust` fails make a transport whose every https
+/// request fails at once, unsent, with error class `tls` and that message.
 RUNHOOKS_EXPORT std::unique_ptr<Transport> make_curl_transport(CurlTransportOptions options = {});
 
 }  // namespace runhooks

@@ -51,6 +51,12 @@ struct WorkerOptions {
   RetryPolicy retry;
   /// Loopback and private ranges are denied by default: allow them here.
   NetworkPolicy network;
+  /// Certificate authorities HTTPS deliveries trust, in place of libcurl's
+  /// defaults: a PEM bundle file and a directory of hashed certificates
+  /// (see `CurlTransportOptions`; `check_ca_trust` checks them up front).
+  /// Empty keeps the default. Verification is never turned off.
+  std::string ca_file;
+  std::string ca_path;
   /// A hook that has only failed for this long is disabled.
   std::chrono::milliseconds health_window{std::chrono::hours(24 * 5)};
   /// Attempts older than this are purged (hourly, by the delivery loop).

@@ -53,15 +53,10 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
   return false;
 }
 
-}  // namespace
-
-ApiResponse console_route(const ApiRequest& request, const std::vector<std::string_view>& parts) {
+// The answer to a request under console/, before the security headers.
+ApiResponse console_answer(const ApiRequest& request, const std::vector<std::string_view>& parts) {
   if (parts.size() > 2) return failed_response(404, "Not found");
-  if (request.method != "GET") {
-    ApiResponse refused = method_not_allowed("GET");
-    add_security_headers(refused);
-    return refused;
-  }
+  if (request.method != "GET") return method_not_allowed("GET");
   if (parts.size() == 1 && (request.path.empty() || request.path.back() != '/')) {
     // Relative, so /admin/webhooks/console goes to /admin/webhooks/console/.
     ApiResponse moved;
@@ -69,7 +64,6 @@ ApiResponse console_route(const ApiRequest& request, const std::vector<std::stri
     moved.content_type = "text/plain; charset=utf-8";
     moved.headers.emplace_back("Location", "console/");
     moved.body = "See console/\n";
-    add_security_headers(moved);
     return moved;
   }
   const ConsoleAsset* asset = find_asset(parts.size() == 1 ? std::string_view("index.html") : parts[1]);
@@ -81,12 +75,21 @@ ApiResponse console_route(const ApiRequest& request, const std::vector<std::stri
   // round trip and no bytes, and a new build is never shown half-cached.
   response.headers.emplace_back("Cache-Control", "no-cache");
   response.headers.emplace_back("ETag", std::string(asset->etag));
-  add_security_headers(response);
   if (!request.if_none_match.empty() && etag_matches(request.if_none_match, asset->etag)) {
     response.status = 304;
     return response;
   }
   response.body = std::string(asset->body);
+  return response;
+}
+
+}  // namespace
+
+ApiResponse console_route(const ApiRequest& request, const std::vector<std::string_view>& parts) {
+  // Every answer under console/, refusals too, carries the same headers: a
+  // 404 page is as much the console's origin as its index.
+  ApiResponse response = console_answer(request, parts);
+  add_security_headers(response);
   return response;
 }
 

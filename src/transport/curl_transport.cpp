@@ -176,6 +176,9 @@ class CurlTransport final : public Transport {
   explicit CurlTransport(CurlTransportOptions options)
       : options_(std::move(options)), multi_(curl_multi_init()) {
     if (options_.user_agent.empty()) options_.user_agent = std::string("runhooks/") + kVersion;
+    if (auto trusted = check_ca_trust(options_.ca_file, options_.ca_path); !trusted) {
+      ca_problem_ = trusted.error().message;
+    }
   }
 
   ~CurlTransport() override {
@@ -197,6 +200,13 @@ class CurlTransport final : public Transport {
     if (options_.network.https_only && !starts_with_ignoring_case(transfer->request.url, "https://")) {
       transfer->result.error_class = AttemptErrorClass::blocked_by_policy;
       transfer->result.error_message = "blocked by network policy: only https URLs are allowed";
+      finished_early_.push_back(std::move(transfer));
+      return;
+    }
+    if (!ca_problem_.empty() && starts_with_ignoring_case(transfer->request.url, "https://")) {
+      // Said as it is, not as the handshake failure it would become.
+      transfer->result.error_class = AttemptErrorClass::tls;
+      transfer->result.error_message = ca_problem_;
       finished_early_.push_back(std::move(transfer));
       return;
     }
@@ -263,6 +273,11 @@ class CurlTransport final : public Transport {
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    // Whom to trust may change; that the peer is checked may not.
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (!options_.ca_path.empty()) curl_easy_setopt(e, CURLOPT_CAPATH, options_.ca_path.c_str());
     return e;
   }
 
@@ -356,6 +371,7 @@ class CurlTransport final : public Transport {
   }
 
   CurlTransportOptions options_;
+  std::string ca_problem_;  ///< why ca_file or ca_path cannot serve; https fails with it
   CURLM* multi_;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::deque<std::unique_ptr<Transfer>> finished_early_;

@@ -27,6 +27,8 @@ class Worker::Impl {
     transport.max_response_bytes = options_.response_capture_bytes;
     transport.user_agent = options_.user_agent;
     transport.network = options_.network;
+    transport.ca_file = options_.ca_file;
+    transport.ca_path = options_.ca_path;
     return transport;
   }
 

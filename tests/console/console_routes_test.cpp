@@ -58,8 +58,15 @@ TEST_CASE("the console is served without a key, with strict headers", "[console]
   CHECK(get(api, "/console/app.js").content_type == "text/javascript; charset=utf-8");
   CHECK(get(api, "/console/app.css").content_type == "text/css; charset=utf-8");
   CHECK(get(api, "/console/icon.svg").content_type == "image/svg+xml");
-  CHECK(get(api, "/console/nothing.js").status == 404);
-  CHECK(get(api, "/console/app.js/more").status == 404);
+  for (const char* missing : {"/console/nothing.js", "/console/app.js/more"}) {
+    INFO(missing);
+    const ApiResponse not_found = get(api, missing);
+    CHECK(not_found.status == 404);
+    // A refusal is served from the console's origin too: same policy.
+    CHECK(header(not_found, "Content-Security-Policy") == csp);
+    CHECK(header(not_found, "X-Content-Type-Options") == "nosniff");
+    CHECK(header(not_found, "X-Frame-Options") == "DENY");
+  }
 }
 
 TEST_CASE("/console redirects to console/, relative to any prefix", "[console][http]") {

@@ -10,9 +10,13 @@ Exits 77 (ctest's SKIP_RETURN_CODE) when chromium, chromedriver or selenium
 is absent.
 """
 
+import json
 import os
 import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.request
@@ -30,7 +34,7 @@ except ImportError:
     webdriver = None
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support", "python"))
-from runhooks_serve import Receiver, Serve  # noqa: E402
+from runhooks_serve import Receiver, Serve, make_certificates  # noqa: E402
 
 CLI = None
 OUT = None
@@ -51,6 +55,55 @@ def answer(receiver_state):
     return respond
 
 
+class NginxProxy:
+    """nginx terminating TLS on a free 127.0.0.1 port and passing
+    /admin/webhooks/ to `upstream` (tests/console/nginx_proxy.conf.in)."""
+
+    def __init__(self, nginx, directory, cert, key_file, upstream):
+        os.chmod(directory, 0o755)  # nginx's workers run as another user
+        for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            os.makedirs(os.path.join(directory, temp), mode=0o777, exist_ok=True)
+            os.chmod(os.path.join(directory, temp), 0o777)
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "nginx_proxy.conf.in")) as source:
+            template = source.read()
+        for attempt in range(5):  # a port picked free may be taken before nginx binds it
+            port = free_port()
+            conf = os.path.join(directory, "nginx.conf")
+            with open(conf, "w") as out:
+                out.write(template.replace("@DIR@", directory).replace("@PORT@", str(port))
+                          .replace("@CERT@", cert).replace("@KEY@", key_file).replace("@UPSTREAM@", upstream))
+            self.process = subprocess.Popen([nginx, "-c", conf, "-p", directory],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if wait_for_port(port, self.process):
+                self.base = "https://127.0.0.1:%d" % port
+                return
+            self.stop()
+        with open(os.path.join(directory, "error.log")) as log:
+            raise RuntimeError("nginx did not start: " + log.read())
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
 class ConsoleInBrowser(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -66,7 +119,10 @@ class ConsoleInBrowser(unittest.TestCase):
         for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--window-size=1280,1000", "--no-first-run", "--disable-extensions",
                     "--disable-background-networking", "--disable-sync", "--disable-component-update",
-                    "--disable-default-apps", "--user-data-dir=" + os.path.join(cls.dir.name, "chromium")):
+                    "--disable-default-apps",
+                    # the HTTPS test's certificate comes from a CA made for it
+                    "--ignore-certificate-errors",
+                    "--user-data-dir=" + os.path.join(cls.dir.name, "chromium")):
             options.add_argument(arg)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         cls.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -125,8 +181,8 @@ class ConsoleInBrowser(unittest.TestCase):
         except NoAlertPresentException:
             pass
 
-    def sign_in(self, key, path="/console/"):
-        self.driver.get(self.base + path)
+    def sign_in(self, key, path="/console/", base=None):
+        self.driver.get((base or self.base) + path)
         self.wait("the sign-in form", lambda: self.all("#sign-in #key"))
         self.css("#key").send_keys(key)
         self.css("#sign-in button[type=submit]").click()
@@ -223,9 +279,12 @@ class ConsoleInBrowser(unittest.TestCase):
         d.find_element(By.LINK_TEXT, "hook").click()
         self.wait("three deliveries", lambda: len(self.all("#deliveries tr")) == 3)
         self.wait("all succeeded", lambda: self.text("#deliveries").count("succeeded") == 3, timeout=20)
+        sent_before = recv.count()
+        self.css("#test-event option[value=RUN_START]").click()
         self.css("[data-testid=send-test]").click()
         self.wait("the test outcome", lambda: "HTTP 200" in self.text("#test-out"), timeout=20)
-        self.assertIn("succeeded", self.text("#test-out"))
+        self.assertIn("Test RUN_START: succeeded", self.text("#test-out"))
+        self.assertEqual(json.loads(recv.requests[sent_before]["body"])["event"], "RUN_START")
         self.css("[data-testid=reveal-secret]").click()
         self.wait("the secret", lambda: self.text("#secret-out code").startswith("whsec_"))
         old = self.text("#secret-out code")
@@ -287,6 +346,50 @@ class ConsoleInBrowser(unittest.TestCase):
             "return performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))"
             ".filter(e => e.name.includes('/console/')).reduce((n, e) => n + e.decodedBodySize, 0)")
         print("console first load: %d bytes (decoded)" % first_load, file=sys.stderr)
+
+    def test_over_https(self):
+        """`runhooks serve --tls-cert --tls-key`: the console signs in and
+        calls its API over HTTPS, the key never crossing in the clear."""
+        certs = tempfile.TemporaryDirectory()
+        _, cert, key_file = make_certificates(certs.name)
+        serve = Serve(CLI, "--tls-cert", cert, "--tls-key", key_file)
+        try:
+            self.assertTrue(serve.base.startswith("https://"))
+            key = serve.key("--all-projects")
+            self.driver.get(serve.base + "/console/")
+            self.wait("the sign-in form", lambda: self.all("#sign-in #key"))
+            self.css("#key").send_keys(key)
+            self.css("#sign-in button[type=submit]").click()
+            self.wait("the projects", lambda: "No project has hooks yet" in self.text("main"))
+            self.assertEqual(self.driver.execute_script("return location.protocol"), "https:")
+            self.check_console()
+        finally:
+            serve.stop()
+            certs.cleanup()
+
+    def test_behind_nginx_under_a_prefix(self):
+        """docs/console.md's nginx setup: TLS ends at nginx, which passes
+        /admin/webhooks/ to `runhooks serve` with the prefix removed; the
+        console finds its API under the prefix."""
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not os.path.exists(nginx):
+            self.skipTest("nginx is not installed (scripts/install-deps.sh installs it)")
+        work = tempfile.TemporaryDirectory()
+        _, cert, key_file = make_certificates(work.name)
+        proxy = NginxProxy(nginx, work.name, cert, key_file, self.base)
+        try:
+            self.sign_in(self.rw, "/admin/webhooks/console/", base=proxy.base)
+            self.wait("the projects", lambda: "proj_ui" in self.text("main") or "No project" in self.text("main"))
+            calls = self.driver.execute_script(
+                "return performance.getEntriesByType('resource').map(e => e.name)"
+                ".filter(n => n.includes('/me') || n.includes('/projects'))")
+            self.assertTrue(calls)
+            for url in calls:
+                self.assertTrue(url.startswith(proxy.base + "/admin/webhooks/"), url)
+            self.check_console()
+        finally:
+            proxy.stop()
+            work.cleanup()
 
     def test_assets_are_served_with_strict_headers(self):
         with urllib.request.urlopen(self.base + "/console/") as response:

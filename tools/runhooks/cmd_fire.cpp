@@ -1,5 +1,6 @@
 // runhooks fire EVENT --project P [--payload FILE|-] [run flags] [--idempotency-key K]
-//                     [--wait SECONDS [--allow-network CIDR]...] [--allow-no-hooks] [--json]
+//                     [--wait SECONDS [--allow-network CIDR]... [--ca-file FILE] [--ca-path DIR]]
+//                     [--allow-no-hooks] [--json]
 
 #include "cli.hpp"
 #include "deliver_now.hpp"
@@ -23,6 +24,7 @@ struct FireOptions {
   std::string idempotency_key;
   std::int64_t wait_seconds = 0;
   std::vector<std::string> allow_network;
+  CaOptions ca;
   bool allow_no_hooks = false;
   bool json = false;
   RunFlags run;
@@ -79,7 +81,7 @@ int fire(const Context& context, const FireOptions& o) {
     print_receipt(*receipt, o.json);
     return no_hooks_status;
   }
-  auto deliveries = deliver_now(*store, receipt->delivery_ids, policy, std::chrono::seconds(o.wait_seconds));
+  auto deliveries = deliver_now(*store, receipt->delivery_ids, policy, o.ca, std::chrono::seconds(o.wait_seconds));
   if (!deliveries) return report(deliveries.error());
   if (o.json) {
     auto json = deliveries_json(publisher, *deliveries);
@@ -103,6 +105,7 @@ void add_fire_command(CLI::App& app, const Context& context, Run& run) {
   fire_app->add_option("--idempotency-key", o->idempotency_key, "a second fire with this key stores nothing");
   add_number(*fire_app, "--wait", o->wait_seconds, 0, 3600, "deliver in this process, waiting up to SECONDS");
   add_allow_network(*fire_app, o->allow_network);
+  add_ca_options(*fire_app, o->ca);
   fire_app->add_flag("--allow-no-hooks", o->allow_no_hooks, "exit 0 when no enabled hook takes the event");
   fire_app->add_flag("--json", o->json, "print JSON");
   add_run_flags(*fire_app, o->run);

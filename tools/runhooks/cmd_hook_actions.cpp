@@ -1,4 +1,5 @@
-// runhooks hooks enable ID | disable ID [--reason R] | test ID [--event E] [--wait S]
+// runhooks hooks enable ID | disable ID [--reason R]
+//              | test ID [--event E] [--wait S [--allow-network CIDR]... [--ca-file FILE] [--ca-path DIR]]
 
 #include "cli.hpp"
 #include "deliver_now.hpp"
@@ -17,6 +18,7 @@ struct ActionOptions {
   std::string event = "RUN_FINISH";
   std::int64_t wait_seconds = 0;
   std::vector<std::string> allow_network;
+  CaOptions ca;
   bool json = false;
 };
 
@@ -70,7 +72,7 @@ int send_test(const Context& context, const ActionOptions& o) {
     }
     return kOk;
   }
-  auto sent = deliver_now(*store, receipt->delivery_ids, policy, std::chrono::seconds(o.wait_seconds));
+  auto sent = deliver_now(*store, receipt->delivery_ids, policy, o.ca, std::chrono::seconds(o.wait_seconds));
   if (!sent) return report(sent.error());
   return print_test_outcome(publisher, *receipt, o.json);
 }
@@ -97,6 +99,7 @@ void add_hook_actions(CLI::App& hooks, const Context& context, Run& run) {
   test->add_option("--event", t->event, "RUN_START, RUN_FINISH (default), RUN_TIMEOUT or RUN_CANCELED");
   add_number(*test, "--wait", t->wait_seconds, 0, 3600, "deliver in this process and wait up to SECONDS");
   add_allow_network(*test, t->allow_network);
+  add_ca_options(*test, t->ca);
   test->add_flag("--json", t->json, "print JSON");
   test->callback([&context, &run, t] { run = [&context, t] { return send_test(context, *t); }; });
 }

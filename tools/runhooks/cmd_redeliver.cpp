@@ -1,4 +1,5 @@
-// runhooks redeliver DELIVERY_ID [--wait SECONDS] | recover --hook ID --since T
+// runhooks redeliver DELIVERY_ID [--wait SECONDS [--allow-network CIDR]... [--ca-file FILE] [--ca-path DIR]]
+//          | recover --hook ID --since T
 
 #include "cli.hpp"
 #include "deliver_now.hpp"
@@ -14,6 +15,7 @@ struct RedeliverOptions {
   std::string delivery_id;
   std::int64_t wait_seconds = 0;
   std::vector<std::string> allow_network;
+  CaOptions ca;
   bool json = false;
 };
 
@@ -32,7 +34,7 @@ int redeliver(const Context& context, const RedeliverOptions& o) {
   if (!delivery) return report(delivery.error());
   std::vector<Delivery> deliveries{*delivery};
   if (o.wait_seconds > 0) {
-    auto sent = deliver_now(*store, {delivery->delivery_id}, policy, std::chrono::seconds(o.wait_seconds));
+    auto sent = deliver_now(*store, {delivery->delivery_id}, policy, o.ca, std::chrono::seconds(o.wait_seconds));
     if (!sent) return report(sent.error());
     deliveries = std::move(*sent);
   }
@@ -69,6 +71,7 @@ void add_redeliver_commands(CLI::App& app, const Context& context, Run& run) {
   redeliver_app->add_option("DELIVERY_ID", r->delivery_id, "a delivery id")->required();
   add_number(*redeliver_app, "--wait", r->wait_seconds, 0, 3600, "deliver in this process, waiting up to SECONDS");
   add_allow_network(*redeliver_app, r->allow_network);
+  add_ca_options(*redeliver_app, r->ca);
   redeliver_app->add_flag("--json", r->json, "print the API's Delivery object");
   redeliver_app->callback([&context, &run, r] { run = [&context, r] { return redeliver(context, *r); }; });
 

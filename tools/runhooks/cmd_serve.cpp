@@ -41,7 +41,9 @@ struct ServeOptions {
   bool no_worker = false;
   std::int64_t threads = 8, max_connections = 1024;
   std::int64_t header_timeout = 10, request_timeout = 30, idle_timeout = 5;
+  std::string tls_cert, tls_key;
   std::vector<std::string> allow_network;
+  CaOptions ca;
   std::int64_t concurrency = 256, lease = 60, retention_days = 30;
   LogOptions log;
 };
@@ -53,6 +55,8 @@ ServerOptions server_options(const ServeOptions& o) {
   options.header_timeout = std::chrono::seconds(o.header_timeout);
   options.request_timeout = std::chrono::seconds(o.request_timeout);
   options.idle_timeout = std::chrono::seconds(o.idle_timeout);
+  options.tls_certificate_file = o.tls_cert;
+  options.tls_private_key_file = o.tls_key;
   if (options.request_timeout < options.header_timeout) {
     throw UsageError("--request-timeout must be at least --header-timeout");
   }
@@ -85,6 +89,8 @@ std::unique_ptr<Worker> start_worker(const std::shared_ptr<Storage>& store, cons
   WorkerOptions options;
   options.event_retention = options.attempt_retention = std::chrono::hours(24) * o.retention_days;
   options.network = network_policy(o.allow_network);
+  options.ca_file = o.ca.file;
+  options.ca_path = o.ca.path;
   options.max_concurrency = static_cast<std::size_t>(o.concurrency);
   options.lease = std::chrono::seconds(o.lease);  // the total timeout follows (sanitized)
   log.attach(options);
@@ -96,6 +102,7 @@ std::unique_ptr<Worker> start_worker(const std::shared_ptr<Storage>& store, cons
 
 void add_worker_options(CLI::App& app, ServeOptions& o) {
   add_allow_network(app, o.allow_network);
+  add_ca_options(app, o.ca);
   add_number(app, "--concurrency", o.concurrency, 1, 100000, "requests in flight (default 256)");
   add_number(app, "--lease", o.lease, 1, 86400, "seconds a claimed delivery is ours (default 60)");
   add_number(app, "--retention-days", o.retention_days, 0, 36500, "days kept (default 30; 0 keeps everything)");
@@ -131,6 +138,11 @@ int serve(const Context& context, const ServeOptions& o) {
   const ListenAddress address = listen_address("listen", o.listen);
   ServerOptions options = server_options(o);
   fit_descriptor_limit(options);
+  try {
+    check_tls_files(options);
+  } catch (const TlsFileError& e) {
+    throw UsageError(e.what());
+  }
 
   const sigset_t signals = block_stop_signals();
   auto store = context.store();
@@ -147,7 +159,8 @@ int serve(const Context& context, const ServeOptions& o) {
     api_options.on_stored = [&worker] { worker->wake(); };
   }
   HttpServer server(std::make_shared<HttpApi>(*store, api_options), address.host, address.port, options);
-  std::printf("listening on http://%s:%d\n", o.listen.substr(0, o.listen.rfind(':')).c_str(), server.port());
+  std::printf("listening on %s://%s:%d\n", o.tls_cert.empty() ? "http" : "https",
+              o.listen.substr(0, o.listen.rfind(':')).c_str(), server.port());
   std::fflush(stdout);
   const int signal = wait_for_stop_signal(signals);
   if (!o.log.quiet) std::fprintf(stderr, "runhooks serve: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -204,6 +217,12 @@ void add_serve_commands(CLI::App& app, const Context& context, Run& run) {
   add_number(*serve_app, "--header-timeout", s->header_timeout, 1, 3600, "seconds for a request's head (default 10)");
   add_number(*serve_app, "--request-timeout", s->request_timeout, 1, 3600, "seconds for a whole request (default 30)");
   add_number(*serve_app, "--idle-timeout", s->idle_timeout, 1, 3600, "seconds a silent connection stays (default 5)");
+  auto* tls_cert = serve_app->add_option("--tls-cert", s->tls_cert, "serve HTTPS: certificate chain (PEM, server's first)")
+                       ->check(CLI::ExistingFile);
+  auto* tls_key = serve_app->add_option("--tls-key", s->tls_key, "serve HTTPS: the certificate's private key (PEM)")
+                      ->check(CLI::ExistingFile);
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
   add_worker_options(*serve_app, *s);
   serve_app->callback([&context, &run, s] { run = [&context, s] { return serve(context, *s); }; });
 

@@ -6,10 +6,12 @@ namespace runhooks::cli {
 
 Result<std::vector<Delivery>> deliver_now(const std::shared_ptr<Storage>& store,
                                           const std::vector<std::string>& delivery_ids, const NetworkPolicy& policy,
-                                          std::chrono::seconds wait) {
+                                          const CaOptions& ca, std::chrono::seconds wait) {
   if (!delivery_ids.empty()) {  // an empty list would mean "everything"
     WorkerOptions options;
     options.network = policy;
+    options.ca_file = ca.file;
+    options.ca_path = ca.path;
     options.only_deliveries = delivery_ids;
     Worker worker(store, options);
     worker.flush(wait);

@@ -4,6 +4,8 @@
 // claims those ids alone (WorkerOptions::only_deliveries), so that nothing
 // else of the store is sent under this process's network policy.
 
+#include "options.hpp"
+
 #include <runhooks/runhooks.hpp>
 
 #include <chrono>
@@ -13,11 +15,12 @@
 
 namespace runhooks::cli {
 
-/// Sends `delivery_ids` (none: nothing is sent) for up to `wait`, then reads
-/// them back. The error is the store's.
+/// Sends `delivery_ids` (none: nothing is sent) under `policy`, trusting
+/// `ca` over HTTPS, for up to `wait`, then reads them back. The error is the
+/// store's.
 Result<std::vector<Delivery>> deliver_now(const std::shared_ptr<Storage>& store,
                                           const std::vector<std::string>& delivery_ids, const NetworkPolicy& policy,
-                                          std::chrono::seconds wait);
+                                          const CaOptions& ca, std::chrono::seconds wait);
 
 /// One line per delivery: id, hook, status, attempts and the last error
 /// (which names the --allow-network that opens a blocked address).

@@ -58,13 +58,15 @@ const std::map<std::string, const char*> kHelp = {
 USAGE
   runhooks serve [--listen HOST:PORT] [--threads N] [--no-worker] [--allow-network CIDR]...
                  [--concurrency N] [--lease SECONDS] [--retention-days N]
+                 [--ca-file FILE] [--ca-path DIR]
                  [--max-connections N] [--header-timeout SECONDS] [--request-timeout SECONDS]
-                 [--idle-timeout SECONDS]
+                 [--idle-timeout SECONDS] [--tls-cert FILE --tls-key FILE]
 
-Serves GET/POST /webhooks?projectId=P, GET/PUT/DELETE /webhooks/{hookId},
-GET /webhooks/{hookId}/secret, POST /webhooks/{hookId}/secret/rotate and
-GET /openapi.json, with Bearer API keys (see `runhooks keys`). The first line
-printed is `listening on http://HOST:PORT`.
+Serves the management API (hooks and their secrets, deliveries and attempts,
+redelivery, test sends, recovery, /me, /projects, /metrics, /healthz and
+/openapi.json, also under /v1/) and the web console at /console/, with Bearer
+API keys (see `runhooks keys`). The first line printed is `listening on http://HOST:PORT`
+(https:// with --tls-cert).
 
 OPTIONS
   --listen HOST:PORT     address to bind (default 127.0.0.1:8080; port 0 picks a free one)
@@ -72,14 +74,17 @@ OPTIONS
   --no-worker            do not deliver events in this process
   --allow-network CIDR   open a subnet the delivery network policy denies (e.g. 127.0.0.0/8);
                          repeatable
-  --concurrency N, --lease SECONDS, --retention-days N, --log-level, --log-format,
-  --quiet, --log-summary SECONDS
+  --ca-file FILE, --ca-path DIR, --concurrency N, --lease SECONDS, --retention-days N,
+  --log-level, --log-format, --quiet, --log-summary SECONDS
                          the in-process worker's and its log, as for `runhooks worker`
   --max-connections N    open connections at most (default 1024); when full, a new one
                          pushes out the one that has waited longest for its request
   --header-timeout SECONDS   a request's line and headers must arrive within (default 10)
   --request-timeout SECONDS  and the whole request within (default 30)
   --idle-timeout SECONDS     a connection silent this long is closed (default 5)
+  --tls-cert FILE --tls-key FILE
+                         serve HTTPS (TLS 1.2+): the certificate chain, the server's
+                         first, and its unencrypted key, both PEM; read once at start
 
 Requests: HTTP/1.1 keep-alive and pipelining; request line up to 8 KiB (414),
 head up to 16 KiB (431), body up to 64 KiB (413, answered before reading a
@@ -92,8 +97,8 @@ deliveries in flight (10 s) before exiting.
     {"worker", R"(runhooks worker - deliver pending events
 
 USAGE
-  runhooks worker [--allow-network CIDR]... [--concurrency N] [--lease SECONDS]
-                  [--retention-days N] [--metrics-listen HOST:PORT]
+  runhooks worker [--allow-network CIDR]... [--ca-file FILE] [--ca-path DIR] [--concurrency N]
+                  [--lease SECONDS] [--retention-days N] [--metrics-listen HOST:PORT]
                   [--log-level warn|info] [--log-format text|json] [--quiet] [--log-summary SECONDS]
 
 Claims due deliveries from the store, sends them (signed, with retries) until
@@ -103,6 +108,13 @@ postgresql:// store), share a store safely.
 
 OPTIONS
   --allow-network CIDR   open a subnet the network policy denies; repeatable
+  --ca-file FILE         trust the certificate authorities of this PEM bundle for
+                         HTTPS deliveries (receivers with a private CA's certificate),
+                         in place of the default bundle
+  --ca-path DIR          the same from a directory of hashed certificates (openssl
+                         rehash), in place of the default directory. Certificates and
+                         host names are always verified; a file or directory that
+                         cannot be used exits 2 before anything is done
   --concurrency N        requests in flight at once (default 256)
   --lease SECONDS        how long a claimed delivery is this worker's (default
                          60); what a killed worker held is taken over after it
@@ -158,7 +170,8 @@ USAGE
   runhooks hooks rotate-secret ID [--json]   new secret; the old one signs for 24 h more
   runhooks hooks enable ID [--json]
   runhooks hooks disable ID [--reason TEXT] [--json]
-  runhooks hooks test ID [--event E] [--wait SECONDS] [--allow-network CIDR]... [--json]
+  runhooks hooks test ID [--event E] [--wait SECONDS] [--allow-network CIDR]...
+                         [--ca-file FILE] [--ca-path DIR] [--json]
 
 Events: RUN_START, RUN_FINISH, RUN_TIMEOUT, RUN_CANCELED; none means all.
 --headers is a JSON object string, e.g. '{"Authorization":"Bearer t"}'.
@@ -178,7 +191,8 @@ exit 0 only on a 2xx.
 
 USAGE
   runhooks fire EVENT --project P [--payload FILE|-] [--idempotency-key K] [--wait SECONDS]
-                [--allow-network CIDR]... [--allow-no-hooks] [--json] [RUN FLAGS]
+                [--allow-network CIDR]... [--ca-file FILE] [--ca-path DIR] [--allow-no-hooks]
+                [--json] [RUN FLAGS]
 
 Stores EVENT (RUN_START, RUN_FINISH, RUN_TIMEOUT, RUN_CANCELED) for every
 enabled hook of project P that takes it. The payload (a JSON object, the
@@ -187,6 +201,7 @@ Without --wait the event is only stored: `runhooks worker` or `serve` delivers
 it. With --wait N this process delivers, waits up to N seconds, prints each
 delivery's outcome and exits 0 only if every delivery succeeded. It sends
 only the deliveries of the event it stored: nothing else of the store.
+--allow-network, --ca-file and --ca-path are as for `runhooks worker`.
 
 The payload is checked against the run payload's types (runUrl, buildId,
 groupId strings; tags strings; commit members strings; counts whole numbers,
@@ -228,7 +243,8 @@ redacted) and the response as received; --json prints the API's Attempt objects.
     {"redeliver", R"(runhooks redeliver - send a delivery again
 
 USAGE
-  runhooks redeliver DELIVERY_ID [--wait SECONDS] [--allow-network CIDR]... [--json]
+  runhooks redeliver DELIVERY_ID [--wait SECONDS] [--allow-network CIDR]...
+                     [--ca-file FILE] [--ca-path DIR] [--json]
 
 Makes the delivery pending and due now, whatever its status; a worker sends
 it with the same webhook-id, and records the attempt as manual. With --wait

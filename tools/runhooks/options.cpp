@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <runhooks/transport.hpp>
+
 #include <cctype>
 #include <limits>
 #include <sstream>
@@ -14,6 +16,21 @@ std::string trimmed(const std::string& text) {
   const auto first = text.find_first_not_of(" \t");
   if (first == std::string::npos) return "";
   return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+// Runs the library's check on the option's text; its message, which starts
+// with the field's name, is said after the option's name instead.
+CLI::Validator ca_check(bool directory) {
+  return CLI::Validator(
+      [directory](std::string& text) -> std::string {
+        if (text.empty()) return directory ? "needs a directory" : "needs a file";
+        auto checked = directory ? check_ca_trust("", text) : check_ca_trust(text, "");
+        if (checked) return {};
+        const Error& error = checked.error();
+        return error.message.rfind(error.field + " ", 0) == 0 ? error.message.substr(error.field.size() + 1)
+                                                                : error.message;
+      },
+      directory ? "DIR" : "FILE");
 }
 
 }  // namespace
@@ -54,6 +71,11 @@ CLI::Option* add_repeatable(CLI::App& app, const std::string& name, std::vector<
 
 CLI::Option* add_allow_network(CLI::App& app, std::vector<std::string>& cidrs) {
   return add_repeatable(app, "--allow-network", cidrs, "open a subnet the delivery network policy denies");
+}
+
+void add_ca_options(CLI::App& app, CaOptions& ca) {
+  app.add_option("--ca-file", ca.file, "trust the CAs of this PEM bundle for HTTPS deliveries")->check(ca_check(false));
+  app.add_option("--ca-path", ca.path, "trust the CAs of this directory of hashed certificates")->check(ca_check(true));
 }
 
 NetworkPolicy network_policy(const std::vector<std::string>& cidrs) {

@@ -34,6 +34,18 @@ CLI::Option* add_number(CLI::App& app, const std::string& name, std::int64_t& va
 /// `--allow-network CIDR`, repeatable, into `cidrs`.
 CLI::Option* add_allow_network(CLI::App& app, std::vector<std::string>& cidrs);
 
+/// The certificate authorities deliveries over HTTPS trust (a receiver with
+/// a private CA's certificate), in place of libcurl's defaults.
+struct CaOptions {
+  std::string file;  ///< --ca-file FILE: a PEM bundle
+  std::string path;  ///< --ca-path DIR: a directory of hashed certificates
+};
+
+/// `--ca-file FILE` and `--ca-path DIR` into `ca`, checked when parsed as
+/// the worker would check them: a usage error naming the option and why
+/// (e.g. "--ca-file: '/x.pem' cannot be read: No such file or directory").
+void add_ca_options(CLI::App& app, CaOptions& ca);
+
 /// A repeatable option taking one value per occurrence (`--project P --project Q`).
 CLI::Option* add_repeatable(CLI::App& app, const std::string& name, std::vector<std::string>& values,
                             const std::string& description);

@@ -59,20 +59,45 @@ class Receiver:
         self.server.server_close()
 
 
+def make_certificates(directory):
+    """A CA and a server certificate for 127.0.0.1 signed by it (RSA-2048,
+    made with the openssl command line). Returns the paths of the CA
+    certificate, the server's certificate and its key."""
+    def path(name):
+        return os.path.join(directory, name)
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=runhooks test CA",
+            "-keyout", path("ca.key"), "-out", path("ca.pem"))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", path("server.key"), "-out", path("server.csr"))
+    with open(path("server.ext"), "w") as ext:
+        ext.write("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+            "-CAcreateserial", "-days", "2", "-extfile", path("server.ext"), "-out", path("server.pem"))
+    return path("ca.pem"), path("server.pem"), path("server.key")
+
+
 class Serve:
     """`runhooks serve` (with its worker, loopback allowed) on a fresh SQLite
-    store in a temporary directory; `base` is its http://127.0.0.1:PORT."""
+    store in a temporary directory; `base` is its http://127.0.0.1:PORT, or
+    https:// when `extra` holds --tls-cert and --tls-key."""
 
-    def __init__(self, cli):
+    def __init__(self, cli, *extra):
         self.cli = cli
         self.dir = tempfile.TemporaryDirectory()
         self.store = "sqlite:" + os.path.join(self.dir.name, "runhooks.db")
         self.process = subprocess.Popen(
-            [cli, "--store", self.store, "serve", "--listen", "127.0.0.1:0", "--allow-network", "127.0.0.0/8"],
+            [cli, "--store", self.store, "serve", "--listen", "127.0.0.1:0", "--allow-network", "127.0.0.0/8",
+             *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.process.stdout.readline()
-        assert line.startswith("listening on http://"), line
-        self.base = "http://127.0.0.1:%s" % line.strip().rsplit(":", 1)[1]
+        scheme = "https" if "--tls-cert" in extra else "http"
+        assert line.startswith("listening on %s://" % scheme), line
+        self.port = int(line.strip().rsplit(":", 1)[1])
+        self.base = "%s://127.0.0.1:%d" % (scheme, self.port)
 
     def key(self, *scope):
         """A new API key (`--all-projects`, or `--project P [--read-only]`)."""

@@ -29,14 +29,26 @@ constexpr auto kLinger = std::chrono::seconds(1);
 }  // namespace
 
 Connection::Connection(boost::asio::ip::tcp::socket socket, ServerContext& server)
-    : socket_(std::move(socket)), server_(server), buffer_(server.options.max_header_bytes + kReadChunk) {}
+    : stream_(std::move(socket), server.tls),
+      server_(server), buffer_(server.options.max_header_bytes + kReadChunk) {}
 
 void Connection::start() {
   request_start_ = Clock::now();
   new_parser();
   const auto& options = server_.options;
   deadline_ = request_start_ + std::min(options.idle_timeout, options.header_timeout);
+  if (stream_.encrypted()) return handshake();
   read_more();
+}
+
+// The TLS handshake counts toward the first request's head: it must end
+// within the same deadline, and a connection in it may be pushed out.
+void Connection::handshake() {
+  stream_.async_handshake([self = shared_from_this()](const error_code& error) {
+    if (self->state_ == State::closed) return;
+    if (error) return self->close();  // not TLS, or a certificate the client refused
+    self->read_more();
+  });
 }
 
 bool Connection::evictable() const {
@@ -48,8 +60,7 @@ void Connection::close() {
   const auto keep = shared_from_this();  // the table may hold the last reference
   state_ = State::closed;
   deadline_ = Clock::time_point::max();
-  error_code ignored;
-  socket_.close(ignored);
+  stream_.close();
   server_.table.remove(*this);
 }
 
@@ -58,12 +69,10 @@ void Connection::close_if_idle() {
 }
 
 void Connection::refuse_for_lack_of_room() {
-  const std::string text = response_text(Refusal{503, "Server busy: every connection is in use"});
-  error_code ignored;
-  socket_.non_blocking(true, ignored);
-  socket_.write_some(boost::asio::buffer(text), ignored);  // best effort: a fresh socket has room
+  // Best effort: a fresh socket has room. A TLS client is closed unanswered.
+  stream_.write_now_if_plain(response_text(Refusal{503, "Server busy: every connection is in use"}));
   state_ = State::closed;
-  socket_.close(ignored);
+  stream_.close();
 }
 
 void Connection::new_parser() {
@@ -80,7 +89,7 @@ void Connection::new_parser() {
 void Connection::read_more() {
   if (buffer_.size() >= buffer_.max_size()) return refuse(refusal_for(http::error::header_limit, server_.options));
   const auto space = buffer_.prepare(std::min(kReadChunk, buffer_.max_size() - buffer_.size()));
-  socket_.async_read_some(space, [self = shared_from_this()](const error_code& error, std::size_t bytes) {
+  stream_.async_read_some(space, [self = shared_from_this()](const error_code& error, std::size_t bytes) {
     self->on_read(error, bytes);
   });
 }
@@ -197,8 +206,8 @@ bool Connection::on_head() {
   if (head_->expects_continue && !parser_->is_done() && buffer_.size() == 0) {
     state_ = State::writing;
     deadline_ = Clock::now() + server_.options.write_timeout;
-    boost::asio::async_write(socket_, boost::asio::buffer(kContinue, sizeof kContinue - 1),
-                             [self = shared_from_this()](const error_code& error, std::size_t) {
+    stream_.async_write(boost::asio::buffer(kContinue, sizeof kContinue - 1),
+                        [self = shared_from_this()](const error_code& error, std::size_t) {
                                if (self->state_ == State::closed) return;
                                if (error || self->server_.stopping) return self->close();
                                self->state_ = State::reading;
@@ -257,8 +266,8 @@ void Connection::send(std::string text, bool close_after) {
   close_after_send_ = close_after;
   deadline_ = Clock::now() + server_.options.write_timeout;
   out_ = std::move(text);
-  boost::asio::async_write(socket_, boost::asio::buffer(out_),
-                           [self = shared_from_this()](const error_code& error, std::size_t) { self->on_sent(error); });
+  stream_.async_write(boost::asio::buffer(out_),
+                      [self = shared_from_this()](const error_code& error, std::size_t) { self->on_sent(error); });
 }
 
 void Connection::on_sent(const error_code& error) {
@@ -290,8 +299,7 @@ void Connection::refuse(const Refusal& refusal) { send(response_text(refusal), t
 void Connection::linger() {
   state_ = State::lingering;
   deadline_ = Clock::now() + kLinger;
-  error_code ignored;
-  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.shutdown_send();
   drain();
 }
 

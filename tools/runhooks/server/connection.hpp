@@ -4,6 +4,7 @@
 // thread, writes the answer, and keeps the deadlines of ServerOptions.
 // Everything but HttpApi::handle runs on the server's I/O thread.
 
+#include "server/client_stream.hpp"
 #include "server/request_head.hpp"
 #include "server/server_options.hpp"
 
@@ -11,6 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -35,6 +37,7 @@ struct ServerContext {
   const ServerOptions& options;
   boost::asio::thread_pool& handlers;
   ConnectionTable& table;
+  boost::asio::ssl::context* tls = nullptr;  ///< set: connections speak HTTPS
   bool stopping = false;  ///< I/O thread only: answer what is in hand, then close
   std::atomic<int> busy_handlers{0};  ///< handler threads inside HttpApi::handle
 };
@@ -65,6 +68,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   enum class State { waiting, reading, handling, writing, lingering, closed };
 
+  void handshake();
   void read_more();
   void on_read(const boost::system::error_code& error, std::size_t bytes);
   void parse();
@@ -85,7 +89,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_reading_deadline();
   void new_parser();
 
-  boost::asio::ip::tcp::socket socket_;
+  ClientStream stream_;
   ServerContext& server_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

@@ -5,6 +5,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -35,15 +37,47 @@ void* abandoned_server = nullptr;
 
 void close_on_exec(int fd) { ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXEC); }
 
+// The TLS settings of an HTTPS server, or nothing for plain HTTP. Throws
+// TlsFileError naming the file that cannot be used.
+std::optional<asio::ssl::context> tls_context(const ServerOptions& options) {
+  if (options.tls_certificate_file.empty() && options.tls_private_key_file.empty()) return std::nullopt;
+  if (options.tls_certificate_file.empty() || options.tls_private_key_file.empty()) {
+    throw TlsFileError("HTTPS needs both a certificate (--tls-cert) and its private key (--tls-key)");
+  }
+  std::optional<asio::ssl::context> tls(std::in_place, asio::ssl::context::tls_server);
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                   asio::ssl::context::single_dh_use);
+  error_code error;
+  tls->use_certificate_chain_file(options.tls_certificate_file, error);
+  if (error) {
+    throw TlsFileError("--tls-cert: cannot use '" + options.tls_certificate_file + "' (" + error.message() +
+                             "): it needs PEM certificates, the server's first");
+  }
+  tls->use_private_key_file(options.tls_private_key_file, asio::ssl::context::pem, error);
+  if (error) {
+    throw TlsFileError("--tls-key: cannot use '" + options.tls_private_key_file + "' (" + error.message() +
+                             "): it needs the certificate's private key, unencrypted PEM");
+  }
+  if (::SSL_CTX_check_private_key(tls->native_handle()) != 1) {
+    throw TlsFileError("--tls-key: '" + options.tls_private_key_file + "' is not the key of the certificate in '" +
+                             options.tls_certificate_file + "'");
+  }
+  return tls;
+}
+
 }  // namespace
+
+void check_tls_files(const ServerOptions& options) { tls_context(options); }
 
 struct HttpServer::Impl {
   Impl(std::shared_ptr<HttpApi> api_in, ServerOptions options_in)
       : api(std::move(api_in)),
         options(std::move(options_in)),
+        tls(tls_context(options)),
         handlers(static_cast<std::size_t>(options.threads)),
         table(options.max_connections),
-        context{io, *api, options, handlers, table},
+        context{io, *api, options, handlers, table, tls ? &*tls : nullptr},
         acceptor(io),
         sweep_timer(io),
         retry_timer(io) {}
@@ -151,6 +185,7 @@ struct HttpServer::Impl {
 
   std::shared_ptr<HttpApi> api;
   ServerOptions options;
+  std::optional<asio::ssl::context> tls;
   asio::io_context io{1};
   asio::thread_pool handlers;
   ConnectionTable table;

@@ -11,14 +11,28 @@
 #include <runhooks/http_api.hpp>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace runhooks::cli {
 
+/// ServerOptions' certificate or key cannot be used (the message names the
+/// option and the file).
+class TlsFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Throws TlsFileError unless the options name no TLS files, or a
+/// certificate chain and its key that a server can use.
+void check_tls_files(const ServerOptions& options);
+
 class HttpServer {
  public:
-  /// Listens on `host:port` (IPv4 or IPv6 literal; port 0 picks a free one).
-  /// Throws std::runtime_error when it cannot.
+  /// Listens on `host:port` (IPv4 or IPv6 literal; port 0 picks a free one),
+  /// over TLS when the options name a certificate. Throws TlsFileError for
+  /// a certificate or key it cannot use, std::runtime_error when it cannot
+  /// listen.
   HttpServer(std::shared_ptr<HttpApi> api, const std::string& host, int port, ServerOptions options = {});
   /// Stops, as stop() does.
   ~HttpServer();

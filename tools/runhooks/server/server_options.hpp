@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 namespace runhooks::cli {
 
@@ -35,6 +36,11 @@ struct ServerOptions {
   /// Bodies over this are answered 413 (401 without a valid key) without
   /// being read further, and the connection closed.
   std::size_t max_body_bytes = 64 * 1024;
+  /// HTTPS when both are set: the certificate chain (PEM, the server's
+  /// certificate first) and its private key (PEM, unencrypted). TLS 1.2 at
+  /// least; the handshake counts toward header_timeout.
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
 };
 
 }  // namespace runhooks::cli
