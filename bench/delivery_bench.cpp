@@ -4,12 +4,30 @@
 //   delivery_bench serial URL N
 //       a plain serial loop making a new libcurl handle per request (what
 //       users write by hand).
-//   delivery_bench multi URL N [CONCURRENCY [THREADS]]
+//   delivery_bench multi URL N [CONCURRENCY [THREADS [BODY_FILE [shaped]]]]
 //       a plain libcurl multi loop reusing handles (THREADS of them side by
-//       side, sharing N and CONCURRENCY): the transport's ceiling.
-//   delivery_bench throughput STORE URL_PREFIX HOOKS EVENTS [CONCURRENCY [THREADS]]
+//       side, sharing N and CONCURRENCY): the transport's ceiling. Posts the
+//       small event's JSON, or BODY_FILE's bytes ("" for the small one).
+//       `shaped`: with runhooks' header fields, timeouts and header capture
+//       (see multi_loop). Also the process's CPU time per request.
+//   delivery_bench throughput STORE URL_PREFIX HOOKS EVENTS [CONCURRENCY [THREADS [wire]]]
 //       runhooks: HOOKS hooks at URL_PREFIX0..N, EVENTS events stored first
-//       (not timed), then the notifier delivers all HOOKS x EVENTS.
+//       (not timed), then the notifier delivers all HOOKS x EVENTS. `wire`:
+//       the events carry the full wire-format payload (see `fill`) instead
+//       of the small one. Also the process's CPU time per delivery.
+//   delivery_bench transport URL_PREFIX N CONCURRENCY BODY_FILE [PATHS [REFILL]]
+//       runhooks' own libcurl transport (make_curl_transport) alone, driven
+//       like the bare loop: N POSTs of BODY_FILE with the delivery request's
+//       six header fields, CONCURRENCY in flight, to URL_PREFIX0..PATHS-1 in
+//       turn (PATHS 1: URL_PREFIX0 only); new requests are started once
+//       REFILL of them have completed (1: at once, as the bare loop; the
+//       worker claims when a quarter of its room is free). CPU per request.
+//   delivery_bench fill STORE PROJECT EVENTS BODY_OUT
+//       stores EVENTS RUN_FINISH events with the full wire-format payload
+//       (docs/wire-format.md section 4: every member set, 494 bytes, the
+//       same size for each) for the hooks PROJECT already has (made with
+//       `runhooks hooks create`), and writes event 0's payload to BODY_OUT,
+//       for wrk and the bare loop to post (bench/worker_bench.sh).
 //   delivery_bench notify STORE HOOKS COUNT [RATE]
 //       notify() latency, p50/p99, an event fanning out to HOOKS hooks;
 //       back to back, or RATE notifies per second.
@@ -85,6 +103,53 @@ runhooks::RunEvent event(int i) {
   return e;
 }
 
+// A RUN_FINISH with every member of the wire format's payload set, as in
+// docs/wire-format.md section 4; its size does not depend on i (fixed-width
+// run URL and build id), so every body is as long as the one wrk posts.
+runhooks::RunEvent wire_event(int i) {
+  char run[17];
+  std::snprintf(run, sizeof run, "%016llx", 0x950a13c3edf4f28bULL + static_cast<unsigned long long>(i));
+  runhooks::RunEvent e;
+  e.type = runhooks::EventType::run_finish;
+  e.run_url = std::string("https://ci.example.com/run/") + run;
+  e.build_id = std::string("demo-build-") + run;
+  e.group_id = "chrome";
+  e.tags = {"nightly", "e2e"};
+  e.commit.sha = "5a7edc9a156e417068060d67109021351fc7d9b8";
+  e.commit.branch = "feature-A";
+  e.commit.author_name = "John Doe";
+  e.commit.author_email = "john@doe.com";
+  e.commit.message = "feat: change button color";
+  e.commit.remote_origin = "https://git.example.com/org/repo.git";
+  e.commit.default_branch = "main";
+  e.overall = 12;
+  e.passes = 10;
+  e.failures = 1;
+  e.skipped = 1;
+  e.retries = 2;
+  e.flaky = 1;
+  return e;
+}
+
+// CPU seconds (user + system, every thread) of this process so far.
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "cannot read %s\n", path.c_str());
+    std::exit(1);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 std::shared_ptr<runhooks::Storage> open(const std::string& uri) {
   return check(runhooks::open_storage(uri), "open store");
 }
@@ -110,9 +175,9 @@ runhooks::NotifierOptions bench_options(std::size_t concurrency, std::size_t thr
   return o;
 }
 
-void enqueue_events(const std::shared_ptr<runhooks::Storage>& store, int events) {
+void enqueue_events(const std::shared_ptr<runhooks::Storage>& store, int events, bool wire = false) {
   runhooks::Publisher producer(store);  // stores only: the benchmark's worker delivers
-  for (int i = 0; i < events; ++i) check(producer.notify("bench", event(i)), "notify");
+  for (int i = 0; i < events; ++i) check(producer.notify("bench", wire ? wire_event(i) : event(i)), "notify");
 }
 
 double percentile(std::vector<double> values, double p) {
@@ -146,14 +211,41 @@ int serial(const std::string& url, int n) {
 // what the transport alone can do, without storage, signing or bookkeeping.
 // One libcurl multi loop: n POSTs of body to url, concurrency at a time,
 // handles reused. Returns how many succeeded.
-int multi_loop(const std::string& url, const std::string& body, int n, int concurrency) {
+// shaped: the request as runhooks' transport sends it — its six header
+// fields (fixed values of the same length) and `Expect:`, its timeouts, and
+// the answer's header lines kept — to tell libcurl's cost of that shape from
+// the rest of a delivery.
+int multi_loop(const std::string& url, const std::string& body, int n, int concurrency, bool shaped = false) {
   CURLM* m = curl_multi_init();
   curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  if (shaped) {
+    for (const char* line : {"User-Agent: runhooks/0.3.0", "x-timestamp: 1795759200123",
+                             "webhook-id: msg_0193a5e2-7c4b-7d21-8a9f-3c2b1d0e4f5a",
+                             "webhook-timestamp: 1795759200",
+                             "webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "Expect:"}) {
+      headers = curl_slist_append(headers, line);
+    }
+  }
+  std::vector<std::string> kept;
   auto start_one = [&](CURL* h) {
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t c, void*) { return s * c; });
+    if (shaped) {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+      curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+      curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 15000L);
+      curl_easy_setopt(h, CURLOPT_HEADERDATA, &kept);
+      curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, +[](char* data, size_t s, size_t c, void* user) {
+        auto* lines = static_cast<std::vector<std::string>*>(user);
+        if (lines->size() > 64) lines->clear();
+        lines->emplace_back(data, s * c);
+        return s * c;
+      });
+    }
     curl_multi_add_handle(m, h);
   };
   int started = 0, done = 0, ok = 0;
@@ -180,39 +272,47 @@ int multi_loop(const std::string& url, const std::string& body, int n, int concu
 // THREADS loops side by side, each n / threads requests and concurrency /
 // threads connections: the most libcurl itself delivers on this machine,
 // to set runhooks' figures (one delivery thread per loop) against.
-int multi(const std::string& url, int n, int concurrency, int threads) {
-  const std::string body = runhooks::to_json(event(0));
+int multi(const std::string& url, int n, int concurrency, int threads, const std::string& body_file, bool shaped) {
+  const std::string body = body_file.empty() ? runhooks::to_json(event(0)) : read_file(body_file);
   std::atomic<int> ok{0};
+  const double cpu0 = cpu_seconds();
   const auto t0 = Clock::now();
   std::vector<std::thread> loops;
   for (int t = 0; t < threads; ++t) {
-    loops.emplace_back([&] { ok += multi_loop(url, body, n / threads, concurrency / threads); });
+    loops.emplace_back([&] { ok += multi_loop(url, body, n / threads, concurrency / threads, shaped); });
   }
   for (std::thread& loop : loops) loop.join();
   const double elapsed = seconds_since(t0);
+  const double cpu = cpu_seconds() - cpu0;
   const int total = n / threads * threads;
-  std::printf("mode=multi threads=%d requests=%d ok=%d concurrency=%d seconds=%.3f rate=%.0f\n", threads, total,
-              ok.load(), concurrency, elapsed, total / elapsed);
+  std::printf("mode=multi threads=%d requests=%d ok=%d concurrency=%d body_bytes=%zu%s seconds=%.3f rate=%.0f "
+              "cpu_s=%.3f cpu_us_per_request=%.1f\n",
+              threads, total, ok.load(), concurrency, body.size(), shaped ? " shaped=1" : "", elapsed, total / elapsed,
+              cpu, 1e6 * cpu / total);
   return ok == total ? 0 : 1;
 }
 
 int throughput(const std::string& uri, const std::string& prefix, int hooks, int events, std::size_t concurrency,
-               std::size_t threads) {
+               std::size_t threads, bool wire) {
   auto store = open(uri);
   create_hooks(store, prefix, hooks);
-  enqueue_events(store, events);
+  enqueue_events(store, events, wire);
   const long rss_before = peak_rss_kb();
+  const double cpu0 = cpu_seconds();
   const auto start = Clock::now();
   runhooks::Notifier notifier(store, bench_options(concurrency / threads, threads));
   const auto flushed = notifier.flush(std::chrono::minutes(10));
   const double elapsed = seconds_since(start);
+  const double cpu = cpu_seconds() - cpu0;
   const auto stats = notifier.stats();
   const double total = static_cast<double>(hooks) * events;
   std::printf("mode=throughput threads=%zu store=%s hooks=%d events=%d deliveries=%.0f succeeded=%llu failed=%llu "
-              "seconds=%.3f rate=%.0f idle=%d peak_rss_kb=%ld (before delivery %ld)\n",
+              "seconds=%.3f rate=%.0f cpu_s=%.3f cpu_us_per_delivery=%.1f%s idle=%d peak_rss_kb=%ld "
+              "(before delivery %ld)\n",
               threads, uri.substr(0, uri.find(':')).c_str(), hooks, events, total,
               static_cast<unsigned long long>(stats.succeeded), static_cast<unsigned long long>(stats.failed),
-              elapsed, static_cast<double>(stats.succeeded) / elapsed,
+              elapsed, static_cast<double>(stats.succeeded) / elapsed, cpu,
+              1e6 * cpu / std::max(1.0, static_cast<double>(stats.succeeded)), wire ? " payload=wire" : "",
               flushed == runhooks::FlushResult::idle, peak_rss_kb(), rss_before);
   return stats.succeeded == static_cast<std::uint64_t>(total) ? 0 : 1;
 }
@@ -393,6 +493,68 @@ int purge(const std::string& uri, int hooks, int events) {
   return purged == static_cast<std::size_t>(events) ? 0 : 1;
 }
 
+// The transport without the worker: what libcurl costs as runhooks drives
+// it (its options, header list, capture of the answer, Transfer objects),
+// against the bare loop of `multi ... shaped`.
+int transport_loop(const std::string& prefix, int n, int concurrency, const std::string& body_file, int paths,
+                   int refill) {
+  const std::string body = read_file(body_file);
+  runhooks::CurlTransportOptions options;
+  (void)options.network.allow("127.0.0.0/8");
+  auto transport = runhooks::make_curl_transport(options);
+  const runhooks::HeaderList headers = {
+      {"Content-Type", "application/json"},
+      {"User-Agent", "runhooks/0.3.0"},
+      {"x-timestamp", "1795759200123"},
+      {"webhook-id", "msg_0193a5e2-7c4b-7d21-8a9f-3c2b1d0e4f5a"},
+      {"webhook-timestamp", "1795759200"},
+      {"webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="}};
+  std::vector<std::string> urls;
+  for (int i = 0; i < std::max(1, paths); ++i) urls.push_back(prefix + std::to_string(i));
+  int started = 0, done = 0, ok = 0, completed_since_refill = 0;
+  auto start_one = [&] {
+    runhooks::HttpRequest request{urls[static_cast<std::size_t>(started) % urls.size()], headers, body};
+    ++started;
+    transport->send(std::move(request), [&](runhooks::HttpResult result) {
+      ++done;
+      ++completed_since_refill;
+      if (result.error_class == runhooks::AttemptErrorClass::none) ++ok;
+    });
+  };
+  const double cpu0 = cpu_seconds();
+  const auto t0 = Clock::now();
+  while (started < n && started < concurrency) start_one();
+  while (done < n) {
+    transport->poll(std::chrono::milliseconds(100));
+    if (completed_since_refill >= refill) {
+      completed_since_refill = 0;
+      while (started < n && started - done < concurrency) start_one();
+    }
+  }
+  const double elapsed = seconds_since(t0);
+  const double cpu = cpu_seconds() - cpu0;
+  std::printf("mode=transport requests=%d ok=%d concurrency=%d paths=%d refill=%d body_bytes=%zu seconds=%.3f "
+              "rate=%.0f cpu_s=%.3f cpu_us_per_request=%.1f\n",
+              n, ok, concurrency, std::max(1, paths), refill, body.size(), elapsed, n / elapsed, cpu, 1e6 * cpu / n);
+  return ok == n ? 0 : 1;
+}
+
+// Fills an outbox for `runhooks worker` (bench/worker_bench.sh): the hooks
+// are the CLI's; the events carry the wire format's full payload.
+int fill(const std::string& uri, const std::string& project, int events, const std::string& body_out) {
+  auto store = open(uri);
+  const double cpu0 = cpu_seconds();
+  const auto start = Clock::now();
+  runhooks::Publisher producer(store);
+  std::size_t deliveries = 0;
+  for (int i = 0; i < events; ++i) deliveries += check(producer.notify(project, wire_event(i)), "notify").delivery_ids.size();
+  const std::string body = runhooks::to_json(wire_event(0));
+  std::ofstream(body_out, std::ios::binary) << body;
+  std::printf("mode=fill events=%d deliveries=%zu body_bytes=%zu seconds=%.3f cpu_s=%.3f\n", events, deliveries,
+              body.size(), seconds_since(start), cpu_seconds() - cpu0);
+  return deliveries > 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -402,10 +564,14 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const std::string mode = arg(0);
   if (mode == "serial") return serial(arg(1), num(2, 2000));
-  if (mode == "multi") return multi(arg(1), num(2, 100000), num(3, 64), std::max(1, num(4, 1)));
+  if (mode == "multi") return multi(arg(1), num(2, 100000), num(3, 64), std::max(1, num(4, 1)), arg(5), arg(6) == "shaped");
   if (mode == "throughput") {
     return throughput(arg(1), arg(2), num(3, 64), num(4, 500), static_cast<std::size_t>(num(5, 64)),
-                      static_cast<std::size_t>(std::max(1, num(6, 1))));
+                      static_cast<std::size_t>(std::max(1, num(6, 1))), arg(7) == "wire");
+  }
+  if (mode == "fill") return fill(arg(1), arg(2), num(3, 500), arg(4));
+  if (mode == "transport") {
+    return transport_loop(arg(1), num(2, 100000), num(3, 64), arg(4), num(5, 1), std::max(1, num(6, 1)));
   }
   if (mode == "notify") return notify_latency(arg(1), num(2, 10), num(3, 10000), num(4, 0));
   if (mode == "latency") {

@@ -131,5 +131,10 @@ if [[ -x "$cli" ]] && command -v wrk >/dev/null; then
     RUNHOOKS_KEY=$key run wrk -t2 -c16 -d"${wrk_secs}s" -s bench/post_hooks.lua "http://127.0.0.1:$mhd_port"
   fi
 fi
+# The shipped `runhooks worker` against the bare libcurl loop and wrk, on an
+# nginx of its own (issue 15; its own results file too).
+if [[ -x "$cli" ]] && command -v wrk >/dev/null; then
+  if [[ $smoke -eq 1 ]]; then run bash bench/worker_bench.sh --smoke "$bin"; else run bash bench/worker_bench.sh "$bin"; fi
+fi
 [[ -x "$bin/registry_bench" && $smoke -eq 0 ]] && run "$bin/registry_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 echo "results: $log"
