@@ -31,6 +31,8 @@
 //   delivery_bench notify STORE HOOKS COUNT [RATE]
 //       notify() latency, p50/p99, an event fanning out to HOOKS hooks;
 //       back to back, or RATE notifies per second.
+//   delivery_bench notify_threads STORE HOOKS COUNT THREADS
+//       notifies per second from THREADS threads at once (group commit).
 //   delivery_bench latency STORE HEALTHY_URL HOOKS HOLE_URL HOLE_PERCENT EVENTS [CONCURRENCY]
 //       healthy deliveries' latency (p50/p99) while HOLE_PERCENT % of the
 //       hooks point at a black hole; also throughput.
@@ -404,6 +406,32 @@ int notify_latency(const std::string& uri, int hooks, int count, int rate) {
   return 0;
 }
 
+// Notifies per second from `threads` threads at once into one store (each
+// notify its own event to `hooks` hooks): what group commit buys.
+int notify_threads(const std::string& uri, int hooks, int count, int threads) {
+  auto store = open(uri);
+  create_hooks(store, "http://127.0.0.1:9/h", hooks);
+  runhooks::Publisher notifier(store);
+  std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
+  const auto start = Clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (int i = next++; i < count; i = next++) {
+        auto receipt = notifier.notify("bench", event(i));
+        if (!receipt || receipt->delivery_ids.size() != static_cast<std::size_t>(hooks)) failed = true;
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  const double elapsed = seconds_since(start);
+  if (failed) return 1;
+  std::printf("mode=notify_threads store=%s hooks=%d count=%d threads=%d seconds=%.3f rate=%.0f\n",
+              uri.substr(0, uri.find(':')).c_str(), hooks, count, threads, elapsed, count / elapsed);
+  return 0;
+}
+
 int latency(const std::string& uri, const std::string& healthy, int hooks, const std::string& hole,
             int hole_percent, int events, std::size_t concurrency) {
   auto store = open(uri);
@@ -574,6 +602,7 @@ int main(int argc, char** argv) {
     return transport_loop(arg(1), num(2, 100000), num(3, 64), arg(4), num(5, 1), std::max(1, num(6, 1)));
   }
   if (mode == "notify") return notify_latency(arg(1), num(2, 10), num(3, 10000), num(4, 0));
+  if (mode == "notify_threads") return notify_threads(arg(1), num(2, 10), num(3, 10000), num(4, 8));
   if (mode == "latency") {
     return latency(arg(1), arg(2), num(3, 100), arg(4), num(5, 20), num(6, 100), static_cast<std::size_t>(num(7, 256)));
   }

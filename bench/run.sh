@@ -83,6 +83,9 @@ for threads in 1 2; do
 done
 run "$bin/delivery_bench" notify "sqlite:$work/notify.db" 10 "$notify_n"
 run "$bin/delivery_bench" notify "sqlite:$work/notify-paced.db" 10 "$notify_n" 1000
+for threads in 1 8; do
+  run "$bin/delivery_bench" notify_threads "sqlite:$work/notify-t$threads.db" 10 "$notify_n" "$threads"
+done
 # The same with every commit synced to the disk (StorageOptions::sqlite_synchronous).
 run "$bin/delivery_bench" notify "sqlite:$work/notify-full.db?synchronous=full" 10 "$notify_n"
 run "$bin/delivery_bench" notify memory: 10 "$notify_n"
@@ -111,6 +114,10 @@ fi
 
 # The management API over HTTP (issue 4): runhooks serve on SQLite, wrk at 16 connections.
 cli=${CLI_BIN:-$(dirname "$bin")/tools/runhooks/runhooks}
+# Notify -> a receiver's first byte at 1,000 events/s (issue 15): the
+# in-process worker, and a separate `runhooks worker` on the same file.
+run "$bin/wake_latency" inprocess "$work/wake.db" 1000 "$((lat_events * 100))"
+[[ -x "$cli" ]] && run "$bin/wake_latency" cross "$work/wake-cross.db" 1000 "$((lat_events * 100))" "$cli"
 if [[ -x "$cli" ]] && command -v wrk >/dev/null; then
   api_store="sqlite:$work/api.db"
   key=$("$cli" --store "$api_store" keys create --all-projects --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')

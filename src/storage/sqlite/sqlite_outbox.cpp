@@ -101,10 +101,36 @@ Result<std::vector<std::string>> store_event(SqliteConnection& db, const OutboxE
 }  // namespace
 
 Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
-  std::lock_guard lock(mutex_);
-  auto tx = Transaction::begin(*connection_, Kind::immediate);
-  if (!tx) return std::move(tx).error();
+  return enqueues_.submit(event, [this](std::vector<EnqueueBatch::Entry*>& batch) { write_enqueues(batch); });
+}
 
+// Every queued event in one transaction, in order. An event refused before
+// it wrote anything (an idempotency key or an event id already taken) is
+// answered alone; a failure after a write, or of the commit, fails the whole
+// batch, rolled back: none of its events was stored.
+void SqliteStorage::write_enqueues(std::vector<EnqueueBatch::Entry*>& batch) noexcept {
+  const auto fail_all = [&batch](const Error& error) {
+    for (EnqueueBatch::Entry* entry : batch) entry->response = error;
+  };
+  try {
+    std::lock_guard lock(mutex_);
+    auto tx = Transaction::begin(*connection_, Kind::immediate);
+    if (!tx) return fail_all(tx.error());
+    for (EnqueueBatch::Entry* entry : batch) {
+      bool wrote = false;
+      auto result = enqueue_one(*entry->request, wrote);
+      if (!result && wrote) return fail_all(result.error());  // tx rolls back
+      entry->response = std::move(result);
+    }
+    if (auto committed = tx->commit(); !committed) return fail_all(committed.error());
+  } catch (const std::exception& e) {
+    fail_all(Error{ErrorCode::internal, {}, std::string("enqueue: ") + e.what()});
+  } catch (...) {
+    fail_all(Error{ErrorCode::internal, {}, "enqueue: unknown exception"});
+  }
+}
+
+Result<EnqueueResult> SqliteStorage::enqueue_one(const OutboxEvent& event, bool& wrote) {
   if (!event.idempotency_key.empty()) {
     auto seen = connection_->prepare(
         "SELECT event_id, event_type, payload FROM events WHERE project_id = ?1 AND idempotency_key = ?2 "
@@ -124,6 +150,13 @@ Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
       return result;
     }
   }
+  // Refused before anything is written, so the rest of a batch goes on.
+  auto taken = connection_->prepare("SELECT 1 FROM events WHERE event_id = ?1");
+  if (!taken) return std::move(taken).error();
+  taken->bind(1, event.event_id);
+  auto exists = taken->step();
+  if (!exists) return std::move(exists).error();
+  if (*exists) return event_exists();
 
   auto targets = connection_->prepare(
       "SELECT hook_id FROM hooks WHERE project_id = ?1 AND enabled = 1 "
@@ -134,9 +167,9 @@ Result<EnqueueResult> SqliteStorage::enqueue(const OutboxEvent& event) {
       read_all<std::string>(*targets, [](const Statement& row) { return row.column_text(0); });
   if (!hook_ids) return std::move(hook_ids).error();
 
+  wrote = true;
   auto ids = store_event(*connection_, event, *hook_ids, AttemptTrigger::scheduled);
   if (!ids) return std::move(ids).error();
-  if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return EnqueueResult{event.event_id, std::move(*ids), false};
 }
 

@@ -52,7 +52,7 @@ Result<std::shared_ptr<Storage>> SqliteStorage::open(const std::string& path, bo
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  std::shared_ptr<SqliteStorage> storage(new SqliteStorage(std::move(*connection)));
+  std::shared_ptr<SqliteStorage> storage(new SqliteStorage(std::move(*connection), options.busy_timeout));
   if (!read_only) {
     storage->checkpointer_ =
         std::make_unique<WalCheckpointer>(path, options, storage->connection_->handle(), storage->mutex_);
@@ -237,6 +237,86 @@ Result<void> SqliteStorage::delete_api_key(std::string_view key_id) {
   if (auto done = stmt->run(); !done) return done;
   if (connection_->changes() == 0) return api_key_not_found();
   return {};
+}
+
+// ---- Wake-ups across processes ----------------------------------------------------
+//
+// Another process's notify reaches this one's workers as writes to the file
+// (WalWatcher, inotify). So do this Storage's own commits — every claim and
+// every batch of completions — which must not wake its own worker: each
+// would cost the loop an iteration and a claim transaction that finds
+// nothing. PRAGMA data_version on this Storage's connection tells them apart:
+// it moves when any other connection commits, never for this one's.
+//
+// It cannot tell a commit still being written, though: another connection's
+// frames reach the -wal (and the watcher) before its commit is visible. So
+// when the version has not moved, the write lock settles it: taken without
+// waiting, it proves nobody is writing (and the version read under it is the
+// last); refused, someone is, and the worker, woken, claims once they are
+// done (its claim waits for the lock). Held for microseconds, and only after
+// writes the version did not explain.
+
+Result<std::int64_t> SqliteStorage::data_version() {
+  auto stmt = connection_->prepare("PRAGMA data_version");
+  if (!stmt) return std::move(stmt).error();
+  auto row = stmt->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return Error{ErrorCode::internal, {}, "PRAGMA data_version returned no row"};
+  return stmt->column_int(0);
+}
+
+WalWatcher::Verdict SqliteStorage::judge_writes(std::int64_t& seen) {
+  using Verdict = WalWatcher::Verdict;
+  // Busy: one of this process's transactions is running; ask again shortly
+  // rather than hold up the watcher's stop behind it.
+  std::unique_lock lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return Verdict::retry;
+  auto version = data_version();
+  if (!version) return Verdict::wake;  // cannot tell: a claim will
+  if (*version != seen) {
+    seen = *version;
+    return Verdict::wake;
+  }
+  sqlite3* db = connection_->handle();
+  sqlite3_busy_timeout(db, 0);
+  auto probe = Transaction::begin(*connection_, Transaction::Kind::immediate);
+  sqlite3_busy_timeout(db, static_cast<int>(busy_timeout_.count()));
+  if (!probe) return Verdict::wake;  // another connection is writing (or a read-only store)
+  version = data_version();
+  // The probe wrote nothing; its rollback (the destructor) lets the lock go.
+  if (!version) return Verdict::wake;
+  if (*version == seen) return Verdict::quiet;  // only this Storage wrote
+  seen = *version;
+  return Verdict::wake;
+}
+
+std::shared_ptr<void> SqliteStorage::subscribe_enqueues(std::function<void()> wake) {
+  try {
+    std::string path;
+    std::int64_t seen = 0;
+    {
+      std::lock_guard lock(mutex_);
+      // "" for an in-memory or temporary database: nothing to watch.
+      const char* file = sqlite3_db_filename(connection_->handle(), "main");
+      if (file == nullptr || *file == '\0') return nullptr;
+      path = file;
+      auto version = data_version();
+      if (!version) return nullptr;
+      seen = *version;
+    }
+    // The watcher's thread may outlive this Storage (a subscriber that keeps
+    // its handle longer): it then judges nothing and wakes no one.
+    std::weak_ptr<SqliteStorage> self = weak_from_this();
+    auto check = [self, seen]() mutable {
+      auto storage = self.lock();
+      return storage ? storage->judge_writes(seen) : WalWatcher::Verdict::quiet;
+    };
+    auto watcher = WalWatcher::start(path, std::move(check), std::move(wake));
+    if (!watcher) return nullptr;
+    return std::shared_ptr<void>(std::move(watcher));
+  } catch (...) {
+    return nullptr;  // never into the host: the worker polls
+  }
 }
 
 }  // namespace runhooks::detail

@@ -6,16 +6,18 @@
 
 #include <runhooks/storage.hpp>
 
+#include "storage/group_commit.hpp"
 #include "storage/sqlite/hook_snapshots.hpp"
 #include "storage/sqlite/sqlite_connection.hpp"
 #include "storage/sqlite/wal_checkpointer.hpp"
+#include "storage/sqlite/wal_watcher.hpp"
 
 #include <memory>
 #include <mutex>
 
 namespace runhooks::detail {
 
-class SqliteStorage final : public Storage {
+class SqliteStorage final : public Storage, public std::enable_shared_from_this<SqliteStorage> {
  public:
   /// Opens or creates `path` and migrates it. `read_only` refuses every write.
   static Result<std::shared_ptr<Storage>> open(const std::string& path, bool read_only,
@@ -54,11 +56,24 @@ class SqliteStorage final : public Storage {
   Result<std::size_t> purge_events(Timestamp before, std::size_t limit) override;
   Result<std::optional<Timestamp>> next_due_at() override;
 
+  /// Linux: a WalWatcher (inotify) on the file, waking on commits of other
+  /// connections — other processes, other Storages of this one — and not on
+  /// this Storage's own. Null for an in-memory database, elsewhere, or when
+  /// inotify cannot be set up (the worker polls).
+  std::shared_ptr<void> subscribe_enqueues(std::function<void()> wake) override;
+
  private:
-  explicit SqliteStorage(std::unique_ptr<SqliteConnection> connection)
-      : connection_(std::move(connection)) {}
+  SqliteStorage(std::unique_ptr<SqliteConnection> connection, std::chrono::milliseconds busy_timeout)
+      : connection_(std::move(connection)), busy_timeout_(busy_timeout) {}
+
+  using EnqueueBatch = GroupCommit<OutboxEvent, Result<EnqueueResult>>;
+  /// The queued events of concurrent enqueue calls, in one transaction.
+  void write_enqueues(std::vector<EnqueueBatch::Entry*>& batch) noexcept;
 
   // Helpers called with mutex_ held.
+  /// One event's enqueue inside the caller's transaction; `wrote` says
+  /// whether it wrote anything before it failed.
+  Result<EnqueueResult> enqueue_one(const OutboxEvent& event, bool& wrote);
   Result<Webhook> load_hook(std::string_view hook_id);
   Result<void> store_hook(const Webhook& hook);
   /// The delivery, and its row's seq when asked for (for store_delivery).
@@ -74,10 +89,18 @@ class SqliteStorage final : public Storage {
   /// The hook's health (kept, or read); nothing when the hook is gone.
   Result<std::optional<EndpointHealth>> load_health(std::string_view hook_id);
   Result<void> store_health(std::string_view hook_id, const EndpointHealth& health);
+  /// PRAGMA data_version: moves when another connection commits.
+  Result<std::int64_t> data_version();
+  /// A watcher's verdict on writes to the file: whether a connection other
+  /// than this Storage's committed since `seen` (then updated), or is
+  /// committing now. Takes mutex_ only if free (else: retry).
+  WalWatcher::Verdict judge_writes(std::int64_t& seen);
 
+  EnqueueBatch enqueues_;  ///< notifies from many threads share commits
   std::mutex mutex_;  ///< held by every transaction of this Storage
   HookSnapshots snapshots_;  ///< guarded by mutex_
   std::unique_ptr<SqliteConnection> connection_;
+  const std::chrono::milliseconds busy_timeout_;
   // Declared last, so destroyed first: its thread uses mutex_ and the connection.
   std::unique_ptr<WalCheckpointer> checkpointer_;
 };
