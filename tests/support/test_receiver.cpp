@@ -141,6 +141,30 @@ std::string lower(std::string s) {
 
 }  // namespace
 
+std::size_t parse_request_head(const std::string& head, ReceivedRequest& request) {
+  std::size_t line_end = head.find("\r\n");
+  const std::string request_line = head.substr(0, line_end);
+  const auto space1 = request_line.find(' ');
+  const auto space2 = request_line.find(' ', space1 + 1);
+  request.method = request_line.substr(0, space1);
+  request.target = request_line.substr(space1 + 1, space2 - space1 - 1);
+  request.headers.clear();
+  std::size_t content_length = 0;
+  while (line_end != std::string::npos) {
+    const std::size_t start = line_end + 2;
+    line_end = head.find("\r\n", start);
+    const std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = lower(line.substr(0, colon));
+    std::string value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    if (name == "content-length") content_length = std::stoul(value);
+    request.headers.emplace_back(std::move(name), std::move(value));
+  }
+  return content_length;
+}
+
 void TestReceiver::serve(int fd) {
   // Closes under the lock, so the destructor never shuts down a reused fd.
   auto finish = [this, fd] {
@@ -155,27 +179,8 @@ void TestReceiver::serve(int fd) {
       if (!read_more(fd, buffer)) { finish(); return; }
     }
     ReceivedRequest request;
-    const std::string head = buffer.substr(0, header_end);
+    const std::size_t content_length = parse_request_head(buffer.substr(0, header_end), request);
     buffer.erase(0, header_end + 4);
-    std::size_t line_end = head.find("\r\n");
-    const std::string request_line = head.substr(0, line_end);
-    const auto space1 = request_line.find(' ');
-    const auto space2 = request_line.find(' ', space1 + 1);
-    request.method = request_line.substr(0, space1);
-    request.target = request_line.substr(space1 + 1, space2 - space1 - 1);
-    std::size_t content_length = 0;
-    while (line_end != std::string::npos) {
-      const std::size_t start = line_end + 2;
-      line_end = head.find("\r\n", start);
-      const std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
-      const auto colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      std::string name = lower(line.substr(0, colon));
-      std::string value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(" \t"));
-      if (name == "content-length") content_length = std::stoul(value);
-      request.headers.emplace_back(std::move(name), std::move(value));
-    }
     while (buffer.size() < content_length) {
       if (!read_more(fd, buffer)) { finish(); return; }
     }

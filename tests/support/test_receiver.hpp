@@ -28,6 +28,11 @@ struct ReceivedRequest {
   std::size_t header_count(const std::string& name) const;
 };
 
+/// Reads a request's line and header fields into `request` (names
+/// lowercased, values left-trimmed). `head` ends before the empty line.
+/// Returns the Content-Length, 0 when there is none.
+std::size_t parse_request_head(const std::string& head, ReceivedRequest& request);
+
 struct Reply {
   enum class Action { respond, reset, hang };
   Action action = Action::respond;

@@ -12,7 +12,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -152,11 +151,6 @@ void TlsReceiver::accept_loop() {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // Reads more of the request into `buffer`; false on EOF or error.
 bool read_more(SSL* ssl, std::string& buffer) {
   char chunk[16384];
@@ -170,27 +164,7 @@ bool read_more(SSL* ssl, std::string& buffer) {
 bool parse_request(const std::string& buffer, ReceivedRequest& request) {
   const std::size_t head_end = buffer.find("\r\n\r\n");
   if (head_end == std::string::npos) return false;
-  const std::string head = buffer.substr(0, head_end);
-  std::size_t line_end = head.find("\r\n");
-  const std::string request_line = head.substr(0, line_end);
-  const auto space1 = request_line.find(' ');
-  const auto space2 = request_line.find(' ', space1 + 1);
-  request.method = request_line.substr(0, space1);
-  request.target = request_line.substr(space1 + 1, space2 - space1 - 1);
-  request.headers.clear();
-  std::size_t content_length = 0;
-  while (line_end != std::string::npos) {
-    const std::size_t start = line_end + 2;
-    line_end = head.find("\r\n", start);
-    const std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
-    const auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string name = lower(line.substr(0, colon));
-    std::string value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
-    if (name == "content-length") content_length = std::stoul(value);
-    request.headers.emplace_back(std::move(name), std::move(value));
-  }
+  const std::size_t content_length = parse_request_head(buffer.substr(0, head_end), request);
   if (buffer.size() < head_end + 4 + content_length) return false;
   request.body = buffer.substr(head_end + 4, content_length);
   return true;
