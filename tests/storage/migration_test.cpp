@@ -205,7 +205,7 @@ TEST_CASE("a SQLite store written by runhooks 0.2.0 opens, migrates and keeps it
     REQUIRE(store);
     check_kept(**store);
   }
-  CHECK(query_int(path, "PRAGMA user_version") == 6);
+  CHECK(query_int(path, "PRAGMA user_version") == 7);
   CHECK(integrity_check(path) == "ok");
   auto reopened = open_storage("sqlite:" + path);  // migrated once: opens as it is
   REQUIRE(reopened);

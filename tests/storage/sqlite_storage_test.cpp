@@ -14,6 +14,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
+#include <optional>
+#include <set>
 #include <thread>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,6 +46,10 @@ void raw_exec(const std::string& path, const std::string& sql) {
 
 // Turns a current file back into a version-2 one: runs indexed by their text.
 const char* const kDowngradeToVersion2 = R"sql(
+DROP TRIGGER deliveries_finished;
+DROP TRIGGER deliveries_reopened;
+DROP TRIGGER deliveries_deleted;
+DROP TABLE done_recent;
 DROP INDEX deliveries_tests;
 DROP INDEX deliveries_done_by_hook;
 DROP INDEX deliveries_due;
@@ -58,6 +65,7 @@ DROP TRIGGER hooks_deleted;
 DROP TABLE hooks_version;
 DROP INDEX events_undelivered;
 DROP INDEX deliveries_by_run;
+ALTER TABLE deliveries DROP COLUMN listed;
 ALTER TABLE deliveries DROP COLUMN run_key;
 ALTER TABLE deliveries DROP COLUMN hook_key;
 CREATE INDEX deliveries_by_run ON deliveries(ordering_key, hook_id, seq)
@@ -147,7 +155,7 @@ TEST_CASE("the file is WAL with foreign keys and a schema version", "[sqlite]") 
     return value;
   };
   CHECK(pragma("PRAGMA journal_mode") == "wal");
-  CHECK(pragma("PRAGMA user_version") == "6");
+  CHECK(pragma("PRAGMA user_version") == "7");
   sqlite3_close(db);
 }
 
@@ -523,4 +531,105 @@ TEST_CASE("snapshots kept between claims follow every write to the hooks, by any
   const auto disabled = claim_one();
   CHECK_FALSE(disabled->enabled);
   CHECK(disabled->disabled_reason == "paused");
+}
+
+// Schema 7: finished deliveries wait in done_recent and are moved into the
+// index by hook a few thousand at a time; a hook's listing reads both.
+TEST_CASE("a hook's finished deliveries are listed the same before and after they move into the index",
+          "[sqlite][listing]") {
+  TempDir dir;
+  const std::string path = dir.file("done.db");
+  auto store = open_storage("sqlite:" + path).value();
+  WebhookRegistry registry(store);
+  std::vector<std::string> hooks;
+  for (int i = 0; i < 3; ++i) hooks.push_back(registry.create("p", simple_hook("https://example.com/" + std::to_string(i)))->hook_id);
+
+  const Timestamp t0(std::chrono::milliseconds(1'700'000'000'000));
+  std::map<std::string, std::vector<std::string>> by_hook;  // oldest first
+  for (int i = 0; i < 1200; ++i) {
+    OutboxEvent event;
+    event.event_id = "00000000-0000-4000-8000-" + std::to_string(200000000000 + i);
+    event.project_id = "p";
+    event.payload = "{}";
+    event.created_at = t0;
+    auto receipt = store->enqueue(event);
+    REQUIRE(receipt);
+    for (const std::string& id : receipt->delivery_ids) by_hook[store->get_delivery(id)->hook_id].push_back(id);
+  }
+  std::set<std::string> failed;
+  const auto done_recent = [&] {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM done_recent", -1, &stmt, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+    const auto n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+  };
+  // Every hook's deliveries, newest first, a page of 250 at a time, with
+  // and without a status filter, against what was stored and finished.
+  const auto check_listings = [&] {
+    for (const std::string& hook : hooks) {
+      for (const std::optional<DeliveryStatus> status :
+           {std::optional<DeliveryStatus>(), std::optional<DeliveryStatus>(DeliveryStatus::failed)}) {
+        std::vector<std::string> expected;
+        for (auto it = by_hook[hook].rbegin(); it != by_hook[hook].rend(); ++it) {
+          if (!status || failed.count(*it) != 0) expected.push_back(*it);
+        }
+        std::vector<std::string> listed;
+        DeliveryFilter filter{"p", hook, "", status, 250, {}, {}};
+        for (;;) {
+          auto page = store->list_deliveries(filter);
+          REQUIRE(page);
+          for (const Delivery& d : *page) listed.push_back(d.delivery_id);
+          if (page->size() < 250) break;
+          filter.after_delivery_id = page->back().delivery_id;
+        }
+        CHECK(listed == expected);
+      }
+    }
+  };
+
+  std::size_t finished = 0;
+  const auto finish = [&](std::size_t how_many) {
+    ClaimRequest request{"w", t0 + std::chrono::seconds(1), std::chrono::seconds(30), how_many, 0, {}, {}};
+    auto claimed = store->claim_due(request);
+    REQUIRE(claimed);
+    std::vector<AttemptResult> results;
+    for (const ClaimedDelivery& c : *claimed) {
+      const bool fail = finished++ % 5 == 0;
+      Attempt a;
+      a.attempt_id = "a" + std::to_string(finished);
+      a.delivery_id = c.delivery.delivery_id;
+      a.hook_id = c.delivery.hook_id;
+      a.started_at = t0 + std::chrono::seconds(1);
+      a.status_code = fail ? 500 : 200;
+      a.error_class = fail ? AttemptErrorClass::http_status : AttemptErrorClass::none;
+      if (fail) failed.insert(c.delivery.delivery_id);
+      results.push_back(settled(c.delivery, a, {fail ? DeliveryStatus::failed : DeliveryStatus::succeeded, {}}));
+    }
+    REQUIRE(store->complete_attempts("w", results));
+  };
+
+  for (int batch = 0; batch < 10; ++batch) finish(100);  // 1,000: all still waiting in done_recent
+  CHECK(done_recent() == 1000);
+  check_listings();
+  for (int batch = 0; batch < 26; ++batch) finish(100);  // 3,600: moved at least once
+  CHECK(done_recent() < 2048);
+  check_listings();
+
+  // A finished delivery sent again is pending: out of done_recent and of
+  // the index, listed as pending; finished again, listed as finished again.
+  const std::string again = by_hook[hooks[0]].front();
+  REQUIRE(store->reschedule_delivery(again, t0, AttemptTrigger::manual));
+  failed.erase(again);
+  check_listings();
+  auto pending = store->list_deliveries(DeliveryFilter{"p", hooks[0], "", DeliveryStatus::pending, 10, {}, {}});
+  REQUIRE(pending);
+  REQUIRE(pending->size() == 1);
+  CHECK(pending->front().delivery_id == again);
+  finish(1);
+  check_listings();
 }

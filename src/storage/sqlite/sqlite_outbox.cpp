@@ -389,8 +389,26 @@ Result<std::vector<Result<CompletedAttempt>>> SqliteStorage::complete_attempts(
     if (auto stored = store_health(hook_id, state); !stored) return std::move(stored).error();
     snapshots_.clear();
   }
+  completions_since_move_ += results.size();
+  if (completions_since_move_ >= kDoneRecentCheckEvery) {
+    completions_since_move_ = 0;
+    if (auto moved = move_done_into_index(); !moved) return std::move(moved).error();
+  }
   if (auto committed = tx->commit(); !committed) return std::move(committed).error();
   return outcomes;
+}
+
+// Schema 7: once done_recent holds a few thousand finished deliveries (of
+// any process), they go into the index by hook in one statement, in seq
+// order, each index page written once for all of its hook's.
+Result<void> SqliteStorage::move_done_into_index() {
+  auto count = connection_->prepare("SELECT count(*) FROM done_recent");
+  if (!count) return std::move(count).error();
+  auto row = count->step();
+  if (!row) return std::move(row).error();
+  if (!*row || count->column_int(0) < kDoneRecentMove) return {};
+  return connection_->exec(
+      "UPDATE deliveries SET listed = 1 WHERE seq IN (SELECT seq FROM done_recent); DELETE FROM done_recent;");
 }
 
 Result<void> SqliteStorage::release_leases(std::string_view owner,
@@ -480,15 +498,17 @@ Result<std::vector<Delivery>> SqliteStorage::list_by_seq(const DeliveryFilter& f
 // notify's path (see schema 6): the seqs of its pending ones come from the
 // due index, which carries the hook key (a scan of the pending set's index
 // alone), those of its succeeded and failed ones from their index by hook
-// key (a range each, written at completion); the newest `limit` of those
-// are read. Every filter but the project is answered by the indexes; a
+// key (a range each) and from done_recent, where they wait to be moved into
+// that index (schema 7: a table scan of a few thousand small rows); the
+// newest `limit` of those are read. Every filter but the project is answered by the indexes; a
 // hook's deliveries are all of its project, so that one is exact on the
 // rows too. The hook id is compared as well: a key shared by two hooks
 // (64 bits: never seen) could shorten a page, never add to it.
 #define RUNHOOKS_HOOK_STATUS(status)                                                             \
   "SELECT * FROM (SELECT f.seq FROM deliveries f INDEXED BY deliveries_done_by_hook"              \
-  " WHERE f.status != 0 AND f.hook_key = ?8 AND f.status = " status " AND (?4 < 0 OR ?4 = " status ")" \
-  " AND f.seq < ?6 AND (?5 IS NULL OR f.completed_at >= ?5) ORDER BY f.seq DESC LIMIT ?7)"
+  " WHERE f.status != 0 AND f.listed = 1 AND f.hook_key = ?8 AND f.status = " status                \
+  " AND (?4 < 0 OR ?4 = " status ") AND f.seq < ?6 AND (?5 IS NULL OR f.completed_at >= ?5)"         \
+  " ORDER BY f.seq DESC LIMIT ?7)"
 
 Result<std::vector<Delivery>> SqliteStorage::list_hook_deliveries(const DeliveryFilter& filter, std::int64_t before) {
   auto stmt = connection_->prepare(
@@ -497,6 +517,10 @@ Result<std::vector<Delivery>> SqliteStorage::list_hook_deliveries(const Delivery
       "    WHERE p.status = 0 AND p.hook_key = ?8 AND (?4 < 0 OR ?4 = 0) AND ?5 IS NULL AND p.seq < ?6"
       "    ORDER BY p.seq DESC LIMIT ?7)"
       "   UNION ALL " RUNHOOKS_HOOK_STATUS("1") " UNION ALL " RUNHOOKS_HOOK_STATUS("2")
+      // Finished and not yet moved into the index (a few thousand at most).
+      "   UNION ALL SELECT * FROM (SELECT r.seq FROM done_recent r WHERE r.hook_key = ?8"
+      "    AND (?4 < 0 OR r.status = ?4) AND r.seq < ?6 AND (?5 IS NULL OR r.completed_at >= ?5)"
+      "    ORDER BY r.seq DESC LIMIT ?7)"
       " ) ORDER BY seq DESC LIMIT ?7)"
       " AND d.hook_id = ?2 AND (?1 = '' OR d.project_id = ?1) ORDER BY d.seq DESC");
   if (!stmt) return std::move(stmt).error();

@@ -80,6 +80,8 @@ class SqliteStorage final : public Storage, public std::enable_shared_from_this<
   Result<Delivery> load_delivery(std::string_view delivery_id, std::int64_t* seq = nullptr);
   Result<void> store_delivery(const Delivery& delivery, std::int64_t seq);
   Result<void> insert_attempt(const Attempt& attempt);
+  /// Moves done_recent into the index by hook once it holds kDoneRecentMove.
+  Result<void> move_done_into_index();
   /// list_deliveries' two ways, for the page below seq `before`.
   Result<std::vector<Delivery>> list_by_seq(const DeliveryFilter& filter, std::int64_t before);
   Result<std::vector<Delivery>> list_hook_deliveries(const DeliveryFilter& filter, std::int64_t before);
@@ -99,6 +101,11 @@ class SqliteStorage final : public Storage, public std::enable_shared_from_this<
   EnqueueBatch enqueues_;  ///< notifies from many threads share commits
   std::mutex mutex_;  ///< held by every transaction of this Storage
   HookSnapshots snapshots_;  ///< guarded by mutex_
+  /// Completions since done_recent was last looked at (guarded by mutex_):
+  /// it is counted every kDoneRecentCheckEvery, moved at kDoneRecentMove.
+  std::size_t completions_since_move_ = 0;
+  static constexpr std::size_t kDoneRecentCheckEvery = 512;
+  static constexpr std::int64_t kDoneRecentMove = 2048;
   std::unique_ptr<SqliteConnection> connection_;
   const std::chrono::milliseconds busy_timeout_;
   // Declared last, so destroyed first: its thread uses mutex_ and the connection.
