@@ -1,8 +1,7 @@
 // The runhooks command-line tool, run as a shell would run it.
 
+#include "cli/cli_runner.hpp"
 #include "support/bad_utf8.hpp"
-#include "support/notifier_fixture.hpp"
-#include "support/process.hpp"
 
 #include <curl/curl.h>
 #include <unistd.h>
@@ -17,26 +16,6 @@ using namespace runhooks::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct Cli {
-  TempDir dir;
-  std::string store = "sqlite:" + dir.file("cli.db");
-
-  ProcessResult operator()(std::vector<std::string> args, const std::string& input = "") const {
-    args.insert(args.begin(), {RUNHOOKS_CLI, "--store", store});
-    return run_process(args, input);
-  }
-
-  rapidjson::Document json(std::vector<std::string> args) const {
-    auto r = (*this)(std::move(args));
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    rapidjson::Document doc;
-    doc.Parse(r.out.c_str());
-    REQUIRE_FALSE(doc.HasParseError());
-    return doc;
-  }
-};
 
 struct HttpReply {
   long status = 0;
@@ -94,7 +73,7 @@ std::string status_line_for_head(const std::string& base, const std::string& hea
 }  // namespace
 
 TEST_CASE("cli: hooks create, list, get, update, secret, rotate, delete", "[cli]") {
-  Cli cli;
+  CliRunner cli;
   auto created = cli.json({"hooks", "create", "--project", "p", "--url", "https://example.com/h",
                            "--headers", R"({"X-A":"1"})", "--label", "CI", "--events", "RUN_START,RUN_FINISH", "--json"});
   const std::string id = created["hookId"].GetString();
@@ -126,7 +105,7 @@ TEST_CASE("cli: hooks create, list, get, update, secret, rotate, delete", "[cli]
 }
 
 TEST_CASE("cli: invalid input exits 2 with the reason on stderr", "[cli]") {
-  Cli cli;
+  CliRunner cli;
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"hooks", "create", "--project", "p", "--url", "ftp://x/"}, "url scheme must be http or https"},
       {{"hooks", "create", "--project", "p"}, "--url is required"},
@@ -157,7 +136,7 @@ TEST_CASE("cli: invalid input exits 2 with the reason on stderr", "[cli]") {
 }
 
 TEST_CASE("cli: keys create prints the key once, list and revoke", "[cli]") {
-  Cli cli;
+  CliRunner cli;
   auto created = cli.json({"keys", "create", "--project", "p1", "--project", "p2", "--read-only", "--json"});
   const std::string key_id = created["keyId"].GetString();
   CHECK(std::string(created["key"].GetString()).rfind("rhk_", 0) == 0);
@@ -172,7 +151,7 @@ TEST_CASE("cli: keys create prints the key once, list and revoke", "[cli]") {
 }
 
 TEST_CASE("cli: fire stores, fire --wait delivers and reports", "[cli]") {
-  Cli cli;
+  CliRunner cli;
   std::atomic<int> status{200};
   TestReceiver receiver([&](const ReceivedRequest&) { return Reply::status_only(status.load()); });
   const std::string id = cli.json({"hooks", "create", "--project", "p", "--url", receiver.url(), "--json"})["hookId"].GetString();
@@ -218,7 +197,7 @@ TEST_CASE("cli: fire stores, fire --wait delivers and reports", "[cli]") {
 }
 
 TEST_CASE("cli: fire and keys refuse text that is not valid UTF-8", "[cli][utf8]") {
-  Cli cli;
+  CliRunner cli;
   cli.json({"hooks", "create", "--project", "p", "--url", "https://example.com/h", "--json"});
   for (const auto& bad : with_invalid_utf8(R"({"runUrl":"https://ci/run/1","note":")", R"("})")) {
     INFO(bad.what);
@@ -253,7 +232,7 @@ TEST_CASE("cli: fire and keys refuse text that is not valid UTF-8", "[cli][utf8]
 }
 
 TEST_CASE("cli: attempts and redeliver", "[cli]") {
-  Cli cli;
+  CliRunner cli;
   TestReceiver receiver;
   cli.json({"hooks", "create", "--project", "p", "--url", receiver.url(), "--json"});
   auto sent = cli.json({"fire", "RUN_START", "--project", "p", "--wait", "10", "--allow-network", "127.0.0.0/8", "--json"});
@@ -269,7 +248,7 @@ TEST_CASE("cli: attempts and redeliver", "[cli]") {
 }
 
 TEST_CASE("cli: serve answers the API over real HTTP and stops on SIGTERM", "[cli][serve]") {
-  Cli cli;
+  CliRunner cli;
   const std::string key = cli.json({"keys", "create", "--project", "proj_a", "--json"})["key"].GetString();
   RunningProcess server({RUNHOOKS_CLI, "--store", cli.store, "serve", "--listen", "127.0.0.1:0", "--no-worker"});
   const std::string first = server.read_line();
@@ -335,7 +314,7 @@ TEST_CASE("cli: serve answers the API over real HTTP and stops on SIGTERM", "[cl
 }
 
 TEST_CASE("cli: a worker delivers what fire stored, and drains on SIGINT", "[cli][serve]") {
-  Cli cli;
+  CliRunner cli;
   TestReceiver receiver;
   cli.json({"hooks", "create", "--project", "p", "--url", receiver.url(), "--json"});
   RunningProcess worker({RUNHOOKS_CLI, "--store", cli.store, "worker", "--allow-network", "127.0.0.0/8"});
@@ -348,7 +327,7 @@ TEST_CASE("cli: a worker delivers what fire stored, and drains on SIGINT", "[cli
 }
 
 TEST_CASE("cli: --help for every command", "[cli]") {
-  Cli cli;
+  CliRunner cli;
   auto overview = cli({"--help"});
   CHECK(overview.exit_code == 0);
   for (const char* command : {"serve", "worker", "keys", "hooks", "fire", "deliveries", "attempts", "redeliver", "verify"}) {
