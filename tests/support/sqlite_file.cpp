@@ -74,4 +74,13 @@ bool checkpoint_truncate(const std::string& path) {
   }
 }
 
+bool write_lock_free(const std::string& path) {
+  Connection db = open_existing(path);
+  if (!db) return false;
+  sqlite3_busy_timeout(db.get(), 0);
+  if (sqlite3_exec(db.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) return false;
+  sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  return true;
+}
+
 }  // namespace runhooks::test

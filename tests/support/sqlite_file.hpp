@@ -21,4 +21,9 @@ std::int64_t query_int(const std::string& path, const std::string& sql);
 /// next commit by anyone must then allocate new space for the WAL.
 bool checkpoint_truncate(const std::string& path);
 
+/// Whether a write transaction could begin on the file right now (BEGIN
+/// IMMEDIATE without waiting, then rolled back): false while another
+/// connection, of any process, holds the write lock.
+bool write_lock_free(const std::string& path);
+
 }  // namespace runhooks::test
