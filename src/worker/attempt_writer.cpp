@@ -1,6 +1,7 @@
 #include "worker/attempt_writer.hpp"
 
 #include <algorithm>
+#include <exception>
 
 namespace runhooks::detail {
 
@@ -30,7 +31,15 @@ std::chrono::milliseconds AttemptWriter::pause_left() const {
 Result<std::vector<AttemptWriter::Written>> AttemptWriter::write(bool even_if_pausing) {
   std::vector<Written> written;
   if (results_.empty() || (!even_if_pausing && !ready())) return written;
-  auto stored = storage_.complete_attempts(owner_, results_);
+  Result<std::vector<Result<CompletedAttempt>>> stored = Error{ErrorCode::internal, {}, ""};
+  try {
+    stored = storage_.complete_attempts(owner_, results_);
+  } catch (const std::exception& e) {
+    // An application's own Storage that throws: a failed write like any other.
+    stored = Error{ErrorCode::internal, {}, std::string("storing attempts threw: ") + e.what()};
+  } catch (...) {
+    stored = Error{ErrorCode::internal, {}, "storing attempts threw"};
+  }
   if (!stored) {
     // Kept for a later try; if our leases expire meanwhile the writes come
     // back as conflicts and another worker sends again (at-least-once).

@@ -41,11 +41,13 @@ DeliveryLoop::DeliveryLoop(std::shared_ptr<Storage> storage, WorkerOptions optio
       owner_(make_owner()),
       callbacks_(options_),
       slots_(options_.per_endpoint_concurrency),
-      writer_(*storage_, owner_, options_.lease),
       // A worker for a few deliveries of its own leaves the store's purging
       // to the others.
       retention_(*storage_, options_.only_deliveries.empty() ? options_.attempt_retention : std::chrono::milliseconds{0},
-                 options_.only_deliveries.empty() ? options_.event_retention : std::chrono::milliseconds{0}) {
+                 options_.only_deliveries.empty() ? options_.event_retention : std::chrono::milliseconds{0}),
+      // Its answers only interrupt the loop's wait: they are not new work in
+      // the store (which would have the loop claim again after each).
+      storage_thread_(*storage_, owner_, options_.lease, [this] { options_.transport->wakeup(); }) {
   // Backends that can tell (PostgreSQL) wake us when another process enqueues.
   enqueue_subscription_ = storage_->subscribe_enqueues([this] { wake(); });
   thread_ = std::thread([this] {
@@ -109,7 +111,7 @@ void DeliveryLoop::report_storage(Error error) {
 }
 
 void DeliveryLoop::run() {
-  while (!stop_requested_ || !in_flight_.empty() || writer_.pending() != 0 || !finished_->empty()) {
+  while (!stop_requested_ || !in_flight_.empty() || storage_thread_.pending() != 0 || !finished_->empty()) {
     if (stop_requested_ && steady_ns() >= stop_deadline_ns_) break;
     try {
       iterate(flush_gate_.requested());
@@ -129,18 +131,23 @@ void DeliveryLoop::run() {
   flush_gate_.close();
 }
 
-std::size_t DeliveryLoop::busy() const { return in_flight_.size() + slots_.parked() + writer_.pending(); }
+std::size_t DeliveryLoop::busy() const {
+  return in_flight_.size() + slots_.parked() + storage_thread_.pending() + (claim_asked_ ? claim_limit_ : 0);
+}
 
 void DeliveryLoop::iterate(std::uint64_t flush_generation) {
   const Timestamp now = clock_.now();
   const bool woken = woken_.exchange(false);
   collect_finished(now);
-  // Written attempts free room and may have made a run's next event due.
-  const bool wrote = write_settled();
+  const TakenBack back = take_back(now);
   const bool flush_waiting = flush_gate_.anyone_waiting();
+  // Reasons to claim again: kept while a claim is under way, which may have
+  // been made before they arose. Written attempts free room and may have
+  // made a run's next event due; a full claim may have left more.
+  if (woken || back.wrote || back.claim_was_full) claim_wanted_ = true;
+  // A flush waits for a claim asked after it: one, not one per iteration.
+  if (flush_waiting && claim_answered_for_ < flush_generation) claim_wanted_ = true;
 
-  bool claimed_all_due = false;
-  bool claim_was_full = false;
   if (!stop_requested_) {
     retention_.run(now, [this](Error e) { report(std::move(e)); });
     const std::size_t room = options_.max_concurrency - std::min(busy(), options_.max_concurrency);
@@ -148,29 +155,26 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
     // transaction per freed slot.
     const bool worth_it =
         room > 0 && (busy() == 0 || room >= std::max<std::size_t>(1, options_.max_concurrency / 4));
-    if (worth_it && (woken || wrote || flush_waiting || now >= next_claim_at_)) {
-      claim_was_full = claim(now);
-      claimed_all_due = !claim_was_full;
-    }
+    if (!claim_asked_ && worth_it && (claim_wanted_ || now >= next_claim_at_)) ask_claim(now, flush_generation);
   }
 
   // Before publish_idle: a flush that returns idle must not then read a
   // stale in-flight count in stats().
   in_flight_count_ = in_flight_.size();
-  if (claimed_all_due && flush_waiting) publish_idle(flush_generation, now);
+  // A claim asked for after the flush, that found all that was due.
+  if (back.claimed_all_due && flush_waiting) publish_idle(back.claim_flush_generation, now);
 
   std::chrono::milliseconds wait = options_.poll_interval;
-  if (claim_was_full && busy() < options_.max_concurrency) wait = {};
   if (next_claim_at_ > now) {
     wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(next_claim_at_ - now));
   }
-  if (writer_.pending() != 0) wait = std::min(wait, writer_.pause_left());  // a write to retry
   if (stop_requested_) wait = std::min(wait, std::chrono::milliseconds(50));
+  storage_thread_.submit();
   options_.transport->poll(wait);
 }
 
 void DeliveryLoop::publish_idle(std::uint64_t flush_generation, Timestamp now) {
-  if (!in_flight_.empty() || slots_.parked() != 0 || writer_.pending() != 0 || !finished_->empty()) return;
+  if (!in_flight_.empty() || slots_.parked() != 0 || storage_thread_.pending() != 0 || !finished_->empty()) return;
   auto next_due = next_due_at();
   if (!next_due) {
     report_storage(std::move(next_due).error());
@@ -196,7 +200,7 @@ Result<std::optional<Timestamp>> DeliveryLoop::next_due_at() {
   return earliest;
 }
 
-bool DeliveryLoop::claim(Timestamp now) {
+void DeliveryLoop::ask_claim(Timestamp now, std::uint64_t flush_generation) {
   const std::size_t room = options_.max_concurrency - busy();
   ClaimRequest request;
   request.owner = owner_;
@@ -206,22 +210,37 @@ bool DeliveryLoop::claim(Timestamp now) {
   request.per_hook_limit = options_.per_endpoint_concurrency;
   request.skip_hooks = slots_.full_hooks();
   request.only_delivery_ids = options_.only_deliveries;
-  auto claimed = storage_->claim_due(request);
+  claim_asked_ = true;
+  claim_limit_ = room;
+  claim_asked_at_ = now;
+  claim_flush_generation_ = flush_generation;
+  claim_wanted_ = false;
+  storage_thread_.claim(std::move(request));
+}
+
+bool DeliveryLoop::claimed(Result<std::vector<ClaimedDelivery>> claimed) {
+  const Timestamp now = claim_asked_at_;
+  claim_asked_ = false;
   if (!claimed) {
     report_storage(std::move(claimed).error());
     next_claim_at_ = now + options_.poll_interval;
     return false;
   }
-  const bool full = claimed->size() == room;
+  const bool full = claimed->size() == claim_limit_;
   // Nothing more is due now; look again after the poll interval, or sooner
   // when a retry this loop scheduled comes due (see collect_finished).
   if (!full) {
     const Timestamp poll_at = now + options_.poll_interval;
     next_claim_at_ = next_claim_at_ > now ? std::min(next_claim_at_, poll_at) : poll_at;
   }
+  const Timestamp started = clock_.now();
   for (ClaimedDelivery& c : *claimed) {
-    if (!c.endpoint && !attach_endpoint(c, now)) continue;
-    start(std::move(c), now);
+    if (stop_requested_) {
+      slots_.park(std::move(c));  // asked for before the stop: given back with the rest
+      continue;
+    }
+    if (!c.endpoint && !attach_endpoint(c, started)) continue;
+    start(std::move(c), started);
   }
   return full;
 }
@@ -245,7 +264,7 @@ void DeliveryLoop::start(ClaimedDelivery claimed, Timestamp now) {
   // before enabling it again.
   if (!claimed.endpoint->enabled && claimed.delivery.next_trigger != AttemptTrigger::test) {
     AttemptResult unsent = settle_unsent(claimed, now, "endpoint disabled: " + claimed.endpoint->disabled_reason);
-    writer_.add(std::move(unsent), std::move(claimed.event.event_id));
+    storage_thread_.add(std::move(unsent), std::move(claimed.event.event_id));
     return;
   }
   if (!slots_.try_take(claimed.delivery.hook_id)) {
@@ -276,7 +295,7 @@ void DeliveryLoop::send(ClaimedDelivery claimed, Timestamp now) {
   if (!built) {
     free_slot(hook_id, now);
     AttemptResult unsent = settle_unsent(claimed, now, "cannot sign: " + built.error().message);
-    writer_.add(std::move(unsent), std::move(claimed.event.event_id));
+    storage_thread_.add(std::move(unsent), std::move(claimed.event.event_id));
     return;
   }
   const std::uint64_t token = next_token_++;
@@ -330,21 +349,36 @@ void DeliveryLoop::collect_finished(Timestamp now) {
     if (settled.next.status == DeliveryStatus::pending && next_claim_at_ > settled.next.next_attempt_at) {
       next_claim_at_ = settled.next.next_attempt_at;  // a retry sooner than the poll interval
     }
-    const std::string hook_id = flight.claimed.delivery.hook_id;
-    writer_.add(std::move(settled), std::move(flight.claimed.event.event_id));
-    free_slot(hook_id, now);
+    slots_held_until_stored_.emplace(flight.claimed.delivery.delivery_id, flight.claimed.delivery.hook_id);
+    storage_thread_.add(std::move(settled), std::move(flight.claimed.event.event_id));
   }
 }
 
-bool DeliveryLoop::write_settled(bool even_if_pausing) {
-  if (writer_.pending() == 0) return false;
-  auto written = writer_.write(even_if_pausing);
-  if (!written) {
-    report_storage(std::move(written).error());
-    return false;
+DeliveryLoop::TakenBack DeliveryLoop::take_back(Timestamp now) {
+  StorageThread::Taken taken = storage_thread_.take();
+  return settle_taken(std::move(taken), now);
+}
+
+DeliveryLoop::TakenBack DeliveryLoop::settle_taken(StorageThread::Taken taken, Timestamp now) {
+  TakenBack back;
+  for (Error& error : taken.errors) report_storage(std::move(error));
+  for (const AttemptWriter::Written& w : taken.written) after_written(w);
+  // After after_written: what a disabled hook had parked has failed by now.
+  for (const std::string& delivery_id : taken.finished) {
+    const auto held = slots_held_until_stored_.find(delivery_id);
+    if (held == slots_held_until_stored_.end()) continue;
+    const std::string hook_id = std::move(held->second);
+    slots_held_until_stored_.erase(held);
+    free_slot(hook_id, now);
   }
-  for (const AttemptWriter::Written& w : *written) after_written(w);
-  return true;
+  back.wrote = !taken.written.empty() || !taken.finished.empty();
+  if (taken.claimed) {
+    back.claim_was_full = claimed(std::move(*taken.claimed));
+    back.claimed_all_due = !back.claim_was_full;
+    back.claim_flush_generation = claim_flush_generation_;
+    claim_answered_for_ = claim_flush_generation_;
+  }
+  return back;
 }
 
 void DeliveryLoop::after_written(const AttemptWriter::Written& written) {
@@ -365,7 +399,7 @@ void DeliveryLoop::after_written(const AttemptWriter::Written& written) {
         continue;
       }
       AttemptResult unsent = settle_unsent(parked, clock_.now(), "endpoint disabled: " + reason);
-      writer_.add(std::move(unsent), std::move(parked.event.event_id));
+      storage_thread_.add(std::move(unsent), std::move(parked.event.event_id));
     }
     callbacks_.endpoint_state(EndpointStateChange{delivery.hook_id, delivery.project_id, false, reason});
   }
@@ -378,8 +412,14 @@ void DeliveryLoop::release(const std::vector<std::string>& delivery_ids) {
 }
 
 void DeliveryLoop::release_everything() {
-  collect_finished(clock_.now());
-  write_settled(true);
+  const Timestamp now = clock_.now();
+  collect_finished(now);
+  // The storage thread's last write gets what is left of the deadline, and
+  // at least a second: one transaction, as when the loop wrote itself. A
+  // claim it answers now is started by nothing: given back below, parked.
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(stop_deadline_ns_ - steady_ns()));
+  settle_taken(storage_thread_.drain(std::max(left, std::chrono::milliseconds(1000))), now);
   std::vector<std::string> ids;
   for (const auto& [token, flight] : in_flight_) ids.push_back(flight.claimed.delivery.delivery_id);
   for (const ClaimedDelivery& c : slots_.clear()) ids.push_back(c.delivery.delivery_id);

@@ -1,14 +1,16 @@
 #pragma once
 // The delivery loop: one thread that claims due deliveries with a lease,
 // sends them through its Transport and hands each outcome, settled by the
-// transition rules, to the attempt writer. Its parts have a file each:
-// endpoint_slots (per-hook concurrency), transition (what an attempt does),
-// attempt_writer (batched completions), retention (purges), flush_gate
-// (idle signalling) and callbacks (the application's, guarded).
+// transition rules, to be stored; claims and writes are made on the loop's
+// storage thread. Its parts have a file each: endpoint_slots (per-hook
+// concurrency), transition (what an attempt does), attempt_writer (batched
+// completions), storage_thread (claims and writes off the loop's thread),
+// retention (purges), flush_gate (idle signalling) and callbacks (the
+// application's, guarded).
 
 #include <runhooks/worker.hpp>
 
-#include "worker/attempt_writer.hpp"
+#include "worker/storage_thread.hpp"
 #include "worker/callbacks.hpp"
 #include "worker/endpoint_slots.hpp"
 #include "worker/flush_gate.hpp"
@@ -71,7 +73,10 @@ class DeliveryLoop {
   /// Work claimed, queued or settled but not yet written: at most
   /// max_concurrency, the bound on duplicates after a crash.
   std::size_t busy() const;
-  bool claim(Timestamp now);  // true when the claim came back full
+  /// Asks the storage thread for a claim of the room there is now.
+  void ask_claim(Timestamp now, std::uint64_t flush_generation);
+  /// Starts what a claim brought; true when it came back full.
+  bool claimed(Result<std::vector<ClaimedDelivery>> claimed);
   /// Reads the hook of a claim that came without its snapshot; false when
   /// it cannot be sent (its lease is given back).
   bool attach_endpoint(ClaimedDelivery& claimed, Timestamp now);
@@ -83,8 +88,16 @@ class DeliveryLoop {
   /// A request of this hook ended: its next parked delivery goes.
   void free_slot(const std::string& hook_id, Timestamp now);
   void collect_finished(Timestamp now);
-  /// Writes the settled attempts; true when something was written.
-  bool write_settled(bool even_if_pausing = false);
+  /// What came back from the storage thread, once handled.
+  struct TakenBack {
+    bool wrote = false;            // attempts stored (or dropped): room, and maybe a run's next event
+    bool claim_was_full = false;   // there may be more due
+    bool claimed_all_due = false;  // a claim came back with all that was due
+    std::uint64_t claim_flush_generation = 0;  // the flushes asked before that claim
+  };
+  TakenBack take_back(Timestamp now);
+  /// Reports errors, frees the slots of stored attempts, starts claims.
+  TakenBack settle_taken(StorageThread::Taken taken, Timestamp now);
   void after_written(const AttemptWriter::Written& written);
   /// When nothing is in flight or waiting: tells waiting flushes, with the
   /// time the next pending delivery comes due.
@@ -106,12 +119,24 @@ class DeliveryLoop {
 
   // Loop-thread state.
   EndpointSlots slots_;
-  AttemptWriter writer_;
   Retention retention_;
   std::uint64_t next_token_ = 1;
   std::unordered_map<std::uint64_t, InFlight> in_flight_;
+  // delivery id -> hook id of answered requests whose outcome is not yet
+  // stored: each keeps its hook's slot until then, so the hook's next
+  // delivery is claimed (or started) only once a 410 or the failure that
+  // disables the hook is stored, as when the loop wrote them itself.
+  std::unordered_map<std::string, std::string> slots_held_until_stored_;
   std::shared_ptr<std::vector<Finished>> finished_ = std::make_shared<std::vector<Finished>>();
   Timestamp next_claim_at_{};
+  // The claim asked of the storage thread and not yet back: its room counts
+  // as busy.
+  bool claim_asked_ = false;
+  std::size_t claim_limit_ = 0;
+  Timestamp claim_asked_at_{};
+  std::uint64_t claim_flush_generation_ = 0;
+  bool claim_wanted_ = true;  // a reason to claim arose since the last claim was asked
+  std::uint64_t claim_answered_for_ = 0;  // the flushes asked before the last claim answered
   std::mt19937_64 random_{std::random_device{}()};
 
   // Shared with other threads.
@@ -124,6 +149,10 @@ class DeliveryLoop {
   std::once_flag joined_;
   std::thread thread_;
   std::atomic<std::thread::id> loop_thread_{};  // set by the thread itself, first
+
+  // Last: its thread uses storage_ and wake(), so it is joined before any
+  // of them goes.
+  StorageThread storage_thread_;
 };
 
 }  // namespace runhooks::detail

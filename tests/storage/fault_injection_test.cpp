@@ -8,6 +8,7 @@
 // The disk tests mount a small tmpfs, which needs root (CI has it); without
 // it they say why and pass without checking anything.
 
+#include "support/eventually.hpp"
 #include "support/notifier_fixture.hpp"
 #include "support/process.hpp"
 #include "support/sqlite_file.hpp"
@@ -29,16 +30,29 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Polls `condition` every 20 ms until it holds or `timeout` passes.
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
+// When each write of attempts that failed began.
+class TimedCompletions final : public StorageWrapper {
+ public:
+  using StorageWrapper::StorageWrapper;
+  Result<std::vector<Result<CompletedAttempt>>> complete_attempts(
+      std::string_view owner, const std::vector<AttemptResult>& results) override {
+    const auto began = std::chrono::steady_clock::now();
+    auto stored = StorageWrapper::complete_attempts(owner, results);
+    if (!stored) {
+      std::lock_guard lock(mutex_);
+      failed_.push_back(began);
+    }
+    return stored;
   }
-}
+  std::vector<std::chrono::steady_clock::time_point> failed_writes() const {
+    std::lock_guard lock(mutex_);
+    return failed_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::chrono::steady_clock::time_point> failed_;
+};
 
 // webhook-id -> how many times the receiver got it.
 std::map<std::string, int> received_ids(const TestReceiver& receiver) {
@@ -214,7 +228,7 @@ TEST_CASE("a disk that fills up between a claim and the recording of its attempt
     });
     return Reply{};
   });
-  auto store = open_storage("sqlite:" + db).value();
+  auto store = std::make_shared<TimedCompletions>(open_storage("sqlite:" + db).value());
   REQUIRE(WebhookRegistry(store).create("proj", hook_to(receiver.url())));
   constexpr int kEvents = 12;
   constexpr std::size_t kInFlight = 4;
@@ -233,11 +247,9 @@ TEST_CASE("a disk that fills up between a claim and the recording of its attempt
   // flight stay this worker's, so their outcome is recorded, not sent again.
   std::mutex mutex;
   std::vector<Error> errors;
-  std::vector<std::chrono::steady_clock::time_point> reported_at;
   options.on_error = [&](const Error& e) {
     std::lock_guard lock(mutex);
     errors.push_back(e);
-    reported_at.push_back(std::chrono::steady_clock::now());
   };
   const auto error_count = [&] {
     std::lock_guard lock(mutex);
@@ -259,10 +271,14 @@ TEST_CASE("a disk that fills up between a claim and the recording of its attempt
       INFO(e.to_string());
       CHECK_THAT(e.message, Catch::Contains("full"));
     }
+    // The pauses are between the writes (made on the worker's writer
+    // thread); the reports follow each write as the loop takes them.
+    const auto failed_at = store->failed_writes();
+    REQUIRE(failed_at.size() >= 4);
     auto least = 100ms;
     for (std::size_t i = 1; i < 4; ++i, least *= 2) {
-      INFO("between report " << i << " and " << i + 1);
-      CHECK(reported_at[i] - reported_at[i - 1] >= least);
+      INFO("between failed write " << i << " and " << i + 1);
+      CHECK(failed_at[i] - failed_at[i - 1] >= least);
     }
   }
   CHECK(query_int(db, "SELECT count(*) FROM attempts") == 0);  // nothing recorded while full

@@ -4,6 +4,7 @@
 
 #include <runhooks/runhooks.hpp>
 
+#include "support/eventually.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_receiver.hpp"
@@ -75,15 +76,6 @@ std::set<int> watcher_fds() {
     if (what == "anon_inode:inotify" || what == "anon_inode:[eventfd]") fds.insert(std::stoi(name));
   }
   return fds;
-}
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = kPatience) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
 }
 
 Event some_event() { return Event{EventType::run_finish, R"({"event":"RUN_FINISH"})", ""}; }
@@ -162,7 +154,7 @@ TEST_CASE("a SQLite subscription wakes for other Storages' commits and not for i
   // Another Storage's commit is seen.
   foreign_write = true;
   REQUIRE(Publisher(other).notify("proj", some_event()));
-  REQUIRE(eventually([&] { return wakes.load() >= 1; }));
+  REQUIRE(eventually([&] { return wakes.load() >= 1; }, kPatience));
   CHECK(wakes_before_foreign.load() == 0);
 }
 
@@ -189,7 +181,7 @@ TEST_CASE("releasing a SQLite subscription ends its thread and closes its descri
     CHECK((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);  // not handed to a child the host forks
   }
   REQUIRE(Publisher(other).notify("proj", some_event()));
-  REQUIRE(eventually([&] { return wakes.load() >= 1; }));
+  REQUIRE(eventually([&] { return wakes.load() >= 1; }, kPatience));
 
   subscription.reset();  // joins the thread
   CHECK(entries("/proc/self/task") == threads_before);
