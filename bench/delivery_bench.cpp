@@ -1,9 +1,11 @@
 // Delivery benchmarks (issue 3), each a mode of this program; bench/run.sh
 // starts the receivers (nginx, slow_receiver.py) and compares the figures.
 //
-//   delivery_bench serial URL N
+//   delivery_bench serial URL N [BODY_FILE]
 //       a plain serial loop making a new libcurl handle per request (what
-//       users write by hand).
+//       users write by hand; over https, a full handshake each time). Posts
+//       the small event's JSON, or BODY_FILE's bytes. Also the process's CPU
+//       time per request.
 //   delivery_bench multi URL N [CONCURRENCY [THREADS [BODY_FILE [shaped]]]]
 //       a plain libcurl multi loop reusing handles (THREADS of them side by
 //       side, sharing N and CONCURRENCY): the transport's ceiling. Posts the
@@ -46,6 +48,11 @@
 //       peak RSS while COUNT deliveries are pending (stored, then claimed).
 //
 // Output: one line of key=value pairs per run.
+//
+// BENCH_CA_FILE=PEM: the certificate authorities `serial`, `multi` and
+// `transport` trust over https (libcurl's CAINFO; the transport's ca_file),
+// for a receiver whose certificate a CA made for the run signed
+// (bench/tls_bench.sh); unset, libcurl's default.
 
 #include <runhooks/runhooks.hpp>
 
@@ -189,14 +196,29 @@ double percentile(std::vector<double> values, double p) {
   return values[index];
 }
 
-int serial(const std::string& url, int n) {
-  const std::string body = runhooks::to_json(event(0));
+// BENCH_CA_FILE, read once; nullptr when unset or empty.
+const char* ca_file() {
+  static const char* const file = [] {
+    const char* value = std::getenv("BENCH_CA_FILE");
+    return value != nullptr && *value != '\0' ? value : nullptr;
+  }();
+  return file;
+}
+
+void trust_bench_ca(CURL* h) {
+  if (ca_file() != nullptr) curl_easy_setopt(h, CURLOPT_CAINFO, ca_file());
+}
+
+int serial(const std::string& url, int n, const std::string& body_file) {
+  const std::string body = body_file.empty() ? runhooks::to_json(event(0)) : read_file(body_file);
+  const double cpu0 = cpu_seconds();
   const auto start = Clock::now();
   int ok = 0;
   for (int i = 0; i < n; ++i) {
     CURL* curl = curl_easy_init();
     curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    trust_bench_ca(curl);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t c, void*) { return s * c; });
@@ -205,7 +227,9 @@ int serial(const std::string& url, int n) {
     curl_easy_cleanup(curl);
   }
   const double elapsed = seconds_since(start);
-  std::printf("mode=serial requests=%d ok=%d seconds=%.3f rate=%.0f\n", n, ok, elapsed, n / elapsed);
+  const double cpu = cpu_seconds() - cpu0;
+  std::printf("mode=serial requests=%d ok=%d body_bytes=%zu seconds=%.3f rate=%.0f cpu_s=%.3f cpu_us_per_request=%.1f\n",
+              n, ok, body.size(), elapsed, n / elapsed, cpu, 1e6 * cpu / n);
   return ok == n ? 0 : 1;
 }
 
@@ -231,6 +255,7 @@ int multi_loop(const std::string& url, const std::string& body, int n, int concu
   std::vector<std::string> kept;
   auto start_one = [&](CURL* h) {
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    trust_bench_ca(h);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t c, void*) { return s * c; });
@@ -529,6 +554,7 @@ int transport_loop(const std::string& prefix, int n, int concurrency, const std:
   const std::string body = read_file(body_file);
   runhooks::CurlTransportOptions options;
   (void)options.network.allow("127.0.0.0/8");
+  if (ca_file() != nullptr) options.ca_file = ca_file();
   auto transport = runhooks::make_curl_transport(options);
   const runhooks::HeaderList headers = {
       {"Content-Type", "application/json"},
@@ -591,7 +617,7 @@ int main(int argc, char** argv) {
   auto num = [&](std::size_t i, int fallback) { return i < a.size() ? std::atoi(a[i].c_str()) : fallback; };
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const std::string mode = arg(0);
-  if (mode == "serial") return serial(arg(1), num(2, 2000));
+  if (mode == "serial") return serial(arg(1), num(2, 2000), arg(3));
   if (mode == "multi") return multi(arg(1), num(2, 100000), num(3, 64), std::max(1, num(4, 1)), arg(5), arg(6) == "shaped");
   if (mode == "throughput") {
     return throughput(arg(1), arg(2), num(3, 64), num(4, 500), static_cast<std::size_t>(num(5, 64)),

@@ -142,6 +142,14 @@ fi
 # nginx of its own (issue 15; its own results file too).
 if [[ -x "$cli" ]] && command -v wrk >/dev/null; then
   if [[ $smoke -eq 1 ]]; then run bash bench/worker_bench.sh --smoke "$bin"; else run bash bench/worker_bench.sh "$bin"; fi
+  # The same over HTTPS (nginx with a CA and certificate made for the run),
+  # against a new handshake per request; handshakes counted.
+  if [[ $smoke -eq 1 ]]; then run bash bench/tls_bench.sh --smoke "$bin"; else run bash bench/tls_bench.sh "$bin"; fi
+fi
+# Many slow endpoints (issue 15): the shipped worker at 4,096 in flight
+# against 10,000 hooks answering after 1 s, on a receiver of its own.
+if [[ -x "$cli" && -x "$bin/delay_receiver" ]]; then
+  if [[ $smoke -eq 1 ]]; then run bash bench/slow_hooks.sh --smoke "$bin"; else run bash bench/slow_hooks.sh "$bin"; fi
 fi
 [[ -x "$bin/registry_bench" && $smoke -eq 0 ]] && run "$bin/registry_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 echo "results: $log"

@@ -6,6 +6,10 @@
   anything else  answers 200 at once
 
 Usage: slow_receiver.py PORT [DELAY_MS]. Runs until killed.
+
+At thousands of connections its answers come late (at 4,096 in flight and
+1 s, up to a quarter of a second late under load): bench/delay_receiver.cpp
+serves the many-slow-endpoints benchmark (bench/slow_hooks.sh) instead.
 """
 import asyncio
 import sys

@@ -85,8 +85,10 @@ struct CurlTransportOptions {
 /// '/etc/ca.pem' cannot be read: No such file or directory`.
 RUNHOOKS_EXPORT Result<void> check_ca_trust(const std::string& ca_file, const std::string& ca_path);
 
-/// libcurl multi: connections reused, DNS cached, HTTP/2 where offered over
-/// TLS, http/https only, no redirects, no proxies from the environment.
+/// libcurl multi: connections reused (up to four per transfer ever in
+/// flight at once are kept open), TLS sessions resumed by any of its new
+/// connections, DNS cached, HTTP/2 where offered over TLS, http/https only,
+/// no redirects, no proxies from the environment.
 /// Options whose `check_ca_trust` fails make a transport whose every https
 /// request fails at once, unsent, with error class `tls` and that message.
 RUNHOOKS_EXPORT std::unique_ptr<Transport> make_curl_transport(CurlTransportOptions options = {});

@@ -174,8 +174,15 @@ AttemptErrorClass classify(CURLcode code) {
 class CurlTransport final : public Transport {
  public:
   explicit CurlTransport(CurlTransportOptions options)
-      : options_(std::move(options)), multi_(curl_multi_init()) {
+      : options_(std::move(options)), multi_(curl_multi_init()), share_(curl_share_init()) {
     if (options_.user_agent.empty()) options_.user_agent = std::string("runhooks/") + kVersion;
+    // TLS sessions are kept per easy handle unless a share holds them: a
+    // connection opened by a handle that never spoke to that host would make
+    // a full handshake although the transport has a session for it. One
+    // share for the transport's handles, all used on the delivery thread, so
+    // it needs no lock callbacks. (libcurl 7.88 gives a share 8 sessions in
+    // all, the most recently used; a handle alone keeps 5.)
+    if (share_ != nullptr) curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     if (auto trusted = check_ca_trust(options_.ca_file, options_.ca_path); !trusted) {
       ca_problem_ = trusted.error().message;
     }
@@ -188,6 +195,7 @@ class CurlTransport final : public Transport {
     }
     for (CURL* easy : idle_) curl_easy_cleanup(easy);
     curl_multi_cleanup(multi_);
+    if (share_ != nullptr) curl_share_cleanup(share_);  // after every handle that used it
   }
 
   void send(HttpRequest request, Completion done) override {
@@ -227,6 +235,7 @@ class CurlTransport final : public Transport {
       return;
     }
     transfers_.emplace(easy, std::move(transfer));
+    keep_connections_for(transfers_.size());
   }
 
   void poll(std::chrono::milliseconds max_wait) override {
@@ -273,12 +282,25 @@ class CurlTransport final : public Transport {
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    if (share_ != nullptr) curl_easy_setopt(e, CURLOPT_SHARE, share_);
     // Whom to trust may change; that the peer is checked may not.
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
     if (!options_.ca_path.empty()) curl_easy_setopt(e, CURLOPT_CAPATH, options_.ca_path.c_str());
     return e;
+  }
+
+  // libcurl keeps, by default, four idle connections per handle in the
+  // multi at the moment a transfer ends, and closes the oldest beyond that.
+  // Handles leave the multi when their transfer ends, so each lull (the
+  // worker between claims, a quiet minute) would close the connections the
+  // next burst needs open again, with a handshake each. Four per transfer
+  // ever in flight at once instead.
+  void keep_connections_for(std::size_t in_flight) {
+    if (in_flight <= most_in_flight_) return;
+    most_in_flight_ = in_flight;
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(4 * most_in_flight_));
   }
 
   void release(Transfer& t) {
@@ -373,6 +395,8 @@ class CurlTransport final : public Transport {
   CurlTransportOptions options_;
   std::string ca_problem_;  ///< why ca_file or ca_path cannot serve; https fails with it
   CURLM* multi_;
+  CURLSH* share_;  ///< the TLS sessions of every handle (nullptr: out of memory, each its own)
+  std::size_t most_in_flight_ = 0;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::deque<std::unique_ptr<Transfer>> finished_early_;
   std::vector<CURL*> idle_;

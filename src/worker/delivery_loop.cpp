@@ -151,10 +151,12 @@ void DeliveryLoop::iterate(std::uint64_t flush_generation) {
   if (!stop_requested_) {
     retention_.run(now, [this](Error e) { report(std::move(e)); });
     const std::size_t room = options_.max_concurrency - std::min(busy(), options_.max_concurrency);
-    // Under load, claim in batches (a quarter of the room) rather than one
-    // transaction per freed slot.
-    const bool worth_it =
-        room > 0 && (busy() == 0 || room >= std::max<std::size_t>(1, options_.max_concurrency / 4));
+    // Under load, claim in batches (a quarter of the room, at most 64)
+    // rather than one transaction per freed slot. Not more than 64: with
+    // thousands in flight to slow receivers, waiting for a quarter to free
+    // would leave an eighth of the room empty on average.
+    const std::size_t batch = std::clamp<std::size_t>(options_.max_concurrency / 4, 1, 64);
+    const bool worth_it = room > 0 && (busy() == 0 || room >= batch);
     if (!claim_asked_ && worth_it && (claim_wanted_ || now >= next_claim_at_)) ask_claim(now, flush_generation);
   }
 

@@ -326,6 +326,24 @@ TEST_CASE("cli: a worker delivers what fire stored, and drains on SIGINT", "[cli
   CHECK(cli.json({"deliveries", "--project", "p", "--status", "succeeded", "--json"}).Size() == 2);
 }
 
+TEST_CASE("cli: a worker whose --concurrency does not fit the open-file limit lowers it, says so, and delivers",
+          "[cli]") {
+  CliRunner cli;
+  TestReceiver receiver;
+  cli.json({"hooks", "create", "--project", "p", "--url", receiver.url(), "--json"});
+  REQUIRE(cli({"fire", "RUN_START", "--project", "p"}).exit_code == 0);
+  // 600 descriptors, less 256 for the rest of the process, hold 344
+  // requests in flight, not 4,096. Stopped by SIGTERM after 3 s (drained).
+  auto r = run_process({"/usr/bin/prlimit", "--nofile=600:600", "--", "timeout", "--preserve-status", "-s", "TERM",
+                        "3", RUNHOOKS_CLI, "--store", cli.store, "worker", "--concurrency", "4096",
+                        "--allow-network", "127.0.0.0/8"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("the open-file limit (600) leaves room for 344 requests in flight, not 4096"));
+  CHECK(receiver.count() == 1);
+  CHECK(cli.json({"deliveries", "--project", "p", "--status", "succeeded", "--json"}).Size() == 1);
+}
+
 TEST_CASE("cli: --help for every command", "[cli]") {
   CliRunner cli;
   auto overview = cli({"--help"});

@@ -2,6 +2,7 @@
 
 #include "cli.hpp"
 #include "delivery_log.hpp"
+#include "open_file_limit.hpp"
 #include "server/http_server.hpp"
 
 #include <algorithm>
@@ -11,7 +12,6 @@
 #include <memory>
 #include <optional>
 #include <pthread.h>
-#include <sys/resource.h>
 
 namespace runhooks::cli {
 
@@ -63,26 +63,32 @@ ServerOptions server_options(const ServeOptions& o) {
   return options;
 }
 
-// Each connection is a file descriptor: the soft limit (often 1024) is
-// raised as far as the hard one allows; when even that cannot hold every
-// connection, fewer are allowed, so that the room policy, not running out
-// of descriptors, decides who waits.
-void fit_descriptor_limit(ServerOptions& options) {
-  constexpr rlim_t kOtherDescriptors = 256;  // the store, the worker's sockets, the listener
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  const rlim_t wanted = static_cast<rlim_t>(options.max_connections) + kOtherDescriptors;
-  if (limit.rlim_cur < wanted) {
-    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
-    setrlimit(RLIMIT_NOFILE, &limit);
-    getrlimit(RLIMIT_NOFILE, &limit);
+// Each connection is a file descriptor, the worker's requests in flight
+// too: the soft limit (often 1024) is raised to the hard one; when even that
+// cannot hold them all, fewer are allowed and stderr says so — for the
+// server, so that the room policy, not running out of descriptors, decides
+// who waits; for the worker, so that it delivers at a lower concurrency
+// rather than failing every connection past the limit (and retrying it
+// minutes later).
+void fit_open_file_limit(const char* command, ServeOptions& o, ServerOptions* server) {
+  const std::size_t limit = raise_open_file_limit();
+  const std::size_t room = room_for_connections(limit);
+  const std::size_t worker = o.no_worker ? 0 : static_cast<std::size_t>(o.concurrency);
+  const std::size_t connections = server != nullptr ? server->max_connections : 0;
+  if (worker + connections <= room) return;
+  // Short of room: beside a server, the worker gets half of it at most.
+  const std::size_t worker_fits = std::min(worker, server != nullptr ? std::max<std::size_t>(1, room / 2) : room);
+  if (worker_fits < worker) {
+    std::fprintf(stderr, "runhooks %s: the open-file limit (%zu) leaves room for %zu requests in flight, not %zu\n",
+                 command, limit, worker_fits, worker);
+    o.concurrency = static_cast<std::int64_t>(worker_fits);
   }
-  if (limit.rlim_cur >= wanted) return;
-  const auto fits = static_cast<std::size_t>(limit.rlim_cur > 2 * kOtherDescriptors ? limit.rlim_cur - kOtherDescriptors
-                                                                                    : limit.rlim_cur / 2);
-  std::fprintf(stderr, "runhooks serve: the open-file limit (%llu) leaves room for %zu connections, not %zu\n",
-               static_cast<unsigned long long>(limit.rlim_cur), fits, options.max_connections);
-  options.max_connections = fits;
+  if (server == nullptr) return;
+  const std::size_t server_fits = std::max<std::size_t>(1, room - worker_fits);
+  if (server_fits >= connections) return;
+  std::fprintf(stderr, "runhooks %s: the open-file limit (%zu) leaves room for %zu connections, not %zu\n", command,
+               limit, server_fits, connections);
+  server->max_connections = server_fits;
 }
 
 std::unique_ptr<Worker> start_worker(const std::shared_ptr<Storage>& store, const ServeOptions& o, DeliveryLog& log) {
@@ -134,10 +140,11 @@ ListenAddress listen_address(const std::string& option, const std::string& liste
   return address;
 }
 
-int serve(const Context& context, const ServeOptions& o) {
-  const ListenAddress address = listen_address("listen", o.listen);
-  ServerOptions options = server_options(o);
-  fit_descriptor_limit(options);
+int serve(const Context& context, const ServeOptions& given) {
+  const ListenAddress address = listen_address("listen", given.listen);
+  ServerOptions options = server_options(given);
+  ServeOptions o = given;
+  fit_open_file_limit("serve", o, &options);
   try {
     check_tls_files(options);
   } catch (const TlsFileError& e) {
@@ -176,9 +183,11 @@ int serve(const Context& context, const ServeOptions& o) {
   return kOk;
 }
 
-int work(const Context& context, const ServeOptions& o) {
+int work(const Context& context, const ServeOptions& given) {
   std::optional<ListenAddress> metrics_address;
-  if (!o.metrics_listen.empty()) metrics_address = listen_address("metrics-listen", o.metrics_listen);
+  if (!given.metrics_listen.empty()) metrics_address = listen_address("metrics-listen", given.metrics_listen);
+  ServeOptions o = given;
+  fit_open_file_limit("worker", o, nullptr);
   const sigset_t signals = block_stop_signals();
   auto store = context.store();
   if (!store) return report(store.error());

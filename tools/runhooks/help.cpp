@@ -78,7 +78,10 @@ OPTIONS
   --log-level, --log-format, --quiet, --log-summary SECONDS
                          the in-process worker's and its log, as for `runhooks worker`
   --max-connections N    open connections at most (default 1024); when full, a new one
-                         pushes out the one that has waited longest for its request
+                         pushes out the one that has waited longest for its request.
+                         With the worker's --concurrency, they must fit in the open-file
+                         limit (raised to the hard one) less 256; when not, the worker
+                         gets half at most, the server the rest, said on stderr
   --header-timeout SECONDS   a request's line and headers must arrive within (default 10)
   --request-timeout SECONDS  and the whole request within (default 30)
   --idle-timeout SECONDS     a connection silent this long is closed (default 5)
@@ -115,7 +118,10 @@ OPTIONS
                          rehash), in place of the default directory. Certificates and
                          host names are always verified; a file or directory that
                          cannot be used exits 2 before anything is done
-  --concurrency N        requests in flight at once (default 256)
+  --concurrency N        requests in flight at once (default 256); each is a socket:
+                         the soft open-file limit is raised to the hard one at start,
+                         and a concurrency that still does not fit (with 256 to spare)
+                         is lowered to fit, said on stderr
   --lease SECONDS        how long a claimed delivery is this worker's (default
                          60); what a killed worker held is taken over after it
   --retention-days N     events are deleted, with their deliveries and attempts,
