@@ -1,7 +1,9 @@
 // kill -9 in the middle of delivery loses nothing (docs/delivery.md, At-least-once).
 
-#include "support/child_process.hpp"
 #include "support/notifier_fixture.hpp"
+#include "support/process.hpp"
+
+#include <csignal>
 
 #include <map>
 
@@ -13,20 +15,22 @@ TEST_CASE("a notifier killed mid-delivery loses nothing", "[notifier][crash]") {
   NotifierFixture f;
   TestReceiver receiver([](const ReceivedRequest&) {
     Reply r;
-    r.delay = 15ms;  // keeps 8 requests in flight for a while
+    r.delay = 30ms;  // keeps 8 requests in flight for a while: 300 take over a second
     return r;
   });
   f.hook(receiver.url());
   constexpr int kEvents = 300;
   constexpr std::size_t kMaxInFlight = 8;  // crash_child's max_concurrency
 
-  ChildProcess child(std::vector<std::string>{RUNHOOKS_CRASH_CHILD, f.backend.uri(), std::to_string(kEvents)});
+  // The child delivers while it notifies; it says when all are stored.
+  RunningProcess child({RUNHOOKS_CRASH_CHILD, f.backend.uri(), std::to_string(kEvents)});
+  REQUIRE(child.read_line(60s) == "notified");
   REQUIRE(receiver.wait_for(kEvents / 4, 60s));
-  CHECK(child.kill_now() == 128 + 9);
+  CHECK(child.stop(SIGKILL) == 128 + 9);
   const std::size_t seen_at_kill = receiver.count();
   REQUIRE(seen_at_kill < kEvents);  // the kill came mid-delivery
 
-  // Every event was stored before the child delivered anything.
+  // Every event was stored before the kill.
   auto deliveries = f.store->list_deliveries(DeliveryFilter{"proj", "", "", std::nullopt, 1000, {}, {}});
   REQUIRE(deliveries);
   REQUIRE(deliveries->size() == kEvents);
