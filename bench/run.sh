@@ -112,8 +112,14 @@ if [[ -x tests/postgres/cluster.sh ]] && ls /usr/lib/postgresql/*/bin/initdb >/d
   sh tests/postgres/cluster.sh stop "$pids_pg_state"
 fi
 
-# The management API over HTTP (issue 4): runhooks serve on SQLite, wrk at 16 connections.
 cli=${CLI_BIN:-$(dirname "$bin")/tools/runhooks/runhooks}
+# The database server's CPU per delivery with 1, 2 and 4 `runhooks worker`
+# processes on one PostgreSQL (issue 15; a server and nginx of its own, its
+# own results file too).
+if [[ -x "$cli" ]] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [[ $smoke -eq 1 ]]; then run bash bench/pg_workers.sh --smoke "$bin"; else run bash bench/pg_workers.sh "$bin"; fi
+fi
+# The management API over HTTP (issue 4): runhooks serve on SQLite, wrk at 16 connections.
 # Notify -> a receiver's first byte at 1,000 events/s (issue 15): the
 # in-process worker, and a separate `runhooks worker` on the same file.
 run "$bin/wake_latency" inprocess "$work/wake.db" 1000 "$((lat_events * 100))"

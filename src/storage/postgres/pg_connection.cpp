@@ -56,6 +56,46 @@ std::int64_t PgResult::affected() const {
   return n != nullptr && *n != '\0' ? std::strtoll(n, nullptr, 10) : 0;
 }
 
+namespace {
+// Network byte order, as PostgreSQL's binary formats are.
+void put_be(std::string& out, std::uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>((value >> (8 * i)) & 0xff);
+}
+}  // namespace
+
+void PgArray::add(std::string_view bytes) {
+  put_be(elements_, bytes.size(), 4);
+  elements_.append(bytes);
+  ++count_;
+}
+
+void PgArray::add(std::int64_t value) {
+  const int width = type_ == Type::boolean ? 1 : type_ == Type::int2 ? 2 : type_ == Type::int4 ? 4 : 8;
+  put_be(elements_, static_cast<std::uint32_t>(width), 4);
+  put_be(elements_, static_cast<std::uint64_t>(value), width);
+  ++count_;
+}
+
+void PgArray::add_null() {
+  put_be(elements_, 0xffffffffu, 4);  // length -1
+  nulls_ = true;
+  ++count_;
+}
+
+PgParam PgArray::param() const {
+  // ndim, has-nulls flag, element type, then per dimension its length and
+  // lower bound; an empty array has no dimension.
+  std::string out;
+  put_be(out, count_ == 0 ? 0 : 1, 4);
+  put_be(out, nulls_ ? 1 : 0, 4);
+  put_be(out, static_cast<std::uint32_t>(type_), 4);
+  if (count_ != 0) {
+    put_be(out, static_cast<std::uint32_t>(count_), 4);
+    put_be(out, 1, 4);
+  }
+  return PgParam::bytes(out + elements_);
+}
+
 std::string pg_text_array(const std::vector<std::string>& items) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -124,25 +164,66 @@ Result<void> PgConnection::run_setup() {
 
 bool PgConnection::reset() {
   PQreset(conn_.get());
+  prepared_.clear();  // the server forgot them with the old session
   return healthy() && run_setup().ok();
 }
 
-Result<PgResult> PgConnection::exec(const char* sql, const std::vector<PgParam>& params) {
+namespace {
+
+struct ParamArrays {
   std::vector<const char*> values;
   std::vector<int> lengths;
   std::vector<int> formats;
-  for (const PgParam& p : params) {
-    values.push_back(p.value ? p.value->data() : nullptr);
-    lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
-    formats.push_back(p.binary ? 1 : 0);
+  explicit ParamArrays(const std::vector<PgParam>& params) {
+    for (const PgParam& p : params) {
+      values.push_back(p.value ? p.value->data() : nullptr);
+      lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
+      formats.push_back(p.binary ? 1 : 0);
+    }
   }
-  PGresult* r = PQexecParams(conn_.get(), sql, static_cast<int>(params.size()), nullptr, values.data(),
-                             lengths.data(), formats.data(), 0);
+};
+
+Result<PgResult> take_result(PGconn* conn, PGresult* r) {
   const ExecStatusType status = PQresultStatus(r);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return PgResult(r);
-  Error error = pg_error(conn_.get(), r, "running a query");
+  Error error = pg_error(conn, r, "running a query");
   PQclear(r);
   return error;
+}
+
+}  // namespace
+
+Result<PgResult> PgConnection::exec(const char* sql, const std::vector<PgParam>& params) {
+  const ParamArrays p(params);
+  return take_result(conn_.get(), PQexecParams(conn_.get(), sql, static_cast<int>(params.size()), nullptr,
+                                               p.values.data(), p.lengths.data(), p.formats.data(), 0));
+}
+
+Result<PgResult> PgConnection::exec_prepared(const char* sql, const std::vector<PgParam>& params) {
+  for (int tries = 0;; ++tries) {
+    auto found = prepared_.find(sql);
+    if (found == prepared_.end()) {
+      const std::string name = "runhooks_" + std::to_string(++statements_made_);
+      auto made = take_result(conn_.get(), PQprepare(conn_.get(), name.c_str(), sql, 0, nullptr));
+      if (!made) return std::move(made).error();
+      found = prepared_.emplace(sql, name).first;
+    }
+    const ParamArrays p(params);
+    PGresult* r = PQexecPrepared(conn_.get(), found->second.c_str(), static_cast<int>(params.size()),
+                                 p.values.data(), p.lengths.data(), p.formats.data(), 0);
+    // The session forgot it (DISCARD ALL, or a pooler that moved this
+    // client to another server connection): prepared again, and run again
+    // unless that error ended a transaction under way.
+    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (state != nullptr && std::strcmp(state, "26000") == 0) {
+      prepared_.erase(found);
+      if (tries == 0 && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) {
+        PQclear(r);
+        continue;
+      }
+    }
+    return take_result(conn_.get(), r);
+  }
 }
 
 Result<void> PgConnection::exec_script(const std::string& sql) {

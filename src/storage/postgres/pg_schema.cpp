@@ -9,7 +9,7 @@ namespace {
 
 // Migration i brings a schema from version i to i + 1. Append; never edit one
 // that has been released.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     R"sql(
 CREATE TABLE hooks (
   seq             BIGSERIAL PRIMARY KEY,
@@ -118,6 +118,65 @@ ALTER TABLE attempts ADD COLUMN request_url TEXT NOT NULL DEFAULT '',
 DROP INDEX deliveries_by_hook;
 CREATE INDEX deliveries_by_hook ON deliveries(hook_id, status, seq);
 CREATE INDEX deliveries_tests ON deliveries(next_attempt_at, seq) WHERE status = 0 AND next_trigger = 2;
+)sql",
+    // 5 (runhooks 0.3, issue 15): what a delivery costs the server. An
+    // UPDATE that changes a column an index depends on (key or predicate)
+    // writes an entry in every index of its table; every claim and every
+    // completion did so (status and next_attempt_at are in the pending
+    // indexes, status in the hook index), a dozen index entries per
+    // delivery. Now (pg_delivery_sql.hpp says how each statement uses them):
+    // - the pending set is a table of its own, pending_deliveries, with the
+    //   indexes claims read and the lease (its columns dropped from
+    //   deliveries); a delivery leaves it when it finishes;
+    // - deliveries is indexed by what never changes (the hook index loses
+    //   the status), so its updates are HOT where their page has room: a
+    //   fillfactor of 50, for a completion batch rewrites neighbouring rows
+    //   (pages written before keep what room they had);
+    // - failed_deliveries lists the failed ones by hook, for a hook's
+    //   latest failed ones (written on a final failure only);
+    // - the three busy tables are analyzed once per 100,000 changed rows,
+    //   plus PostgreSQL's 10 %: at 2 %, an outbox of 50,000 rows was sampled
+    //   and sorted every second, a third of the server's CPU; the worker's
+    //   plans are generic, and a listing's follow its indexes;
+    // - no foreign key from attempts: its check looked the delivery up and
+    //   locked it again per attempt; deletes of deliveries take their
+    //   attempts themselves.
+    R"sql(
+CREATE TABLE pending_deliveries (
+  seq              BIGINT PRIMARY KEY,
+  hook_id          TEXT NOT NULL,
+  ordering_key     TEXT NOT NULL,
+  next_attempt_at  BIGINT NOT NULL,
+  next_trigger     SMALLINT NOT NULL,
+  lease_owner      TEXT NOT NULL,
+  lease_expires_at BIGINT
+) WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000,
+        autovacuum_vacuum_cost_delay = 0, autovacuum_analyze_threshold = 100000);
+INSERT INTO pending_deliveries
+  SELECT seq, hook_id, ordering_key, next_attempt_at, next_trigger, lease_owner, lease_expires_at
+  FROM deliveries WHERE status = 0;
+CREATE INDEX pending_due ON pending_deliveries(next_attempt_at, seq);
+CREATE INDEX pending_by_run ON pending_deliveries(ordering_key, hook_id, seq) WHERE ordering_key <> '';
+CREATE INDEX pending_tests ON pending_deliveries(next_attempt_at, seq) WHERE next_trigger = 2;
+CREATE INDEX pending_by_hook ON pending_deliveries(hook_id, seq);
+
+CREATE TABLE failed_deliveries (
+  seq     BIGINT PRIMARY KEY,
+  hook_id TEXT NOT NULL
+);
+INSERT INTO failed_deliveries SELECT seq, hook_id FROM deliveries WHERE status = 2;
+CREATE INDEX failed_by_hook ON failed_deliveries(hook_id, seq);
+
+DROP INDEX deliveries_due;
+DROP INDEX deliveries_by_run;
+DROP INDEX deliveries_tests;
+DROP INDEX deliveries_by_hook;
+CREATE INDEX deliveries_by_hook ON deliveries(hook_id, seq);
+ALTER TABLE deliveries DROP COLUMN lease_owner, DROP COLUMN lease_expires_at;
+ALTER TABLE deliveries SET (fillfactor = 50, autovacuum_analyze_threshold = 100000);
+ALTER TABLE deliveries RESET (autovacuum_analyze_scale_factor);
+ALTER TABLE attempts SET (autovacuum_analyze_threshold = 100000);
+ALTER TABLE attempts DROP CONSTRAINT IF EXISTS attempts_delivery_id_fkey;
 )sql",
 };
 
