@@ -344,6 +344,33 @@ TEST_CASE("cli: a worker whose --concurrency does not fit the open-file limit lo
   CHECK(cli.json({"deliveries", "--project", "p", "--status", "succeeded", "--json"}).Size() == 1);
 }
 
+TEST_CASE("cli: --per-endpoint-concurrency caps the requests in flight to one hook", "[cli]") {
+  CliRunner cli;
+  Gate gate;
+  TestReceiver receiver([&](const ReceivedRequest&) {
+    gate.pass();
+    return Reply{};
+  });
+  cli.json({"hooks", "create", "--project", "p", "--url", receiver.url(), "--json"});
+  for (int i = 0; i < 6; ++i) {  // six runs: nothing orders them after each other
+    REQUIRE(cli({"fire", "RUN_START", "--project", "p", "--build-id", "b" + std::to_string(i)}).exit_code == 0);
+  }
+  RunningProcess worker({RUNHOOKS_CLI, "--store", cli.store, "worker", "--per-endpoint-concurrency", "2",
+                         "--allow-network", "127.0.0.0/8"});
+  CHECK(gate.wait_for_arrivals(2, 20s));
+  // The others wait for one of the two to end (a third never arrives while
+  // the gate holds them).
+  CHECK_FALSE(gate.wait_for_arrivals(3, 1s));
+  gate.open();
+  CHECK(receiver.wait_for(6, 20s));
+  CHECK(worker.stop(SIGTERM) == 0);
+  CHECK(cli.json({"deliveries", "--project", "p", "--status", "succeeded", "--json"}).Size() == 6);
+
+  auto refused = cli({"worker", "--per-endpoint-concurrency", "0"});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("--per-endpoint-concurrency: needs a whole number from 1 to 100000"));
+}
+
 TEST_CASE("cli: --help for every command", "[cli]") {
   CliRunner cli;
   auto overview = cli({"--help"});

@@ -44,7 +44,7 @@ struct ServeOptions {
   std::string tls_cert, tls_key;
   std::vector<std::string> allow_network;
   CaOptions ca;
-  std::int64_t concurrency = 256, lease = 60, retention_days = 30;
+  std::int64_t concurrency = 256, per_endpoint_concurrency = 8, lease = 60, retention_days = 30;
   LogOptions log;
 };
 
@@ -98,6 +98,7 @@ std::unique_ptr<Worker> start_worker(const std::shared_ptr<Storage>& store, cons
   options.ca_file = o.ca.file;
   options.ca_path = o.ca.path;
   options.max_concurrency = static_cast<std::size_t>(o.concurrency);
+  options.per_endpoint_concurrency = static_cast<std::size_t>(o.per_endpoint_concurrency);
   options.lease = std::chrono::seconds(o.lease);  // the total timeout follows (sanitized)
   log.attach(options);
   auto worker = std::make_unique<Worker>(store, options);
@@ -110,6 +111,8 @@ void add_worker_options(CLI::App& app, ServeOptions& o) {
   add_allow_network(app, o.allow_network);
   add_ca_options(app, o.ca);
   add_number(app, "--concurrency", o.concurrency, 1, 100000, "requests in flight (default 256)");
+  add_number(app, "--per-endpoint-concurrency", o.per_endpoint_concurrency, 1, 100000,
+             "requests in flight to one hook (default 8)");
   add_number(app, "--lease", o.lease, 1, 86400, "seconds a claimed delivery is ours (default 60)");
   add_number(app, "--retention-days", o.retention_days, 0, 36500, "days kept (default 30; 0 keeps everything)");
   add_log_options(app, o.log);

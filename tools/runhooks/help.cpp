@@ -57,7 +57,7 @@ const std::map<std::string, const char*> kHelp = {
 
 USAGE
   runhooks serve [--listen HOST:PORT] [--threads N] [--no-worker] [--allow-network CIDR]...
-                 [--concurrency N] [--lease SECONDS] [--retention-days N]
+                 [--concurrency N] [--per-endpoint-concurrency N] [--lease SECONDS] [--retention-days N]
                  [--ca-file FILE] [--ca-path DIR]
                  [--max-connections N] [--header-timeout SECONDS] [--request-timeout SECONDS]
                  [--idle-timeout SECONDS] [--tls-cert FILE --tls-key FILE]
@@ -74,7 +74,8 @@ OPTIONS
   --no-worker            do not deliver events in this process
   --allow-network CIDR   open a subnet the delivery network policy denies (e.g. 127.0.0.0/8);
                          repeatable
-  --ca-file FILE, --ca-path DIR, --concurrency N, --lease SECONDS, --retention-days N,
+  --ca-file FILE, --ca-path DIR, --concurrency N, --per-endpoint-concurrency N,
+  --lease SECONDS, --retention-days N,
   --log-level, --log-format, --quiet, --log-summary SECONDS
                          the in-process worker's and its log, as for `runhooks worker`
   --max-connections N    open connections at most (default 1024); when full, a new one
@@ -101,7 +102,7 @@ deliveries in flight (10 s) before exiting.
 
 USAGE
   runhooks worker [--allow-network CIDR]... [--ca-file FILE] [--ca-path DIR] [--concurrency N]
-                  [--lease SECONDS] [--retention-days N] [--metrics-listen HOST:PORT]
+                  [--per-endpoint-concurrency N] [--lease SECONDS] [--retention-days N] [--metrics-listen HOST:PORT]
                   [--log-level warn|info] [--log-format text|json] [--quiet] [--log-summary SECONDS]
 
 Claims due deliveries from the store, sends them (signed, with retries) until
@@ -122,6 +123,9 @@ OPTIONS
                          the soft open-file limit is raised to the hard one at start,
                          and a concurrency that still does not fit (with 256 to spare)
                          is lowered to fit, said on stderr
+  --per-endpoint-concurrency N
+                         requests in flight at once to one hook (default 8); a
+                         hook's deliveries past it wait for one of its own to end
   --lease SECONDS        how long a claimed delivery is this worker's (default
                          60); what a killed worker held is taken over after it
   --retention-days N     events are deleted, with their deliveries and attempts,
