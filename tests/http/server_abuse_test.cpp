@@ -362,9 +362,12 @@ TEST_CASE("serve: slow and idle clients from many addresses cannot lock valid cl
     std::this_thread::sleep_for(1s);  // let them fill every slot
     int answered = 0;
     int missed = 0;
+    // For 8 s, and at least 12 valid requests: a count, not a rate, so a
+    // slow machine (TSan under load answered one in 1.5 s) makes the test
+    // longer, not failed; each must still be answered within 2 s.
     const auto end = std::chrono::steady_clock::now() + 8s;
     auto slowest = 0ms;
-    while (std::chrono::steady_clock::now() < end) {
+    while (std::chrono::steady_clock::now() < end || answered + missed < 12) {
       const auto start = std::chrono::steady_clock::now();
       if (answered_within_2s(server.port) == 200) {
         ++answered;
@@ -379,7 +382,7 @@ TEST_CASE("serve: slow and idle clients from many addresses cannot lock valid cl
     INFO("slow connections open: " << dribbling.open() + idle.open() << ", pushed out: " << pushed_out
                                    << ", slowest valid answer: " << slowest.count() << " ms");
     CHECK(missed == 0);
-    CHECK(answered > 10);
+    CHECK(answered >= 12);
     CHECK(pushed_out > 1000);  // the limit was reached: slots were taken back
   }
   const std::size_t rss_after = resident_kib(server.process->pid());
