@@ -29,6 +29,7 @@ class Worker::Impl {
     transport.network = options_.network;
     transport.ca_file = options_.ca_file;
     transport.ca_path = options_.ca_path;
+    transport.expected_in_flight = options_.max_concurrency;
     return transport;
   }
 
