@@ -45,7 +45,7 @@ listening_port() {
   echo "no 'listening on' line in $1:" >&2; cat "$1" >&2; return 1
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source bench/lib.sh  # free_port (and the other helpers the bench scripts share)
 
 nginx_port=$(free_port)
 sed -e "s|@DIR@|$work|g" -e "s|@PORT@|$nginx_port|g" bench/nginx.conf.in > "$work/nginx.conf"

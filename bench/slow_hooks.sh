@@ -69,12 +69,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "slow_hooks: line $LINENO failed" >&2' ERR
 
-say() { echo "$*" | tee -a "$log"; }
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
-now_ns() { date +%s%N; }
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
-kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< "$1" | head -n 1; }
+source bench/lib.sh  # free_port, say, ticks, hz, now_ns, calc, kv
+
 # The address a process printed ("listening on http://...", "metrics on
 # http://..."): it picked a free port itself, so nothing can take it between.
 printed_url() {

@@ -68,14 +68,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-say() { echo "$*" | tee -a "$log"; }
-# user + system CPU of a process, in clock ticks (every thread).
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
-now_ns() { date +%s%N; }
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
-kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< "$1" | head -n 1; }
+source bench/lib.sh  # free_port, say, ticks, hz, now_ns, calc, kv
 
 # --- A CA and a server certificate for 127.0.0.1, both RSA-2048 ---
 certs="$work/certs"

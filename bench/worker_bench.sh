@@ -65,16 +65,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-say() { echo "$*" | tee -a "$log"; }
-# user + system CPU of a process, in clock ticks (every thread; field 2, the
-# name, holds no space for the processes read here).
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
-now_ns() { date +%s%N; }
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
-# key=value from a delivery_bench line.
-kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< "$1" | head -n 1; }
+source bench/lib.sh  # free_port, say, ticks, hz, now_ns, calc, kv
 
 nginx_port=$(free_port)
 sed -e "s|@DIR@|$work|g" -e "s|@PORT@|$nginx_port|g" bench/nginx.conf.in > "$work/nginx.conf"
