@@ -5,8 +5,10 @@
 #include <runhooks/transport.hpp>
 #include <runhooks/version.hpp>
 
-#include "transport/multi_shards.hpp"
 #include "transport/single_multi.hpp"
+#ifdef __linux__
+#include "transport/multi_shards.hpp"  // epoll, eventfd
+#endif
 #include "transport/retry_after.hpp"
 
 #include <curl/curl.h>
@@ -38,13 +40,16 @@ constexpr char kNoExpect[] = "Expect:";
 // to a fast receiver, 18–20 µs of CPU a request against 26–27 µs for the
 // shards on epoll). Past it, 16 multi handles on one epoll: at 4,096 in
 // flight to slow receivers the worker's CPU per delivery fell from ~350 µs
-// to ~160 µs (bench/README.md, "Many slow endpoints").
+// to ~160 µs (bench/README.md, "Many slow endpoints"). The shards need
+// Linux; elsewhere one multi handle carries any number.
 constexpr std::size_t kFewInFlight = 512;
-constexpr std::size_t kShards = 16;
 
-std::unique_ptr<detail::TransferDriver> make_driver(std::size_t expected_in_flight) {
-  if (expected_in_flight <= kFewInFlight) return std::make_unique<detail::SingleMulti>();
-  return std::make_unique<detail::MultiShards>(kShards);
+std::unique_ptr<detail::TransferDriver> make_driver([[maybe_unused]] std::size_t expected_in_flight) {
+#ifdef __linux__
+  constexpr std::size_t kShards = 16;
+  if (expected_in_flight > kFewInFlight) return std::make_unique<detail::MultiShards>(kShards);
+#endif
+  return std::make_unique<detail::SingleMulti>();
 }
 
 struct ShareCleanup {
