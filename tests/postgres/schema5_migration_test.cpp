@@ -9,13 +9,12 @@
 #include <runhooks/runhooks.hpp>
 
 #include "support/completion.hpp"
+#include "support/fixture_file.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/process.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <iterator>
 
 using namespace runhooks;
 using namespace runhooks::test;
@@ -26,12 +25,7 @@ namespace {
 const Timestamp kT0 = Timestamp(1795759200000ms);
 std::string hook_id(char n) { return std::string("00000000-0000-4000-8000-00000000000") + n; }
 
-std::string fixture(const std::string& name) {
-  const std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind('/')) + "/fixtures/" + name, std::ios::binary);
-  REQUIRE(in);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+std::string fixture(const std::string& name) { return read_fixture(__FILE__, name); }
 
 // `sql` through psql on the test server (unaligned, tuples only); its output.
 std::string psql(const std::string& uri, const std::string& sql) {

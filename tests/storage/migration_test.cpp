@@ -8,6 +8,7 @@
 
 #include "support/backends.hpp"
 #include "support/completion.hpp"
+#include "support/fixture_file.hpp"
 #include "support/process.hpp"
 #include "support/sqlite_file.hpp"
 #include "support/temp_dir.hpp"
@@ -16,8 +17,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 
 using namespace runhooks;
 using namespace runhooks::test;
@@ -28,12 +27,7 @@ namespace {
 const Timestamp kT0 = Timestamp(1795759200000ms);
 std::string hook_id(char n) { return std::string("00000000-0000-4000-8000-00000000000") + n; }
 
-std::string fixture(const std::string& name) {
-  const std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind('/')) + "/fixtures/" + name, std::ios::binary);
-  REQUIRE(in);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+std::string fixture(const std::string& name) { return read_fixture(__FILE__, name); }
 
 std::vector<Delivery> list(Storage& store, DeliveryFilter filter) {
   auto listed = store.list_deliveries(filter);
