@@ -1,5 +1,6 @@
 #include "support/counting_receiver.hpp"
 
+#include "support/loopback_listener.hpp"
 #include "support/test_receiver.hpp"
 
 #include <arpa/inet.h>
@@ -25,17 +26,9 @@ constexpr auto kBatchWait = std::chrono::seconds(10);
 
 CountingReceiver::CountingReceiver(int status, Mode mode) : status_(status), mode_(mode) {
   if (pipe2(stop_pipe_, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      listen(listen_fd_, SOMAXCONN) != 0) {
-    throw std::runtime_error("bind/listen on 127.0.0.1 failed");
-  }
-  socklen_t len = sizeof addr;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  const LoopbackListener listener = listen_on_loopback(SOMAXCONN);
+  listen_fd_ = listener.fd;
+  port_ = listener.port;
   thread_ = std::thread([this] { run(); });
 }
 

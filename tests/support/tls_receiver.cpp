@@ -1,5 +1,6 @@
 #include "support/tls_receiver.hpp"
 
+#include "support/loopback_listener.hpp"
 #include "support/process.hpp"
 
 #include <openssl/err.h>
@@ -63,25 +64,23 @@ TestCertificates::TestCertificates() {
   openssl({"rehash", ca_directory});  // links it as HASH.0
 }
 
-TlsReceiver::TlsReceiver(const std::string& certificate_file, const std::string& key_file) {
-  context_ = SSL_CTX_new(TLS_server_method());
-  if (context_ == nullptr || SSL_CTX_use_certificate_chain_file(context_, certificate_file.c_str()) != 1 ||
-      SSL_CTX_use_PrivateKey_file(context_, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    SSL_CTX_free(context_);
+SSL_CTX* server_tls_context(const std::string& certificate_file, const std::string& key_file) {
+  SSL_CTX* context = SSL_CTX_new(TLS_server_method());
+  if (context == nullptr || SSL_CTX_use_certificate_chain_file(context, certificate_file.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(context, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    SSL_CTX_free(context);
     throw std::runtime_error("cannot load " + certificate_file + " and " + key_file);
   }
+  return context;
+}
+
+TlsReceiver::TlsReceiver(const std::string& certificate_file, const std::string& key_file) {
+  context_ = server_tls_context(certificate_file, key_file);
   signal(SIGPIPE, SIG_IGN);  // an answer to a client gone is not the test's end
   if (pipe(stop_pipe_) != 0) throw std::runtime_error("pipe");
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listen_fd_, 64) != 0) {
-    throw std::runtime_error("bind/listen on 127.0.0.1 failed");
-  }
-  socklen_t len = sizeof addr;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  const LoopbackListener listener = listen_on_loopback(64);
+  listen_fd_ = listener.fd;
+  port_ = listener.port;
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 

@@ -34,6 +34,10 @@ struct TestCertificates {
   TestCertificates();
 };
 
+/// A TLS server context presenting this certificate chain and key (PEM
+/// files); the caller frees it. Throws when they cannot be loaded.
+SSL_CTX* server_tls_context(const std::string& certificate_file, const std::string& key_file);
+
 /// An HTTPS/1.1 server on 127.0.0.1 (port picked by the kernel), one
 /// connection at a time, one request per connection (it answers
 /// `Connection: close`).
