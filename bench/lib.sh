@@ -1,4 +1,5 @@
-# Shell helpers the benchmark scripts share; sourced, not run. A script sets
+# Shell helpers the benchmark scripts share; sourced, not run (pg_workers.sh
+# has a wait_drained of its own, for PostgreSQL). A script sets
 # `log` (its results file) before calling `say`.
 
 # A free 127.0.0.1 port (for servers that cannot pick their own).
@@ -14,3 +15,13 @@ now_ns() { date +%s%N; }
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 # key=value from a delivery_bench line: kv "$line" rate.
 kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< "$1" | head -n 1; }
+# Waits until the SQLite store DB has nothing pending (status 0), reading it
+# as another process would: the due index alone, every 20 ms.
+wait_drained() {  # DB
+  python3 - "$1" <<'EOF'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+while db.execute("SELECT count(*) FROM deliveries INDEXED BY deliveries_due WHERE status = 0").fetchone()[0]:
+    time.sleep(0.02)
+EOF
+}

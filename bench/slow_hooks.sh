@@ -108,16 +108,6 @@ fill_store() {  # STORE URL HOOKS EVENTS
   done
 }
 
-wait_drained() {  # DB
-  python3 - "$1" <<'EOF'
-import sqlite3, sys, time
-# Waits until nothing is pending (status 0), reading the file as another
-# process would: the due index alone, every 20 ms.
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-while db.execute("SELECT count(*) FROM deliveries INDEXED BY deliveries_due WHERE status = 0").fetchone()[0]:
-    time.sleep(0.02)
-EOF
-}
 
 # Every second until the worker is gone: seconds, requests in flight,
 # deliveries completed, open descriptors, RSS (KiB).

@@ -195,16 +195,6 @@ serial_cpu_us=$(kv "$serial" cpu_us_per_request)
 serial_nginx_us=$(calc "1000000 * ($n1 - $n0) / $hz / $serial_n")
 
 # --- 4. and 5. runhooks worker, as users run it ---
-wait_drained() {
-  python3 - "$1" <<'EOF'
-import sqlite3, sys, time
-# Waits until nothing is pending (status 0), reading the file as another
-# process would: the due index alone, every 20 ms.
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-while db.execute("SELECT count(*) FROM deliveries INDEXED BY deliveries_due WHERE status = 0").fetchone()[0]:
-    time.sleep(0.02)
-EOF
-}
 # Runs the worker on the store file $1 until it is drained, and checks that
 # all $2 deliveries succeeded; sets w_seconds, w_rate, w_cpu_us (per
 # delivery) and w_nginx_us.

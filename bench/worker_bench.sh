@@ -117,16 +117,6 @@ multi_cpu_us=$(kv "$multi" cpu_us_per_request)
 multi_nginx_us=$(calc "1000000 * ($n1 - $n0) / $hz / $deliveries")
 
 # --- 3. runhooks worker, as users run it ---
-wait_drained() {
-  python3 - "$db" <<'EOF'
-import sqlite3, sys, time
-# Waits until nothing is pending (status 0), reading the file as another
-# process would: the due index alone, every 20 ms.
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-while db.execute("SELECT count(*) FROM deliveries INDEXED BY deliveries_due WHERE status = 0").fetchone()[0]:
-    time.sleep(0.02)
-EOF
-}
 n0=$(ticks "$nginx_worker")
 t0=$(now_ns)
 "$cli" --store "$store" worker --concurrency "$worker_concurrency" --allow-network 127.0.0.1/32 "${worker_args[@]}" \
@@ -136,7 +126,7 @@ if [[ $perf -eq 1 ]]; then
   perf record -F "${PERF_FREQ:-499}" --call-graph dwarf,16384 -o "$out/perf-worker-$stamp.data" -p "$wpid" 2> "$work/perf.err" & perf_pid=$!
   pids+=("$perf_pid")
 fi
-wait_drained
+wait_drained "$db"
 t1=$(now_ns)
 worker_ticks=$(ticks "$wpid")
 n1=$(ticks "$nginx_worker")
